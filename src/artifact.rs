@@ -1,0 +1,218 @@
+//! model.json: the best pipeline refitted on all training rows, with everything needed to use it on new
+//! data: the input schema, the fitted preprocessing, the model, the classes, the scores, and per input
+//! column the training distribution for drift checks. Versioned, and checked on load.
+
+use crate::data::{Column, ColumnData, ColumnKind, MISSING_CODE};
+use crate::error::{KilnError, Result};
+use crate::models::{FittedModel, Task};
+use crate::preprocess::impute::quantile;
+use crate::preprocess::FittedPreprocessor;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const FORMAT: &str = "kiln-model";
+pub const VERSION: u32 = 1;
+
+/// One input column the model expects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputColumn {
+    pub name: String,
+    pub kind: ColumnKind,
+    /// The categories seen in training (categorical columns).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+}
+
+/// A column's training distribution, the reference for drift scores (population stability index).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DriftReference {
+    /// `edges` are the inner bin edges (training deciles); `shares[i]` is the share of training rows
+    /// in bin i (x <= edges[0], edges[0] < x <= edges[1], ..., x > last edge); `missing` the share
+    /// of missing values.
+    Numeric {
+        name: String,
+        edges: Vec<f64>,
+        shares: Vec<f64>,
+        missing: f64,
+    },
+    /// Shares of each training category, and of missing values.
+    Categorical {
+        name: String,
+        categories: Vec<String>,
+        shares: Vec<f64>,
+        missing: f64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub format: String,
+    pub version: u32,
+    pub kiln_version: String,
+    pub pipeline: String,
+    pub task: Task,
+    pub created_at: String,
+    pub target: Option<String>,
+    /// Classification: the sorted class labels; probabilities come in this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive_class: Option<String>,
+    pub inputs: Vec<InputColumn>,
+    pub preprocessor: FittedPreprocessor,
+    pub model: FittedModel,
+    /// The grid values of the chosen candidate.
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub metric: String,
+    /// The chosen candidate's mean cross-validation scores.
+    pub cv: BTreeMap<String, f64>,
+    /// Holdout scores (when data.test_size was set).
+    pub test: BTreeMap<String, f64>,
+    pub data_hash: String,
+    pub training_rows: usize,
+    pub drift: Vec<DriftReference>,
+}
+
+/// Bins of the drift reference: deciles.
+const DRIFT_BINS: usize = 10;
+
+impl DriftReference {
+    pub fn fit(col: &Column, rows: &[usize]) -> DriftReference {
+        let n = rows.len().max(1) as f64;
+        match &col.data {
+            ColumnData::Numeric(v) => {
+                let mut present: Vec<f64> =
+                    rows.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
+                let missing = (rows.len() - present.len()) as f64 / n;
+                let mut edges: Vec<f64> = (1..DRIFT_BINS)
+                    .map(|k| quantile(&mut present, k as f64 / DRIFT_BINS as f64))
+                    .filter(|e| e.is_finite())
+                    .collect();
+                edges.dedup();
+                let mut counts = vec![0usize; edges.len() + 1];
+                for x in &present {
+                    counts[numeric_bin(&edges, *x)] += 1;
+                }
+                DriftReference::Numeric {
+                    name: col.name.clone(),
+                    shares: counts.iter().map(|c| *c as f64 / n).collect(),
+                    edges,
+                    missing,
+                }
+            }
+            ColumnData::Categorical { codes, dictionary } => {
+                let mut counts = vec![0usize; dictionary.len()];
+                let mut missing = 0usize;
+                for &i in rows {
+                    match codes[i] {
+                        MISSING_CODE => missing += 1,
+                        c => counts[c as usize] += 1,
+                    }
+                }
+                let (categories, shares) = dictionary
+                    .iter()
+                    .zip(&counts)
+                    .filter(|(_, c)| **c > 0)
+                    .map(|(d, c)| (d.clone(), *c as f64 / n))
+                    .unzip();
+                DriftReference::Categorical {
+                    name: col.name.clone(),
+                    categories,
+                    shares,
+                    missing: missing as f64 / n,
+                }
+            }
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            DriftReference::Numeric { name, .. } | DriftReference::Categorical { name, .. } => name,
+        }
+    }
+}
+
+/// The bin of x given inner edges: the first edge >= x, or past the last.
+pub fn numeric_bin(edges: &[f64], x: f64) -> usize {
+    edges.partition_point(|e| *e < x)
+}
+
+impl Artifact {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Reads and checks a model file: its format, its version, and that it is whole.
+    pub fn load(path: &Path) -> Result<Artifact> {
+        let shown = path.display();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| KilnError::Artifact(format!("cannot read model file {shown}: {e}")))?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            KilnError::Artifact(format!(
+                "{shown} is not valid JSON (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        match value.get("format").and_then(|f| f.as_str()) {
+            Some(FORMAT) => {}
+            Some(other) => {
+                return Err(KilnError::Artifact(format!("{shown} is a `{other}` file, not a kiln model (format \"{FORMAT}\")")))
+            }
+            None => {
+                return Err(KilnError::Artifact(format!(
+                    "{shown} is not a kiln model: it has no \"format\": \"{FORMAT}\" field (model.json is written by `kiln run`)"
+                )))
+            }
+        }
+        match value.get("version").and_then(|v| v.as_u64()) {
+            Some(v) if v as u32 == VERSION => {}
+            Some(v) if v as u32 > VERSION => {
+                return Err(KilnError::Artifact(format!(
+                    "{shown} is model format version {v}, newer than this kiln reads ({VERSION}); upgrade kiln"
+                )))
+            }
+            other => {
+                return Err(KilnError::Artifact(format!(
+                    "{shown}: unsupported model format version {}",
+                    other.map_or("(none)".to_string(), |v| v.to_string())
+                )))
+            }
+        }
+        serde_json::from_value(value)
+            .map_err(|e| KilnError::Artifact(format!("{shown} is a damaged kiln model: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drift_reference_bins_training_values() {
+        let col = Column {
+            name: "x".into(),
+            data: ColumnData::Numeric((0..100).map(f64::from).collect()),
+        };
+        let rows: Vec<usize> = (0..100).collect();
+        let DriftReference::Numeric {
+            edges,
+            shares,
+            missing,
+            ..
+        } = DriftReference::fit(&col, &rows)
+        else {
+            panic!("numeric column")
+        };
+        assert_eq!(edges.len(), 9);
+        assert_eq!(shares.len(), 10);
+        assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(missing, 0.0);
+        assert_eq!(numeric_bin(&edges, -5.0), 0);
+        assert_eq!(numeric_bin(&edges, 1000.0), 9);
+    }
+}

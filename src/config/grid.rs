@@ -1,0 +1,170 @@
+//! The grid: the config's own shape with a list where a value was, or a list of sub-grids. Expanding it
+//! gives the candidates, each a whole pipeline document with the grid's values set. Order follows
+//! scikit-learn's ParameterGrid: sub-grids in file order, keys sorted, the last key varying fastest.
+
+use super::schema::{kind_of_path, Kind};
+use toml::Value;
+
+/// One dotted key of a sub-grid and the values it takes.
+#[derive(Debug, Clone)]
+pub struct GridAxis {
+    pub path: Vec<String>,
+    pub values: Vec<Value>,
+    /// Where the axis stands in the file: ["grid", ..] or ["grid", "<i>", ..].
+    pub source_path: Vec<String>,
+}
+
+pub type SubGrid = Vec<GridAxis>;
+
+/// Reads `[grid]` or `[[grid]]` into sub-grids. `Err((source path, message))` on a malformed grid.
+pub fn parse(grid: Option<&Value>) -> Result<Vec<SubGrid>, (Vec<String>, String)> {
+    let root = vec!["grid".to_string()];
+    match grid {
+        None => Ok(vec![Vec::new()]),
+        Some(Value::Table(t)) => Ok(vec![axes(t, &root)?]),
+        Some(Value::Array(subs)) => {
+            if subs.is_empty() {
+                return Err((root, "`grid` is an empty list of sub-grids".into()));
+            }
+            subs.iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut at = root.clone();
+                    at.push(i.to_string());
+                    match s {
+                        Value::Table(t) => axes(t, &at),
+                        _ => Err((at, "each [[grid]] entry must be a table".into())),
+                    }
+                })
+                .collect()
+        }
+        Some(_) => Err((
+            root,
+            "`grid` must be a table ([grid]) or a list of tables ([[grid]])".into(),
+        )),
+    }
+}
+
+fn axes(table: &toml::Table, at: &[String]) -> Result<SubGrid, (Vec<String>, String)> {
+    let mut out = Vec::new();
+    collect(table, &mut Vec::new(), at, &mut out)?;
+    Ok(out)
+}
+
+fn collect(
+    table: &toml::Table,
+    prefix: &mut Vec<String>,
+    at: &[String],
+    out: &mut SubGrid,
+) -> Result<(), (Vec<String>, String)> {
+    for (k, v) in table {
+        prefix.push(k.clone());
+        let source_path: Vec<String> = at.iter().chain(prefix.iter()).cloned().collect();
+        match v {
+            Value::Table(inner) if prefix.len() == 1 => collect(inner, prefix, at, out)?,
+            _ => {
+                let dotted = prefix.join(".");
+                // A list-valued key (features, metrics) takes a list of lists; anything else takes a
+                // list of values; a scalar means a list of one.
+                let list_kind = matches!(
+                    kind_of_path(prefix, None),
+                    Ok(Kind::StrList) | Ok(Kind::Derive)
+                );
+                let values = match v {
+                    Value::Array(items) if list_kind && !items.iter().all(|i| i.is_array()) => {
+                        vec![v.clone()]
+                    }
+                    Value::Array(items) => items.clone(),
+                    other => vec![other.clone()],
+                };
+                if values.is_empty() {
+                    return Err((
+                        source_path,
+                        format!("grid list `{dotted}` is empty: give at least one value"),
+                    ));
+                }
+                out.push(GridAxis {
+                    path: prefix.clone(),
+                    values,
+                    source_path,
+                });
+            }
+        }
+        prefix.pop();
+    }
+    Ok(())
+}
+
+/// The candidate settings of one sub-grid: every combination, the last axis varying fastest.
+pub fn combinations(sub: &SubGrid) -> Vec<Vec<(usize, Value)>> {
+    let mut combos: Vec<Vec<(usize, Value)>> = vec![Vec::new()];
+    for (a, axis) in sub.iter().enumerate() {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                axis.values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push((a, v.clone()));
+                    c
+                })
+            })
+            .collect();
+    }
+    combos
+}
+
+/// Sets `value` at a dotted `path` in `doc`, creating tables on the way.
+pub fn set_path(doc: &mut toml::Table, path: &[String], value: Value) -> Result<(), String> {
+    let (last, parents) = path.split_last().ok_or("an empty key")?;
+    let mut table = doc;
+    for p in parents {
+        let entry = table
+            .entry(p.clone())
+            .or_insert_with(|| Value::Table(toml::Table::new()));
+        table = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{}` is not a table", path.join(".")))?;
+    }
+    table.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_grid_expands_with_the_last_key_fastest() {
+        let doc: toml::Table = toml::from_str(
+            "[grid]\nmodel.alpha = [1.0, 2.0]\nscale.method = ['standard', 'minmax']\nmodel.fit_intercept = true\n",
+        )
+        .unwrap();
+        let subs = parse(doc.get("grid")).unwrap();
+        assert_eq!(subs.len(), 1);
+        let names: Vec<String> = subs[0].iter().map(|a| a.path.join(".")).collect();
+        assert_eq!(
+            names,
+            ["model.alpha", "model.fit_intercept", "scale.method"]
+        );
+        let combos = combinations(&subs[0]);
+        assert_eq!(combos.len(), 4);
+        assert_eq!(combos[1][0].1, Value::Float(1.0));
+        assert_eq!(combos[1][2].1, Value::String("minmax".into()));
+    }
+
+    #[test]
+    fn sub_grids_and_empty_lists() {
+        let doc: toml::Table =
+            toml::from_str("[[grid]]\nmodel.type='ridge'\n[[grid]]\nmodel.alpha=[]\n").unwrap();
+        let err = parse(doc.get("grid")).unwrap_err();
+        assert_eq!(err.0, ["grid", "1", "model", "alpha"]);
+        assert!(err.1.contains("empty"));
+        let doc: toml::Table = toml::from_str("[grid]\nsearch.metrics=['mae','mse']\n").unwrap();
+        let subs = parse(doc.get("grid")).unwrap();
+        assert_eq!(
+            subs[0][0].values.len(),
+            1,
+            "a list-valued key takes the list as one value"
+        );
+    }
+}

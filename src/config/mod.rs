@@ -1,0 +1,648 @@
+//! The pipeline file: loading with line/column errors, `--set` overrides, grid expansion, and the
+//! checked `Pipeline` that the rest of the program sees. Nothing downstream re-validates.
+//!
+//! raw text --toml--> document --(--set)--> document --grid--> candidate documents
+//!   --schema check--> --serde--> RawPipeline --resolve (ranges, task rules)--> Pipeline
+
+pub mod grid;
+pub mod schema;
+pub mod source;
+pub mod spec;
+
+use crate::error::{did_you_mean, KilnError, Result};
+use crate::metrics::Metric;
+use crate::models::{ModelSpec, Task};
+use schema::Problem;
+use source::Source;
+pub use spec::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use toml::Value;
+
+/// A `[expect]` check: `cv.r2 = { min = 0.85 }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    /// "cv" (the best candidate's mean validation score) or "test" (the holdout score).
+    pub scope: String,
+    pub metric: Metric,
+    pub bound: Bound,
+}
+
+impl Expectation {
+    pub fn key(&self) -> String {
+        format!("{}.{}", self.scope, self.metric.name())
+    }
+
+    pub fn holds(&self, value: f64) -> bool {
+        self.bound.min.is_none_or(|m| value >= m) && self.bound.max.is_none_or(|m| value <= m)
+    }
+}
+
+/// A checked pipeline: every value valid, every default resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    pub name: String,
+    pub task: Task,
+    pub seed: u64,
+    pub data: DataSpec,
+    /// `data.path` resolved against the pipeline file's folder.
+    pub data_path: PathBuf,
+    pub impute: ImputeSpec,
+    pub encode: EncodeSpec,
+    pub scale: ScaleSpec,
+    pub model: ModelSpec,
+    pub cv: CvSpec,
+    /// The metric that picks the best candidate.
+    pub metric: Metric,
+    /// Every metric computed: `metric` first, then `search.metrics` in order, without repeats.
+    pub metrics: Vec<Metric>,
+    pub on_error: OnError,
+    pub output_dir: PathBuf,
+    pub expect: Vec<Expectation>,
+}
+
+impl Pipeline {
+    /// A key that is equal for two candidates exactly when their preprocessing is the same, so the
+    /// fitted preprocessing and design matrices of a fold can be shared between them.
+    pub fn preprocessing_key(&self) -> String {
+        serde_json::to_string(&(&self.impute, &self.encode, &self.scale)).unwrap_or_default()
+    }
+}
+
+/// One grid candidate: its index, the grid values that define it, and the whole checked pipeline.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub index: usize,
+    /// Flat dotted keys, in grid order.
+    pub params: Vec<(String, Value)>,
+    pub pipeline: Pipeline,
+}
+
+/// A loaded pipeline file: the document as run (overrides applied) and its candidates.
+#[derive(Debug, Clone)]
+pub struct LoadedPipeline {
+    pub source: Source,
+    /// The pipeline as run: the file with `--set` overrides applied (grid included).
+    pub document: toml::Table,
+    pub candidates: Vec<Candidate>,
+}
+
+impl LoadedPipeline {
+    /// The pipeline every candidate shares apart from its grid values (the first candidate's).
+    pub fn base(&self) -> &Pipeline {
+        &self.candidates[0].pipeline
+    }
+
+    /// The document as run, as TOML text (written to the run directory as pipeline.toml).
+    pub fn document_text(&self) -> String {
+        toml::to_string_pretty(&self.document).unwrap_or_else(|_| self.source.text.clone())
+    }
+}
+
+/// One `--set KEY=VALUE`, parsed.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub raw: String,
+    pub path: Vec<String>,
+    pub value: Value,
+}
+
+impl Override {
+    /// Parses `KEY=VALUE`; VALUE is read as a TOML value, or as a plain string when it is not one
+    /// (so `--set model.type=lasso` works unquoted).
+    pub fn parse(raw: &str) -> Result<Override> {
+        let (key, value) = raw.split_once('=').ok_or_else(|| {
+            KilnError::Config(format!(
+                "--set {raw}: expected KEY=VALUE, as --set model.alpha=0.5"
+            ))
+        })?;
+        let key = key.trim();
+        if key.is_empty() || key.split('.').any(|s| s.trim().is_empty()) {
+            return Err(KilnError::Config(format!(
+                "--set {raw}: `{key}` is not a dotted key, as model.alpha"
+            )));
+        }
+        let value = value.trim();
+        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| Value::String(value.to_string()));
+        Ok(Override {
+            raw: raw.to_string(),
+            path: key.split('.').map(|s| s.trim().to_string()).collect(),
+            value: parsed,
+        })
+    }
+}
+
+/// Reads, checks and expands a pipeline file. Every problem is reported at once, each with its
+/// file, line and key.
+pub fn load(path: &Path, overrides: &[Override]) -> Result<LoadedPipeline> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        KilnError::Config(format!("cannot read pipeline file {}: {e}", path.display()))
+    })?;
+    load_str(path, text, overrides)
+}
+
+pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<LoadedPipeline> {
+    let source = Source::new(path, text);
+    let mut document: toml::Table = toml::from_str(&source.text).map_err(|e| {
+        KilnError::Config(format!("{}: {}", path.display(), e.to_string().trim_end()))
+    })?;
+    for o in overrides {
+        grid::set_path(&mut document, &o.path, o.value.clone())
+            .map_err(|e| KilnError::Config(format!("--set {}: {e}", o.raw)))?;
+    }
+    let located = Locator {
+        source: &source,
+        overrides,
+    };
+    let subgrids = grid::parse(document.get("grid"))
+        .map_err(|(at, m)| KilnError::Config(source.error_at(&at, &m)))?;
+
+    let mut problems: Vec<String> = Vec::new();
+    // The data, its folds and the run's settings are shared by every candidate: a grid cannot vary them.
+    for axis in subgrids.iter().flatten() {
+        let shared = ["pipeline", "data", "cv", "search", "output", "expect"];
+        let first = axis.path[0].as_str();
+        let data_policy = axis.path[0] == "impute"
+            && (axis
+                .path
+                .get(1)
+                .is_some_and(|k| k == "numeric" || k == "categorical"))
+            && axis
+                .values
+                .iter()
+                .any(|v| matches!(v.as_str(), Some("drop") | Some("error")));
+        if shared.contains(&first) || data_policy {
+            let why = if data_policy {
+                "impute \"drop\" and \"error\" act when the data is read, once per run"
+            } else {
+                "the data, folds and search settings are shared by every candidate"
+            };
+            problems.push(source.error_at(
+                &axis.source_path,
+                &format!(
+                    "in the grid: `{}` cannot vary across candidates: {why}",
+                    axis.path.join(".")
+                ),
+            ));
+        }
+    }
+    let mut candidates = Vec::new();
+    for sub in &subgrids {
+        for combo in grid::combinations(sub) {
+            let index = candidates.len();
+            match build_candidate(&document, sub, &combo, path) {
+                Ok(pipeline) => candidates.push(Candidate {
+                    index,
+                    params: combo
+                        .iter()
+                        .map(|(a, v)| (sub[*a].path.join("."), v.clone()))
+                        .collect(),
+                    pipeline,
+                }),
+                Err(ps) => {
+                    for p in ps {
+                        let msg = located.render(&p, sub, &combo);
+                        if !problems.contains(&msg) {
+                            problems.push(msg);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        const SHOWN: usize = 20;
+        let more = problems.len().saturating_sub(SHOWN);
+        let mut text = problems
+            .into_iter()
+            .take(SHOWN)
+            .collect::<Vec<_>>()
+            .join("\n");
+        if more > 0 {
+            text.push_str(&format!("\n... and {more} more problems"));
+        }
+        return Err(KilnError::Config(text));
+    }
+    Ok(LoadedPipeline {
+        source,
+        document,
+        candidates,
+    })
+}
+
+/// Turns a problem's key path into a located message: a grid entry's line for grid values, the
+/// `--set` that set it, or the key's own line.
+struct Locator<'a> {
+    source: &'a Source,
+    overrides: &'a [Override],
+}
+
+impl Locator<'_> {
+    fn render(&self, p: &Problem, sub: &grid::SubGrid, combo: &[(usize, Value)]) -> String {
+        let from_grid = combo
+            .iter()
+            .map(|(a, _)| &sub[*a])
+            .find(|axis| !p.path.is_empty() && p.path.starts_with(&axis.path));
+        if let Some(axis) = from_grid {
+            return self
+                .source
+                .error_at(&axis.source_path, &format!("in the grid: {}", p.message));
+        }
+        // `model.type` set by a sub-grid resets the model table: problems there belong to the grid.
+        if let Some(axis) = combo.iter().map(|(a, _)| &sub[*a]).find(|axis| {
+            axis.path == ["model", "type"] && p.path.first().is_some_and(|s| s == "model")
+        }) {
+            return self
+                .source
+                .error_at(&axis.source_path, &format!("in the grid: {}", p.message));
+        }
+        if let Some(o) = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|o| !p.path.is_empty() && p.path.starts_with(&o.path))
+        {
+            return format!("--set {}: {}", o.raw, p.message);
+        }
+        self.source.error_at(&p.path, &p.message)
+    }
+}
+
+fn build_candidate(
+    document: &toml::Table,
+    sub: &grid::SubGrid,
+    combo: &[(usize, Value)],
+    path: &Path,
+) -> std::result::Result<Pipeline, Vec<Problem>> {
+    let mut doc = document.clone();
+    doc.remove("grid");
+    // A sub-grid that sets model.type starts that model from its defaults.
+    if let Some((_, t)) = combo
+        .iter()
+        .find(|(a, _)| sub[*a].path == ["model", "type"])
+    {
+        let mut model = toml::Table::new();
+        model.insert("type".into(), t.clone());
+        doc.insert("model".into(), Value::Table(model));
+    }
+    let model_type = doc
+        .get("model")
+        .and_then(|m| m.get("type"))
+        .and_then(|t| t.as_str())
+        .map(str::to_string);
+    let mut problems = Vec::new();
+    for (a, v) in combo {
+        let axis = &sub[*a];
+        match schema::kind_of_path(&axis.path, model_type.as_deref()) {
+            Err(m) => problems.push(Problem {
+                path: axis.path.clone(),
+                message: m,
+            }),
+            Ok(_) => {
+                if let Err(m) = grid::set_path(&mut doc, &axis.path, v.clone()) {
+                    problems.push(Problem {
+                        path: axis.path.clone(),
+                        message: m,
+                    });
+                }
+            }
+        }
+    }
+    problems.extend(schema::check_document(&doc));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let raw: RawPipeline = Value::Table(doc).try_into().map_err(|e: toml::de::Error| {
+        vec![Problem::new(
+            &[],
+            format!("invalid pipeline: {}", e.message()),
+        )]
+    })?;
+    resolve(raw, path)
+}
+
+fn metric_for(task: Task, name: &str, at: &[&str]) -> std::result::Result<Metric, Problem> {
+    match Metric::from_name(name) {
+        Some(m) if m.task() == task => Ok(m),
+        Some(m) => Err(Problem::new(
+            at,
+            format!(
+                "metric `{name}` is for {}, but this pipeline's task is {}; metrics for {}: {}",
+                m.task().name(),
+                task.name(),
+                task.name(),
+                Metric::names_for(task).join(", ")
+            ),
+        )),
+        None => Err(Problem::new(
+            at,
+            format!(
+                "unknown metric `{name}`{}; metrics for {}: {}",
+                did_you_mean(name, Metric::names_for(task)),
+                task.name(),
+                Metric::names_for(task).join(", ")
+            ),
+        )),
+    }
+}
+
+/// Task rules and value ranges; the last step before a `Pipeline` exists.
+fn resolve(raw: RawPipeline, file: &Path) -> std::result::Result<Pipeline, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let task = raw.pipeline.task;
+    let info = raw.model.info();
+    if !info.tasks.contains(&task) {
+        let for_task: Vec<&str> = crate::models::MODELS
+            .iter()
+            .filter(|m| m.tasks.contains(&task))
+            .map(|m| m.name)
+            .collect();
+        problems.push(Problem::new(
+            &["model", "type"],
+            format!(
+                "model `{}` does not do {}; models for {}: {}",
+                info.name,
+                task.name(),
+                task.name(),
+                for_task.join(", ")
+            ),
+        ));
+    }
+    if let Err(e) = raw.model.check(task) {
+        problems.push(Problem::new(
+            &["model", e.key],
+            format!("`model.{}` {}", e.key, e.message),
+        ));
+    }
+    match (task, &raw.data.target) {
+        (Task::Clustering, Some(_)) => problems.push(Problem::new(
+            &["data", "target"],
+            "a clustering pipeline has no target: remove `data.target` (or list it in `data.drop`)",
+        )),
+        (Task::Regression | Task::Classification, None) => problems.push(Problem::new(
+            &["data"],
+            format!(
+                "missing key `target` in [data]: a {} pipeline needs the column to predict",
+                task.name()
+            ),
+        )),
+        _ => {}
+    }
+    if let (Some(target), Some(features)) = (&raw.data.target, &raw.data.features) {
+        if features.contains(target) {
+            problems.push(Problem::new(
+                &["data", "features"],
+                format!("the target `{target}` is listed among the features: remove it from `data.features`"),
+            ));
+        }
+    }
+    if let Some(t) = raw.data.test_size {
+        if !(t > 0.0 && t < 1.0) {
+            problems.push(Problem::new(
+                &["data", "test_size"],
+                format!("`data.test_size` must be in (0, 1), got {t}"),
+            ));
+        }
+    }
+    if let Some(sep) = &raw.data.separator {
+        if sep.len() != 1 {
+            problems.push(Problem::new(
+                &["data", "separator"],
+                format!("`data.separator` must be one ASCII character, got \"{sep}\""),
+            ));
+        }
+    }
+    if raw.data.positive_class.is_some() && task != Task::Classification {
+        problems.push(Problem::new(
+            &["data", "positive_class"],
+            "`data.positive_class` applies to classification only",
+        ));
+    }
+    if raw.cv.fold_column.is_none() && raw.cv.folds < 2 {
+        problems.push(Problem::new(
+            &["cv", "folds"],
+            format!("`cv.folds` must be >= 2, got {}", raw.cv.folds),
+        ));
+    }
+    if let Some(m) = raw.encode.max_categories {
+        if m < 2 {
+            problems.push(Problem::new(
+                &["encode", "max_categories"],
+                format!("`encode.max_categories` must be >= 2, got {m}"),
+            ));
+        }
+    }
+    let metric = match &raw.search.metric {
+        Some(name) => metric_for(task, name, &["search", "metric"])
+            .map_err(|p| problems.push(p))
+            .ok(),
+        None => Metric::default_for(task),
+    };
+    let mut metrics: Vec<Metric> = metric.into_iter().collect();
+    for (i, name) in raw.search.metrics.iter().enumerate() {
+        match metric_for(task, name, &["search", "metrics", &i.to_string()]) {
+            Ok(m) if !metrics.contains(&m) => metrics.push(m),
+            Ok(_) => {}
+            Err(p) => problems.push(p),
+        }
+    }
+    let mut expect = Vec::new();
+    for (scope, checks) in &raw.expect {
+        for (name, bound) in checks {
+            match metric_for(task, name, &["expect", scope, name]) {
+                Ok(m) => {
+                    if scope == "test" && raw.data.test_size.is_none() {
+                        problems.push(Problem::new(
+                            &["expect", scope, name],
+                            format!("`expect.test.{name}` needs a holdout: set `data.test_size`"),
+                        ));
+                    }
+                    expect.push(Expectation {
+                        scope: scope.clone(),
+                        metric: m,
+                        bound: *bound,
+                    });
+                }
+                Err(p) => problems.push(p),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let metric = metric.expect("resolved above: a metric or a problem");
+    let folder = file.parent().unwrap_or(Path::new(""));
+    let name = raw.pipeline.name.clone().unwrap_or_else(|| {
+        file.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "pipeline".into())
+    });
+    Ok(Pipeline {
+        name,
+        task,
+        seed: raw.pipeline.seed,
+        data_path: folder.join(&raw.data.path),
+        data: raw.data,
+        impute: raw.impute,
+        encode: raw.encode,
+        scale: raw.scale,
+        model: raw.model,
+        cv: raw.cv,
+        metric,
+        metrics,
+        on_error: raw.search.on_error,
+        output_dir: PathBuf::from(raw.output.dir),
+        expect,
+    })
+}
+
+/// Every dotted key a document sets, for checking that serde defaults and the schema agree.
+pub fn dotted_keys(doc: &toml::Table) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (section, v) in doc {
+        if let Some(t) = v.as_table() {
+            for k in t.keys() {
+                out.insert(format!("{section}.{k}"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+[pipeline]
+task = "regression"
+
+[data]
+path = "x.csv"
+target = "y"
+
+[model]
+type = "ridge"
+alpha = 1.0
+"#;
+
+    fn load_text(text: &str, sets: &[&str]) -> Result<LoadedPipeline> {
+        let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+        load_str(Path::new("p.toml"), text.to_string(), &overrides)
+    }
+
+    fn err(text: &str, sets: &[&str]) -> String {
+        load_text(text, sets).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_minimal_pipeline_gets_every_default() {
+        let p = load_text(BASE, &[]).unwrap();
+        assert_eq!(p.candidates.len(), 1);
+        let b = p.base();
+        assert_eq!(b.name, "p");
+        assert_eq!(b.metric, Metric::R2);
+        assert_eq!(b.cv.folds, 5);
+        assert_eq!(b.scale.method, ScaleMethod::Standard);
+        assert_eq!(b.data.null_values, vec!["".to_string(), "NA".into()]);
+    }
+
+    #[test]
+    fn errors_name_file_line_column_and_the_nearest_key() {
+        let e = err(&BASE.replace("alpha = 1.0", "alpah = 1.0"), &[]);
+        assert!(
+            e.starts_with(
+                "p.toml:11:1: unknown parameter `alpah` for model `ridge`; did you mean `alpha`?"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("11 | alpah = 1.0") && e.contains("^^^^^"), "{e}");
+        let e = err(&BASE.replace("alpha = 1.0", "alpha = -1.0"), &[]);
+        assert!(
+            e.contains("p.toml:11:1: `model.alpha` must be >= 0, got -1"),
+            "{e}"
+        );
+        let e = err(&format!("{BASE}\n[cv]\nfolds = 1\n"), &[]);
+        assert!(e.contains(":14:1: `cv.folds` must be >= 2"), "{e}");
+        let e = err(&format!("{BASE}\n[search]\nmetric = \"accuracy\"\n"), &[]);
+        assert!(
+            e.contains("metric `accuracy`") || e.contains("unknown metric `accuracy`"),
+            "{e}"
+        );
+        let e = err(&format!("{BASE}\n[search]\nmetric = \"r3\"\n"), &[]);
+        assert!(e.contains("unknown metric `r3`; did you mean `r2`?"), "{e}");
+        let e = err(&BASE.replace("[data]", "[data]\ntest_size = 1.5"), &[]);
+        assert!(e.contains("`data.test_size` must be in (0, 1)"), "{e}");
+        let e = err("[pipeline\n", &[]);
+        assert!(e.starts_with("p.toml: TOML parse error at line 1"), "{e}");
+    }
+
+    #[test]
+    fn overrides_apply_before_validation_and_are_named_in_errors() {
+        let p = load_text(BASE, &["model.alpha=0.5", "pipeline.name=other"]).unwrap();
+        assert_eq!(
+            p.base().model,
+            ModelSpec::Ridge(crate::models::linear::RidgeParams {
+                alpha: 0.5,
+                fit_intercept: true
+            })
+        );
+        assert_eq!(p.base().name, "other");
+        let e = err(BASE, &["model.alpah=0.5"]);
+        assert!(
+            e.starts_with("--set model.alpah=0.5: unknown parameter `alpah`"),
+            "{e}"
+        );
+        assert!(Override::parse("model.alpha").is_err());
+    }
+
+    #[test]
+    fn grid_candidates_are_whole_pipelines_and_bad_grid_keys_point_at_the_grid() {
+        let text = format!(
+            "{BASE}\n[grid]\nmodel.alpha = [0.1, 1.0]\nscale.method = [\"standard\", \"minmax\"]\n"
+        );
+        let p = load_text(&text, &[]).unwrap();
+        assert_eq!(p.candidates.len(), 4);
+        assert_eq!(p.candidates[1].params[1].1, Value::String("minmax".into()));
+        assert_eq!(p.candidates[1].pipeline.scale.method, ScaleMethod::Minmax);
+        let e = err(&format!("{BASE}\n[grid]\nmodel.alpah = [0.1]\n"), &[]);
+        assert!(e.contains("p.toml:14:7: in the grid: `model.alpah`: model `ridge` has no parameter `alpah`; did you mean `alpha`?"), "{e}");
+        let e = err(&format!("{BASE}\n[grid]\nmodel.alpha = [0.1, -2]\n"), &[]);
+        assert!(
+            e.contains(":14:7: in the grid: `model.alpha` must be >= 0"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn sub_grid_with_a_model_type_starts_from_its_defaults() {
+        let text = format!(
+            "{BASE}\n[[grid]]\nmodel.type = \"linear_regression\"\nmodel.solver = [\"normal\", \"gd\"]\n[[grid]]\nmodel.alpha = [2.0]\n"
+        );
+        let p = load_text(&text, &[]).unwrap();
+        assert_eq!(p.candidates.len(), 3);
+        assert_eq!(p.candidates[0].pipeline.model.name(), "linear_regression");
+        assert_eq!(p.candidates[2].pipeline.model.name(), "ridge");
+    }
+
+    #[test]
+    fn serde_defaults_and_the_schema_agree() {
+        // Every key the typed sections write out must be a key the schema accepts.
+        let p = load_text(BASE, &[]).unwrap();
+        let b = p.base();
+        let sections = toml::Table::try_from(serde_json::json!({
+            "impute": b.impute, "encode": b.encode, "scale": b.scale, "cv": b.cv, "data": b.data,
+        }))
+        .unwrap();
+        for key in dotted_keys(&sections) {
+            let parts: Vec<String> = key.split('.').map(String::from).collect();
+            assert!(
+                schema::kind_of_path(&parts, Some("ridge")).is_ok(),
+                "{key} is not in the schema"
+            );
+        }
+    }
+}

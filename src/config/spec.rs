@@ -1,0 +1,266 @@
+//! The typed sections of a pipeline file, with their defaults. These are deserialised only after the
+//! schema check passed, so serde's own errors are a last line of defence, not the user's message.
+
+use crate::models::{ModelSpec, Task};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub task: Task,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// A class label as written in the file; compared as text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Label {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Label {
+    pub fn as_text(&self) -> String {
+        match self {
+            Label::Text(s) => s.clone(),
+            Label::Int(i) => i.to_string(),
+            Label::Float(f) => crate::data::format_number(*f),
+            Label::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Derive {
+    pub name: String,
+    pub expr: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+    #[serde(default)]
+    pub drop: Vec<String>,
+    #[serde(default)]
+    pub categorical: Vec<String>,
+    #[serde(default = "default_null_values")]
+    pub null_values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub separator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_size: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive_class: Option<Label>,
+    #[serde(default)]
+    pub derive: Vec<Derive>,
+}
+
+fn default_null_values() -> Vec<String> {
+    vec![String::new(), "NA".into()]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumericImpute {
+    Mean,
+    Median,
+    Constant,
+    Drop,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoricalImpute {
+    MostFrequent,
+    Constant,
+    Drop,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImputeSpec {
+    pub numeric: NumericImpute,
+    pub categorical: CategoricalImpute,
+    pub fill_value: f64,
+    pub fill_category: String,
+    pub indicator: bool,
+}
+
+impl Default for ImputeSpec {
+    fn default() -> Self {
+        ImputeSpec {
+            numeric: NumericImpute::Median,
+            categorical: CategoricalImpute::MostFrequent,
+            fill_value: 0.0,
+            fill_category: "missing".into(),
+            indicator: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EncodeMethod {
+    OneHot,
+    Ordinal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownCategory {
+    Ignore,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EncodeSpec {
+    pub method: EncodeMethod,
+    pub unknown: UnknownCategory,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_categories: Option<usize>,
+}
+
+impl Default for EncodeSpec {
+    fn default() -> Self {
+        EncodeSpec {
+            method: EncodeMethod::OneHot,
+            unknown: UnknownCategory::Ignore,
+            max_categories: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleMethod {
+    None,
+    Standard,
+    Minmax,
+    Robust,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScaleSpec {
+    pub method: ScaleMethod,
+}
+
+impl Default for ScaleSpec {
+    fn default() -> Self {
+        ScaleSpec {
+            method: ScaleMethod::Standard,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CvSpec {
+    pub folds: usize,
+    pub shuffle: bool,
+    pub stratify: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fold_column: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_column: Option<String>,
+}
+
+impl Default for CvSpec {
+    fn default() -> Self {
+        CvSpec {
+            folds: 5,
+            shuffle: true,
+            stratify: true,
+            fold_column: None,
+            group_column: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    Skip,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    pub metrics: Vec<String>,
+    pub on_error: OnError,
+}
+
+impl Default for SearchSpec {
+    fn default() -> Self {
+        SearchSpec {
+            metric: None,
+            metrics: Vec::new(),
+            on_error: OnError::Skip,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputSpec {
+    pub dir: String,
+}
+
+impl Default for OutputSpec {
+    fn default() -> Self {
+        OutputSpec { dir: "runs".into() }
+    }
+}
+
+/// `{ min = .., max = .. }`
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bound {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// The file as serde sees it. `grid` is expanded before this is built, so it is kept raw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPipeline {
+    pub pipeline: PipelineSection,
+    pub data: DataSpec,
+    #[serde(default)]
+    pub impute: ImputeSpec,
+    #[serde(default)]
+    pub encode: EncodeSpec,
+    #[serde(default)]
+    pub scale: ScaleSpec,
+    pub model: ModelSpec,
+    #[serde(default)]
+    pub cv: CvSpec,
+    #[serde(default)]
+    pub search: SearchSpec,
+    #[serde(default, skip_serializing)]
+    pub grid: Option<toml::Value>,
+    #[serde(default)]
+    pub output: OutputSpec,
+    #[serde(default)]
+    pub expect: BTreeMap<String, BTreeMap<String, Bound>>,
+}

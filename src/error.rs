@@ -1,0 +1,96 @@
+//! The library's error type. Every message says what is wrong and where (file, line, key, column, row),
+//! and what would be valid. The binary maps each kind to an exit code.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KilnError {
+    /// The pipeline file, `--set`, a grid entry or a command-line argument is invalid (exit 2).
+    #[error("{0}")]
+    Config(String),
+    /// The data file is missing, unreadable or does not fit the pipeline (exit 2).
+    #[error("{0}")]
+    Data(String),
+    /// A model artifact is corrupt, of another format, or does not fit the input (exit 2).
+    #[error("{0}")]
+    Artifact(String),
+    /// Every candidate of a run failed (exit 2): the message lists their errors.
+    #[error("{0}")]
+    AllCandidatesFailed(String),
+    /// The run was interrupted by SIGINT or SIGTERM (exit 130).
+    #[error("interrupted")]
+    Interrupted,
+    /// An I/O failure writing results (exit 2): names the path.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl KilnError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        KilnError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The process exit code the contract gives this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            KilnError::Interrupted => 130,
+            _ => 2,
+        }
+    }
+}
+
+pub type Result<T, E = KilnError> = std::result::Result<T, E>;
+
+/// The valid name closest to `given`, when it is close enough to be a likely typo.
+pub fn nearest<'a>(given: &str, valid: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let given_lower = given.to_lowercase();
+    valid
+        .into_iter()
+        .map(|v| (edit_distance(&given_lower, &v.to_lowercase()), v))
+        .filter(|(d, v)| *d <= 2.max(v.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| v)
+}
+
+/// " did you mean `x`?" or "", ready to append to a message.
+pub fn did_you_mean<'a>(given: &str, valid: impl IntoIterator<Item = &'a str>) -> String {
+    match nearest(given, valid) {
+        Some(v) => format!("; did you mean `{v}`?"),
+        None => String::new(),
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_nearest_name() {
+        assert_eq!(nearest("alpah", ["alpha", "fit_intercept"]), Some("alpha"));
+        assert_eq!(nearest("zzzzzz", ["alpha", "fit_intercept"]), None);
+        assert_eq!(did_you_mean("folds", ["folds"]), "; did you mean `folds`?");
+    }
+}

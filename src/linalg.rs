@@ -1,0 +1,428 @@
+//! Dense linear algebra for the linear models: the centred Gram matrix, Cholesky solves and the
+//! symmetric eigendecomposition (Householder tridiagonalisation + implicit QL, as EISPACK's tred2/tql2).
+//!
+//! Matrices here are small (features x features) and stored as `Vec<Vec<f64>>` rows.
+
+use crate::matrix::{dot, Matrix};
+use rayon::prelude::*;
+
+/// Rows per block of the Gram pass. Fixed, so the order of additions (and so every bit of the result)
+/// does not depend on the number of threads.
+const GRAM_BLOCK_ROWS: usize = 4096;
+
+/// XᵀX and Xᵀy of the centred data (or of the raw data when `center` is false), with the means
+/// that were removed: everything a linear least-squares fit needs from the rows.
+#[derive(Debug, Clone)]
+pub struct NormalEquations {
+    pub n_rows: usize,
+    pub x_mean: Vec<f64>,
+    pub y_mean: f64,
+    /// Symmetric p x p.
+    pub gram: Vec<Vec<f64>>,
+    pub xty: Vec<f64>,
+}
+
+impl NormalEquations {
+    /// One blocked pass over the rows: each block's columns are centred into a buffer and its
+    /// products accumulated; blocks run in parallel and their sums are added in block order.
+    pub fn new(x: &Matrix, y: &[f64], center: bool) -> Self {
+        let (n, p) = (x.n_rows, x.n_cols);
+        let x_mean: Vec<f64> = if center && n > 0 {
+            (0..p)
+                .map(|j| x.col(j).iter().sum::<f64>() / n as f64)
+                .collect()
+        } else {
+            vec![0.0; p]
+        };
+        let y_mean = if center && n > 0 {
+            y.iter().sum::<f64>() / n as f64
+        } else {
+            0.0
+        };
+        let starts: Vec<usize> = (0..n).step_by(GRAM_BLOCK_ROWS).collect();
+        let partials: Vec<(Vec<f64>, Vec<f64>)> = starts
+            .par_iter()
+            .map(|&r0| {
+                let r1 = (r0 + GRAM_BLOCK_ROWS).min(n);
+                let len = r1 - r0;
+                let mut block = vec![0.0; p * len];
+                for j in 0..p {
+                    let src = &x.col(j)[r0..r1];
+                    for (b, v) in block[j * len..(j + 1) * len].iter_mut().zip(src) {
+                        *b = v - x_mean[j];
+                    }
+                }
+                let yc: Vec<f64> = y[r0..r1].iter().map(|v| v - y_mean).collect();
+                let mut g = vec![0.0; p * p];
+                let mut xy = vec![0.0; p];
+                for i in 0..p {
+                    let ci = &block[i * len..(i + 1) * len];
+                    for j in i..p {
+                        g[i * p + j] = dot(ci, &block[j * len..(j + 1) * len]);
+                    }
+                    xy[i] = dot(ci, &yc);
+                }
+                (g, xy)
+            })
+            .collect();
+        let mut gram = vec![vec![0.0; p]; p];
+        let mut xty = vec![0.0; p];
+        for (g, xy) in &partials {
+            for i in 0..p {
+                for j in i..p {
+                    gram[i][j] += g[i * p + j];
+                }
+                xty[i] += xy[i];
+            }
+        }
+        for i in 0..p {
+            for j in 0..i {
+                gram[i][j] = gram[j][i];
+            }
+        }
+        NormalEquations {
+            n_rows: n,
+            x_mean,
+            y_mean,
+            gram,
+            xty,
+        }
+    }
+
+    /// The intercept that goes with coefficients `w` (zero when the data was not centred).
+    pub fn intercept(&self, w: &[f64]) -> f64 {
+        self.y_mean - dot(&self.x_mean, w)
+    }
+}
+
+/// Solves A x = b for symmetric positive definite A by Cholesky; `None` if A is not positive definite.
+pub fn cholesky_solve(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
+    let n = b.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s = a[i][j] - dot(&l[i][..j], &l[j][..j]);
+            if i == j {
+                if s <= 0.0 || !s.is_finite() {
+                    return None;
+                }
+                l[i][i] = s.sqrt();
+            } else {
+                l[i][j] = s / l[j][j];
+            }
+        }
+    }
+    // L z = b, then Lᵀ x = z.
+    let mut z = vec![0.0; n];
+    for i in 0..n {
+        z[i] = (b[i] - dot(&l[i][..i], &z[..i])) / l[i][i];
+    }
+    let mut x = vec![0.0; n];
+    for i in (0..n).rev() {
+        let mut s = z[i];
+        for k in i + 1..n {
+            s -= l[k][i] * x[k];
+        }
+        x[i] = s / l[i][i];
+    }
+    Some(x)
+}
+
+/// Eigendecomposition of a symmetric matrix: eigenvalues ascending, and the eigenvectors as the
+/// columns of `vectors` (vectors[k][i] is component k of eigenvector i).
+#[derive(Debug, Clone)]
+pub struct SymmetricEigen {
+    pub values: Vec<f64>,
+    pub vectors: Vec<Vec<f64>>,
+}
+
+impl SymmetricEigen {
+    /// `None` when the matrix holds a non-finite value or QL fails to converge.
+    pub fn new(a: &[Vec<f64>]) -> Option<Self> {
+        let n = a.len();
+        if a.iter().flatten().any(|v| !v.is_finite()) {
+            return None;
+        }
+        if n == 0 {
+            return Some(SymmetricEigen {
+                values: vec![],
+                vectors: vec![],
+            });
+        }
+        let mut v: Vec<Vec<f64>> = a.to_vec();
+        let mut d = vec![0.0; n];
+        let mut e = vec![0.0; n];
+        tred2(&mut v, &mut d, &mut e);
+        tql2(&mut v, &mut d, &mut e)?;
+        Some(SymmetricEigen {
+            values: d,
+            vectors: v,
+        })
+    }
+
+    /// The minimum-norm least-squares solution of A x = b (A the decomposed matrix): eigenvalues
+    /// below `rel_tol` times the largest are treated as zero, as a pseudo-inverse does.
+    pub fn pseudo_solve(&self, b: &[f64], rel_tol: f64) -> Vec<f64> {
+        let n = self.values.len();
+        let max = self.values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let mut x = vec![0.0; n];
+        for i in 0..n {
+            let lambda = self.values[i];
+            if lambda.abs() <= max * rel_tol || lambda == 0.0 {
+                continue;
+            }
+            let proj: f64 = (0..n).map(|k| self.vectors[k][i] * b[k]).sum::<f64>() / lambda;
+            for (k, xk) in x.iter_mut().enumerate() {
+                *xk += proj * self.vectors[k][i];
+            }
+        }
+        x
+    }
+}
+
+/// Householder reduction of a symmetric matrix to tridiagonal form (EISPACK tred2, via JAMA).
+fn tred2(v: &mut [Vec<f64>], d: &mut [f64], e: &mut [f64]) {
+    let n = d.len();
+    d.copy_from_slice(&v[n - 1]);
+    for i in (1..n).rev() {
+        let mut scale = 0.0;
+        let mut h = 0.0;
+        for dk in d.iter().take(i) {
+            scale += dk.abs();
+        }
+        if scale == 0.0 {
+            e[i] = d[i - 1];
+            for j in 0..i {
+                d[j] = v[i - 1][j];
+                v[i][j] = 0.0;
+                v[j][i] = 0.0;
+            }
+        } else {
+            for dk in d.iter_mut().take(i) {
+                *dk /= scale;
+                h += *dk * *dk;
+            }
+            let mut f = d[i - 1];
+            let mut g = h.sqrt();
+            if f > 0.0 {
+                g = -g;
+            }
+            e[i] = scale * g;
+            h -= f * g;
+            d[i - 1] = f - g;
+            for ej in e.iter_mut().take(i) {
+                *ej = 0.0;
+            }
+            for j in 0..i {
+                f = d[j];
+                v[j][i] = f;
+                g = e[j] + v[j][j] * f;
+                for k in j + 1..i {
+                    g += v[k][j] * d[k];
+                    e[k] += v[k][j] * f;
+                }
+                e[j] = g;
+            }
+            f = 0.0;
+            for j in 0..i {
+                e[j] /= h;
+                f += e[j] * d[j];
+            }
+            let hh = f / (h + h);
+            for j in 0..i {
+                e[j] -= hh * d[j];
+            }
+            for j in 0..i {
+                f = d[j];
+                g = e[j];
+                for k in j..i {
+                    v[k][j] -= f * e[k] + g * d[k];
+                }
+                d[j] = v[i - 1][j];
+                v[i][j] = 0.0;
+            }
+        }
+        d[i] = h;
+    }
+    for i in 0..n - 1 {
+        v[n - 1][i] = v[i][i];
+        v[i][i] = 1.0;
+        let h = d[i + 1];
+        if h != 0.0 {
+            for k in 0..=i {
+                d[k] = v[k][i + 1] / h;
+            }
+            for j in 0..=i {
+                let mut g = 0.0;
+                for k in 0..=i {
+                    g += v[k][i + 1] * v[k][j];
+                }
+                for k in 0..=i {
+                    v[k][j] -= g * d[k];
+                }
+            }
+        }
+        for row in v.iter_mut().take(i + 1) {
+            row[i + 1] = 0.0;
+        }
+    }
+    for j in 0..n {
+        d[j] = v[n - 1][j];
+        v[n - 1][j] = 0.0;
+    }
+    v[n - 1][n - 1] = 1.0;
+    e[0] = 0.0;
+}
+
+/// Implicit QL on the tridiagonal form (EISPACK tql2, via JAMA); sorts eigenvalues ascending.
+fn tql2(v: &mut [Vec<f64>], d: &mut [f64], e: &mut [f64]) -> Option<()> {
+    let n = d.len();
+    for i in 1..n {
+        e[i - 1] = e[i];
+    }
+    e[n - 1] = 0.0;
+    let mut f = 0.0;
+    let mut tst1: f64 = 0.0;
+    let eps = f64::EPSILON;
+    for l in 0..n {
+        tst1 = tst1.max(d[l].abs() + e[l].abs());
+        let mut m = l;
+        while m < n {
+            if e[m].abs() <= eps * tst1 {
+                break;
+            }
+            m += 1;
+        }
+        if m > l {
+            let mut iter = 0;
+            loop {
+                iter += 1;
+                if iter > 100 {
+                    return None;
+                }
+                let mut g = d[l];
+                let mut p = (d[l + 1] - g) / (2.0 * e[l]);
+                let mut r = p.hypot(1.0);
+                if p < 0.0 {
+                    r = -r;
+                }
+                d[l] = e[l] / (p + r);
+                d[l + 1] = e[l] * (p + r);
+                let dl1 = d[l + 1];
+                let mut h = g - d[l];
+                for di in d.iter_mut().take(n).skip(l + 2) {
+                    *di -= h;
+                }
+                f += h;
+                p = d[m];
+                let mut c = 1.0;
+                let mut c2 = c;
+                let mut c3 = c;
+                let el1 = e[l + 1];
+                let mut s = 0.0;
+                let mut s2 = 0.0;
+                for i in (l..m).rev() {
+                    c3 = c2;
+                    c2 = c;
+                    s2 = s;
+                    g = c * e[i];
+                    h = c * p;
+                    r = p.hypot(e[i]);
+                    e[i + 1] = s * r;
+                    s = e[i] / r;
+                    c = p / r;
+                    p = c * d[i] - s * g;
+                    d[i + 1] = h + s * (c * g + s * d[i]);
+                    for row in v.iter_mut() {
+                        h = row[i + 1];
+                        row[i + 1] = s * row[i] + c * h;
+                        row[i] = c * row[i] - s * h;
+                    }
+                }
+                p = -s * s2 * c3 * el1 * e[l] / dl1;
+                e[l] = s * p;
+                d[l] = c * p;
+                if e[l].abs() <= eps * tst1 {
+                    break;
+                }
+            }
+        }
+        d[l] += f;
+        e[l] = 0.0;
+    }
+    // Selection sort, ascending, moving the vectors with their values.
+    for i in 0..n.saturating_sub(1) {
+        let mut k = i;
+        let mut p = d[i];
+        for (j, dj) in d.iter().enumerate().skip(i + 1) {
+            if *dj < p {
+                k = j;
+                p = *dj;
+            }
+        }
+        if k != i {
+            d[k] = d[i];
+            d[i] = p;
+            for row in v.iter_mut() {
+                row.swap(i, k);
+            }
+        }
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mat_vec(a: &[Vec<f64>], x: &[f64]) -> Vec<f64> {
+        a.iter().map(|r| dot(r, x)).collect()
+    }
+
+    #[test]
+    fn cholesky_solves_a_known_system() {
+        let a = vec![vec![4.0, 2.0], vec![2.0, 3.0]];
+        let x = cholesky_solve(&a, &[2.0, 1.0]).unwrap();
+        // 4x + 2y = 2, 2x + 3y = 1 => x = 0.5, y = 0
+        assert!((x[0] - 0.5).abs() < 1e-14 && x[1].abs() < 1e-14);
+        assert!(cholesky_solve(&[vec![1.0, 2.0], vec![2.0, 1.0]], &[1.0, 1.0]).is_none());
+    }
+
+    #[test]
+    fn eigen_reconstructs_the_matrix() {
+        let a = vec![
+            vec![4.0, 1.0, -2.0, 2.0],
+            vec![1.0, 2.0, 0.0, 1.0],
+            vec![-2.0, 0.0, 3.0, -2.0],
+            vec![2.0, 1.0, -2.0, -1.0],
+        ];
+        let eig = SymmetricEigen::new(&a).unwrap();
+        assert!(eig.values.windows(2).all(|w| w[0] <= w[1]));
+        for i in 0..4 {
+            let v: Vec<f64> = (0..4).map(|k| eig.vectors[k][i]).collect();
+            let av = mat_vec(&a, &v);
+            for k in 0..4 {
+                assert!((av[k] - eig.values[i] * v[k]).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn pseudo_solve_gives_the_minimum_norm_solution_of_a_singular_system() {
+        // x + y = 2 twice: the minimum-norm solution is (1, 1).
+        let a = vec![vec![1.0, 1.0], vec![1.0, 1.0]];
+        let eig = SymmetricEigen::new(&a).unwrap();
+        let x = eig.pseudo_solve(&[2.0, 2.0], 1e-12);
+        assert!((x[0] - 1.0).abs() < 1e-12 && (x[1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn normal_equations_are_centred() {
+        let x = Matrix::from_rows(&[vec![1.0], vec![2.0], vec![3.0]]);
+        let ne = NormalEquations::new(&x, &[2.0, 4.0, 6.0], true);
+        assert_eq!(ne.x_mean, vec![2.0]);
+        assert_eq!(ne.y_mean, 4.0);
+        assert_eq!(ne.gram, vec![vec![2.0]]);
+        assert_eq!(ne.xty, vec![4.0]);
+    }
+}

@@ -1,0 +1,204 @@
+//! Every metric, with scikit-learn's definition and its direction. Logs keep the natural sign
+//! (rmse is positive); `greater_is_better` tells the search which way is up.
+
+pub mod classification;
+pub mod clustering;
+pub mod regression;
+
+use crate::matrix::Matrix;
+use crate::models::{argmax_rows, Output, Task};
+use regression::{mae, mape, mse, r2};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    R2,
+    Mse,
+    Rmse,
+    Mae,
+    Mape,
+    Accuracy,
+    BalancedAccuracy,
+    Precision,
+    Recall,
+    F1,
+    LogLoss,
+    RocAuc,
+    Silhouette,
+    Inertia,
+    DaviesBouldin,
+}
+
+/// The truth a metric compares predictions with.
+#[derive(Debug, Clone, Copy)]
+pub enum Truth<'a> {
+    Values(&'a [f64]),
+    /// Class indices, the number of classes, and the class that binary metrics score.
+    Classes {
+        labels: &'a [usize],
+        n_classes: usize,
+        positive: usize,
+    },
+    /// Clustering: the rows that were clustered (silhouette and Davies-Bouldin measure them).
+    Rows(&'a Matrix),
+}
+
+impl Metric {
+    pub const ALL: &'static [Metric] = &[
+        Metric::R2,
+        Metric::Mse,
+        Metric::Rmse,
+        Metric::Mae,
+        Metric::Mape,
+        Metric::Accuracy,
+        Metric::BalancedAccuracy,
+        Metric::Precision,
+        Metric::Recall,
+        Metric::F1,
+        Metric::LogLoss,
+        Metric::RocAuc,
+        Metric::Silhouette,
+        Metric::Inertia,
+        Metric::DaviesBouldin,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::R2 => "r2",
+            Metric::Mse => "mse",
+            Metric::Rmse => "rmse",
+            Metric::Mae => "mae",
+            Metric::Mape => "mape",
+            Metric::Accuracy => "accuracy",
+            Metric::BalancedAccuracy => "balanced_accuracy",
+            Metric::Precision => "precision",
+            Metric::Recall => "recall",
+            Metric::F1 => "f1",
+            Metric::LogLoss => "log_loss",
+            Metric::RocAuc => "roc_auc",
+            Metric::Silhouette => "silhouette",
+            Metric::Inertia => "inertia",
+            Metric::DaviesBouldin => "davies_bouldin",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL.iter().copied().find(|m| m.name() == name)
+    }
+
+    pub fn task(self) -> Task {
+        match self {
+            Metric::R2 | Metric::Mse | Metric::Rmse | Metric::Mae | Metric::Mape => {
+                Task::Regression
+            }
+            Metric::Silhouette | Metric::Inertia | Metric::DaviesBouldin => Task::Clustering,
+            _ => Task::Classification,
+        }
+    }
+
+    pub fn greater_is_better(self) -> bool {
+        !matches!(
+            self,
+            Metric::Mse
+                | Metric::Rmse
+                | Metric::Mae
+                | Metric::Mape
+                | Metric::LogLoss
+                | Metric::Inertia
+                | Metric::DaviesBouldin
+        )
+    }
+
+    /// The metric that picks the best candidate when `[search] metric` is not set.
+    pub fn default_for(task: Task) -> Option<Metric> {
+        match task {
+            Task::Regression => Some(Metric::R2),
+            Task::Classification => Some(Metric::Accuracy),
+            Task::Clustering => Some(Metric::Silhouette),
+        }
+    }
+
+    pub fn names_for(task: Task) -> Vec<&'static str> {
+        Metric::ALL
+            .iter()
+            .filter(|m| m.task() == task)
+            .map(|m| m.name())
+            .collect()
+    }
+
+    /// True when `a` is a better score than `b`.
+    pub fn better(self, a: f64, b: f64) -> bool {
+        if self.greater_is_better() {
+            a > b
+        } else {
+            a < b
+        }
+    }
+
+    /// Scores predictions against the truth. `Err` when the output does not fit the metric.
+    pub fn score(self, truth: Truth, output: &Output) -> Result<f64, String> {
+        let score = match (truth, output) {
+            (Truth::Values(y), Output::Values(p)) => regression_score(self, y, p),
+            (
+                Truth::Classes {
+                    labels,
+                    n_classes,
+                    positive,
+                },
+                Output::Proba(proba),
+            ) => classification_score(self, labels, proba, n_classes, positive),
+            (
+                Truth::Rows(x),
+                Output::Clusters {
+                    labels,
+                    distances_sq,
+                },
+            ) => match self {
+                Metric::Silhouette => Some(clustering::silhouette(x, labels)?),
+                Metric::DaviesBouldin => Some(clustering::davies_bouldin(x, labels)?),
+                Metric::Inertia => Some(clustering::inertia(distances_sq)),
+                _ => None,
+            },
+            _ => None,
+        };
+        score.ok_or_else(|| {
+            format!(
+                "metric `{}` does not apply to this model's output",
+                self.name()
+            )
+        })
+    }
+}
+
+fn regression_score(m: Metric, y: &[f64], p: &[f64]) -> Option<f64> {
+    Some(match m {
+        Metric::R2 => r2(y, p),
+        Metric::Mse => mse(y, p),
+        Metric::Rmse => mse(y, p).sqrt(),
+        Metric::Mae => mae(y, p),
+        Metric::Mape => mape(y, p),
+        _ => return None,
+    })
+}
+
+fn classification_score(
+    m: Metric,
+    y: &[usize],
+    proba: &Matrix,
+    n_classes: usize,
+    positive: usize,
+) -> Option<f64> {
+    use classification::*;
+    let pred = || argmax_rows(proba);
+    Some(match m {
+        Metric::Accuracy => accuracy(y, &pred()),
+        Metric::BalancedAccuracy => balanced_accuracy(y, &pred(), n_classes),
+        Metric::Precision => precision(y, &pred(), n_classes, positive),
+        Metric::Recall => recall(y, &pred(), n_classes, positive),
+        Metric::F1 => f1(y, &pred(), n_classes, positive),
+        Metric::LogLoss => log_loss(y, proba),
+        Metric::RocAuc => roc_auc(y, proba, positive),
+        _ => return None,
+    })
+}

@@ -1,0 +1,334 @@
+//! Linear regression (normal equations or gradient descent) and ridge regression.
+
+use super::params::{at_least, non_negative, positive, ParamDoc, ParamError, ParamKind};
+use super::{Fit, FittedModel, ModelInfo, Task};
+use crate::linalg::{cholesky_solve, NormalEquations, SymmetricEigen};
+use crate::matrix::{dot, Matrix};
+use serde::{Deserialize, Serialize};
+
+/// A fitted linear model: prediction = X · coef + intercept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearModel {
+    pub coef: Vec<f64>,
+    pub intercept: f64,
+}
+
+impl LinearModel {
+    pub fn predict(&self, x: &Matrix) -> Vec<f64> {
+        x.mat_vec(&self.coef, self.intercept)
+    }
+}
+
+/// Eigenvalues of XᵀX below this fraction of the largest are treated as zero by the minimum-norm
+/// solve: exact collinearity (one-hot columns summing to the intercept) leaves eigenvalues at
+/// rounding level, around 1e-16 of the largest.
+const RANK_TOLERANCE: f64 = 1e-12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinearSolver {
+    /// The least-squares optimum from the normal equations (minimum-norm when columns are collinear).
+    Normal,
+    /// Batch gradient descent on the mean squared error.
+    Gd,
+}
+
+/// Ordinary least squares.
+///
+/// Minimises ||y - Xw - b||². Solver `normal` solves the normal equations through an eigendecomposition
+/// of the centred XᵀX and returns the minimum-norm optimum, as scikit-learn's `LinearRegression`
+/// (lstsq) does, so collinear one-hot columns are handled. Solver `gd` runs batch gradient descent on
+/// the mean squared error (1/n)||y - Xw - b||², from zero, for `epochs` full passes of step
+/// `learning_rate`; a fit whose loss becomes NaN or infinite fails with a message that says so.
+///
+/// | parameter | default | meaning |
+/// |---|---|---|
+/// | solver | "normal" | "normal" or "gd" |
+/// | learning_rate | 0.01 | gd step size, > 0 |
+/// | epochs | 1000 | gd passes over the data, >= 1 |
+/// | fit_intercept | true | learn b; otherwise b = 0 |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinearRegressionParams {
+    pub solver: LinearSolver,
+    pub learning_rate: f64,
+    pub epochs: usize,
+    pub fit_intercept: bool,
+}
+
+impl Default for LinearRegressionParams {
+    fn default() -> Self {
+        LinearRegressionParams {
+            solver: LinearSolver::Normal,
+            learning_rate: 0.01,
+            epochs: 1000,
+            fit_intercept: true,
+        }
+    }
+}
+
+impl LinearRegressionParams {
+    pub fn check(&self) -> Result<(), ParamError> {
+        positive("learning_rate", self.learning_rate)?;
+        at_least("epochs", self.epochs, 1)
+    }
+}
+
+const FIT_INTERCEPT: ParamDoc = ParamDoc {
+    name: "fit_intercept",
+    kind: ParamKind::Bool,
+    default: "true",
+    doc: "learn an intercept (unpenalised)",
+};
+
+pub const LINEAR_REGRESSION_INFO: ModelInfo = ModelInfo {
+    name: "linear_regression",
+    tasks: &[Task::Regression],
+    objective: "||y - Xw - b||^2 (ordinary least squares; gd: mean squared error by batch gradient descent)",
+    params: &[
+        ParamDoc {
+            name: "solver",
+            kind: ParamKind::Choice(&["normal", "gd"]),
+            default: "\"normal\"",
+            doc: "normal: exact minimum-norm optimum; gd: batch gradient descent",
+        },
+        ParamDoc {
+            name: "learning_rate",
+            kind: ParamKind::Float,
+            default: "0.01",
+            doc: "gd step size, > 0",
+        },
+        ParamDoc {
+            name: "epochs",
+            kind: ParamKind::Int,
+            default: "1000",
+            doc: "gd passes over the training rows, >= 1",
+        },
+        FIT_INTERCEPT,
+    ],
+};
+
+pub fn fit_linear_regression(
+    p: &LinearRegressionParams,
+    x: &Matrix,
+    y: &[f64],
+) -> Result<Fit, String> {
+    let model = match p.solver {
+        LinearSolver::Normal => {
+            let ne = NormalEquations::new(x, y, p.fit_intercept);
+            let eig = SymmetricEigen::new(&ne.gram)
+                .ok_or("the normal equations hold non-finite values (check the data for inf)")?;
+            let coef = eig.pseudo_solve(&ne.xty, RANK_TOLERANCE);
+            let intercept = ne.intercept(&coef);
+            LinearModel { coef, intercept }
+        }
+        LinearSolver::Gd => gradient_descent(x, y, p.learning_rate, p.epochs, p.fit_intercept)?,
+    };
+    finite_or_err(model).map(|m| Fit::new(FittedModel::Linear(m)))
+}
+
+/// Batch gradient descent on (1/n)||y - Xw - b||², starting from zero, as the article does it:
+/// gradient (2/n) Xᵀ(Xw + b - y), one step per epoch.
+fn gradient_descent(
+    x: &Matrix,
+    y: &[f64],
+    learning_rate: f64,
+    epochs: usize,
+    fit_intercept: bool,
+) -> Result<LinearModel, String> {
+    let n = x.n_rows as f64;
+    let mut w = vec![0.0; x.n_cols];
+    let mut b = 0.0;
+    for epoch in 1..=epochs {
+        let pred = x.mat_vec(&w, b);
+        let residual: Vec<f64> = pred.iter().zip(y).map(|(p, t)| p - t).collect();
+        let loss = dot(&residual, &residual) / n;
+        if !loss.is_finite() {
+            return Err(format!(
+                "gradient descent diverged at epoch {epoch}: the training loss became {loss}; \
+                 lower `learning_rate` (now {learning_rate}) or scale the features"
+            ));
+        }
+        for (j, wj) in w.iter_mut().enumerate() {
+            *wj -= learning_rate * 2.0 / n * dot(x.col(j), &residual);
+        }
+        if fit_intercept {
+            b -= learning_rate * 2.0 / n * residual.iter().sum::<f64>();
+        }
+    }
+    Ok(LinearModel {
+        coef: w,
+        intercept: b,
+    })
+}
+
+/// Ridge regression.
+///
+/// Minimises ||y - Xw - b||² + alpha ||w||², the intercept b unpenalised (scikit-learn's `Ridge`):
+/// X and y are centred, (XᵀX + alpha I) w = Xᵀy is solved by Cholesky, and b = ȳ - x̄·w.
+///
+/// | parameter | default | meaning |
+/// |---|---|---|
+/// | alpha | 1.0 | L2 penalty, >= 0 |
+/// | fit_intercept | true | learn b; otherwise b = 0 |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RidgeParams {
+    pub alpha: f64,
+    pub fit_intercept: bool,
+}
+
+impl Default for RidgeParams {
+    fn default() -> Self {
+        RidgeParams {
+            alpha: 1.0,
+            fit_intercept: true,
+        }
+    }
+}
+
+impl RidgeParams {
+    pub fn check(&self) -> Result<(), ParamError> {
+        non_negative("alpha", self.alpha)
+    }
+}
+
+pub const RIDGE_INFO: ModelInfo = ModelInfo {
+    name: "ridge",
+    tasks: &[Task::Regression],
+    objective: "||y - Xw - b||^2 + alpha ||w||^2",
+    params: &[
+        ParamDoc {
+            name: "alpha",
+            kind: ParamKind::Float,
+            default: "1.0",
+            doc: "L2 penalty strength, >= 0",
+        },
+        FIT_INTERCEPT,
+    ],
+};
+
+pub fn fit_ridge(p: &RidgeParams, x: &Matrix, y: &[f64]) -> Result<Fit, String> {
+    let ne = NormalEquations::new(x, y, p.fit_intercept);
+    ridge_from_normal_equations(&ne, p.alpha).map(|m| Fit::new(FittedModel::Linear(m)))
+}
+
+/// Solves ridge from precomputed normal equations, so one XᵀX serves every alpha of a grid.
+pub fn ridge_from_normal_equations(
+    ne: &NormalEquations,
+    alpha: f64,
+) -> Result<LinearModel, String> {
+    let mut a = ne.gram.clone();
+    for (i, row) in a.iter_mut().enumerate() {
+        row[i] += alpha;
+    }
+    let coef = match cholesky_solve(&a, &ne.xty) {
+        Some(c) => c,
+        // alpha = 0 with collinear columns: fall back to the minimum-norm solution.
+        None => SymmetricEigen::new(&a)
+            .ok_or("the normal equations hold non-finite values (check the data for inf)")?
+            .pseudo_solve(&ne.xty, RANK_TOLERANCE),
+    };
+    let intercept = ne.intercept(&coef);
+    finite_or_err(LinearModel { coef, intercept })
+}
+
+fn finite_or_err(m: LinearModel) -> Result<LinearModel, String> {
+    if m.intercept.is_finite() && m.coef.iter().all(|c| c.is_finite()) {
+        Ok(m)
+    } else {
+        Err("the fitted coefficients are not finite (check the data for inf or huge values)".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line_data() -> (Matrix, Vec<f64>) {
+        // y = 3 x0 - 2 x1 + 5, exactly.
+        let rows: Vec<Vec<f64>> = (0..20)
+            .map(|i| vec![i as f64 / 10.0, ((i * 7) % 11) as f64 / 10.0])
+            .collect();
+        let y = rows.iter().map(|r| 3.0 * r[0] - 2.0 * r[1] + 5.0).collect();
+        (Matrix::from_rows(&rows), y)
+    }
+
+    fn linear(fit: Fit) -> LinearModel {
+        match fit.model {
+            FittedModel::Linear(m) => m,
+            other => panic!("a linear fit gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn normal_solver_recovers_an_exact_line() {
+        let (x, y) = line_data();
+        let m = linear(fit_linear_regression(&LinearRegressionParams::default(), &x, &y).unwrap());
+        assert!((m.coef[0] - 3.0).abs() < 1e-10);
+        assert!((m.coef[1] + 2.0).abs() < 1e-10);
+        assert!((m.intercept - 5.0).abs() < 1e-10);
+    }
+
+    #[test]
+    fn normal_solver_copes_with_duplicated_columns() {
+        // x1 = x0: the minimum-norm solution splits the weight evenly.
+        let rows: Vec<Vec<f64>> = (0..10).map(|i| vec![i as f64, i as f64]).collect();
+        let y: Vec<f64> = (0..10).map(|i| 4.0 * i as f64 + 1.0).collect();
+        let m = linear(
+            fit_linear_regression(
+                &LinearRegressionParams::default(),
+                &Matrix::from_rows(&rows),
+                &y,
+            )
+            .unwrap(),
+        );
+        assert!((m.coef[0] - 2.0).abs() < 1e-9 && (m.coef[1] - 2.0).abs() < 1e-9);
+        assert!((m.intercept - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn gradient_descent_converges_and_divergence_is_an_error() {
+        let (x, y) = line_data();
+        let p = LinearRegressionParams {
+            solver: LinearSolver::Gd,
+            learning_rate: 0.1,
+            epochs: 20000,
+            fit_intercept: true,
+        };
+        let m = linear(fit_linear_regression(&p, &x, &y).unwrap());
+        assert!((m.coef[0] - 3.0).abs() < 1e-6, "{m:?}");
+        let too_fast = LinearRegressionParams {
+            learning_rate: 100.0,
+            ..p
+        };
+        let err = fit_linear_regression(&too_fast, &x, &y).unwrap_err();
+        assert!(err.contains("diverged"), "{err}");
+    }
+
+    #[test]
+    fn ridge_shrinks_towards_zero_by_the_closed_form() {
+        // One centred column: w = xᵀy / (xᵀx + alpha).
+        let x = Matrix::from_rows(&[vec![-1.0], vec![0.0], vec![1.0]]);
+        let y = [-2.0, 0.0, 2.0];
+        let m = linear(
+            fit_ridge(
+                &RidgeParams {
+                    alpha: 2.0,
+                    fit_intercept: true,
+                },
+                &x,
+                &y,
+            )
+            .unwrap(),
+        );
+        assert!((m.coef[0] - 4.0 / 4.0).abs() < 1e-14);
+        assert!(m.intercept.abs() < 1e-14);
+        assert!(RidgeParams {
+            alpha: -1.0,
+            fit_intercept: true
+        }
+        .check()
+        .is_err());
+    }
+}

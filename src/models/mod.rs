@@ -1,0 +1,314 @@
+//! The models: one file per algorithm, all implemented here from scratch.
+//!
+//! A model has three parts, as scikit-learn's estimators do:
+//! - a parameter struct (`[model]` in the pipeline file), deserialised with scikit-learn's names and
+//!   defaults, with a `check()` that rejects impossible values before any fit;
+//! - a `fit` that learns from a design matrix and targets;
+//! - a fitted state (serde, so model.json stores it as it is) with a `predict`.
+//!
+//! `ModelSpec` and `FittedModel` are enums with one variant per algorithm: the registry is the enums
+//! and the `MODELS` table, and model.json needs no trait objects.
+
+pub mod boosting;
+pub mod coordinate_descent;
+pub mod forest;
+pub mod kmeans;
+pub mod knn;
+pub mod linear;
+pub mod logistic;
+pub mod naive_bayes;
+pub mod params;
+pub mod tree;
+
+use crate::matrix::Matrix;
+use crate::rng::Rng;
+use params::{ParamDoc, ParamError};
+use serde::{Deserialize, Serialize};
+
+/// What a pipeline predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    Regression,
+    Classification,
+    Clustering,
+}
+
+impl Task {
+    pub const NAMES: &'static [&'static str] = &["regression", "classification", "clustering"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Regression => "regression",
+            Task::Classification => "classification",
+            Task::Clustering => "clustering",
+        }
+    }
+}
+
+/// What a model learns from, beside the design matrix.
+#[derive(Debug, Clone, Copy)]
+pub enum Targets<'a> {
+    /// Regression: one value per row.
+    Values(&'a [f64]),
+    /// Classification: one class index per row, in 0..n_classes (classes sorted).
+    Classes {
+        labels: &'a [usize],
+        n_classes: usize,
+    },
+    /// Clustering: no target.
+    Unsupervised,
+}
+
+/// What a fitted model says about rows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Regression predictions.
+    Values(Vec<f64>),
+    /// Class probabilities: n_rows x n_classes, each row summing to 1. The predicted class is the
+    /// column of the greatest probability (the first on ties, as numpy's argmax).
+    Proba(Matrix),
+    /// Cluster assignments, with each row's squared distance to its centre (for inertia).
+    Clusters {
+        labels: Vec<usize>,
+        distances_sq: Vec<f64>,
+    },
+}
+
+impl Output {
+    /// The predicted class of each row of a probability output.
+    pub fn classes(&self) -> Option<Vec<usize>> {
+        match self {
+            Output::Proba(p) => Some(argmax_rows(p)),
+            _ => None,
+        }
+    }
+}
+
+/// The column of the greatest value in each row (the first on ties).
+pub fn argmax_rows(p: &Matrix) -> Vec<usize> {
+    (0..p.n_rows)
+        .map(|i| {
+            let mut best = 0;
+            for j in 1..p.n_cols {
+                if p.get(i, j) > p.get(i, best) {
+                    best = j;
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+/// A fitted model and anything worth telling the user about the fit (a convergence warning).
+#[derive(Debug)]
+pub struct Fit {
+    pub model: FittedModel,
+    pub warnings: Vec<String>,
+}
+
+impl Fit {
+    pub fn new(model: FittedModel) -> Self {
+        Fit {
+            model,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// One entry of the model registry: what `kiln schema`, validation and the docs know of a model.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelInfo {
+    pub name: &'static str,
+    pub tasks: &'static [Task],
+    /// The objective minimised, in scikit-learn's terms.
+    pub objective: &'static str,
+    pub params: &'static [ParamDoc],
+}
+
+/// Every model kiln knows, in the order of the contract's table.
+pub const MODELS: &[ModelInfo] = &[
+    linear::LINEAR_REGRESSION_INFO,
+    linear::RIDGE_INFO,
+    coordinate_descent::LASSO_INFO,
+    coordinate_descent::ELASTIC_NET_INFO,
+    logistic::LOGISTIC_REGRESSION_INFO,
+    tree::DECISION_TREE_INFO,
+    forest::RANDOM_FOREST_INFO,
+    boosting::GRADIENT_BOOSTING_INFO,
+    knn::KNN_INFO,
+    naive_bayes::NAIVE_BAYES_INFO,
+    kmeans::KMEANS_INFO,
+];
+
+pub fn model_info(name: &str) -> Option<&'static ModelInfo> {
+    MODELS.iter().find(|m| m.name == name)
+}
+
+/// `[model]`: the algorithm and its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ModelSpec {
+    LinearRegression(linear::LinearRegressionParams),
+    Ridge(linear::RidgeParams),
+    Lasso(coordinate_descent::LassoParams),
+    ElasticNet(coordinate_descent::ElasticNetParams),
+    LogisticRegression(logistic::LogisticRegressionParams),
+    DecisionTree(tree::DecisionTreeParams),
+    RandomForest(forest::RandomForestParams),
+    GradientBoosting(boosting::GradientBoostingParams),
+    Knn(knn::KnnParams),
+    NaiveBayes(naive_bayes::NaiveBayesParams),
+    Kmeans(kmeans::KMeansParams),
+}
+
+impl ModelSpec {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelSpec::LinearRegression(_) => "linear_regression",
+            ModelSpec::Ridge(_) => "ridge",
+            ModelSpec::Lasso(_) => "lasso",
+            ModelSpec::ElasticNet(_) => "elastic_net",
+            ModelSpec::LogisticRegression(_) => "logistic_regression",
+            ModelSpec::DecisionTree(_) => "decision_tree",
+            ModelSpec::RandomForest(_) => "random_forest",
+            ModelSpec::GradientBoosting(_) => "gradient_boosting",
+            ModelSpec::Knn(_) => "knn",
+            ModelSpec::NaiveBayes(_) => "naive_bayes",
+            ModelSpec::Kmeans(_) => "kmeans",
+        }
+    }
+
+    pub fn info(&self) -> &'static ModelInfo {
+        model_info(self.name()).expect("every ModelSpec variant is in MODELS")
+    }
+
+    /// Rejects impossible parameter values (alpha < 0, ...) and parameters of another task (a gini
+    /// criterion in a regression) before any fit.
+    pub fn check(&self, task: Task) -> Result<(), ParamError> {
+        match self {
+            ModelSpec::LinearRegression(p) => p.check(),
+            ModelSpec::Ridge(p) => p.check(),
+            ModelSpec::Lasso(p) => p.check(),
+            ModelSpec::ElasticNet(p) => p.check(),
+            ModelSpec::LogisticRegression(p) => p.check(),
+            ModelSpec::DecisionTree(p) => p.check().and_then(|_| p.check_task(task)),
+            ModelSpec::RandomForest(p) => p.check(),
+            ModelSpec::GradientBoosting(p) => p.check(),
+            ModelSpec::Knn(p) => p.check(),
+            ModelSpec::NaiveBayes(p) => p.check(),
+            ModelSpec::Kmeans(p) => p.check(),
+        }
+    }
+
+    /// Fits on a design matrix. `rng` is this fit's own generator; `seed` is the pipeline's seed, which
+    /// k-means uses as scikit-learn's `random_state` so that its k-means++ draws are numpy's.
+    pub fn fit(
+        &self,
+        x: &Matrix,
+        targets: Targets,
+        rng: &mut Rng,
+        seed: u64,
+    ) -> Result<Fit, String> {
+        fn wrap<M>(
+            r: Result<(M, Vec<String>), String>,
+            f: fn(M) -> FittedModel,
+        ) -> Result<Fit, String> {
+            r.map(|(m, warnings)| Fit {
+                model: f(m),
+                warnings,
+            })
+        }
+        match (self, targets) {
+            (ModelSpec::LinearRegression(p), Targets::Values(y)) => {
+                linear::fit_linear_regression(p, x, y)
+            }
+            (ModelSpec::Ridge(p), Targets::Values(y)) => linear::fit_ridge(p, x, y),
+            (ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_), _) => {
+                Err(format!("model `{}` does regression only", self.name()))
+            }
+            (ModelSpec::Lasso(p), t) => wrap(
+                coordinate_descent::fit_lasso(p, x, t, rng),
+                FittedModel::ElasticNet,
+            ),
+            (ModelSpec::ElasticNet(p), t) => wrap(
+                coordinate_descent::fit_elastic_net(p, x, t, rng),
+                FittedModel::ElasticNet,
+            ),
+            (ModelSpec::Knn(p), t) => wrap(knn::fit_knn(p, x, t, rng), FittedModel::Knn),
+            (ModelSpec::Kmeans(p), Targets::Unsupervised) => wrap(
+                kmeans::fit_kmeans_numpy_seeded(p, x, seed as u32),
+                FittedModel::Kmeans,
+            ),
+            (ModelSpec::Kmeans(_), _) => {
+                Err("kmeans is a clustering model: set task = \"clustering\"".into())
+            }
+            (ModelSpec::LogisticRegression(p), t) => wrap(
+                logistic::fit_logistic_regression(p, x, t, rng),
+                FittedModel::LogisticRegression,
+            ),
+            (ModelSpec::DecisionTree(p), t) => wrap(
+                tree::fit_decision_tree(p, x, t, rng),
+                FittedModel::DecisionTree,
+            ),
+            (ModelSpec::RandomForest(p), t) => wrap(
+                forest::fit_random_forest(p, x, t, rng),
+                FittedModel::RandomForest,
+            ),
+            (ModelSpec::GradientBoosting(p), t) => wrap(
+                boosting::fit_gradient_boosting(p, x, t, rng),
+                FittedModel::GradientBoosting,
+            ),
+            (ModelSpec::NaiveBayes(p), t) => wrap(
+                naive_bayes::fit_naive_bayes(p, x, t, rng),
+                FittedModel::NaiveBayes,
+            ),
+        }
+    }
+}
+
+/// A fitted model, as model.json stores it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FittedModel {
+    Linear(linear::LinearModel),
+    ElasticNet(coordinate_descent::ElasticNetModel),
+    LogisticRegression(logistic::LogisticModel),
+    DecisionTree(tree::DecisionTreeModel),
+    RandomForest(forest::RandomForestModel),
+    GradientBoosting(boosting::GradientBoostingModel),
+    Knn(knn::KnnModel),
+    NaiveBayes(naive_bayes::NaiveBayesModel),
+    Kmeans(kmeans::KMeansModel),
+}
+
+impl FittedModel {
+    pub fn predict(&self, x: &Matrix) -> Output {
+        match self {
+            FittedModel::Linear(m) => Output::Values(m.predict(x)),
+            FittedModel::ElasticNet(m) => m.predict(x),
+            FittedModel::Knn(m) => m.predict(x),
+            FittedModel::Kmeans(m) => m.predict(x),
+            FittedModel::LogisticRegression(m) => m.predict(x),
+            FittedModel::DecisionTree(m) => m.predict(x),
+            FittedModel::RandomForest(m) => m.predict(x),
+            FittedModel::GradientBoosting(m) => m.predict(x),
+            FittedModel::NaiveBayes(m) => m.predict(x),
+        }
+    }
+
+    /// Per-feature coefficients or importances, for reports: (what they are, one value per column).
+    pub fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        match self {
+            FittedModel::Linear(m) => Some(("coefficient", m.coef.clone())),
+            FittedModel::ElasticNet(m) => m.feature_weights(),
+            FittedModel::Knn(m) => m.feature_weights(),
+            FittedModel::Kmeans(m) => m.feature_weights(),
+            FittedModel::LogisticRegression(m) => m.feature_weights(),
+            FittedModel::DecisionTree(m) => m.feature_weights(),
+            FittedModel::RandomForest(m) => m.feature_weights(),
+            FittedModel::GradientBoosting(m) => m.feature_weights(),
+            FittedModel::NaiveBayes(m) => m.feature_weights(),
+        }
+    }
+}

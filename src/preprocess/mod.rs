@@ -1,0 +1,427 @@
+//! Preprocessing: impute -> encode -> scale, fitted on a fold's training rows and applied to any rows.
+//! The fitted state is plain data (serde): exactly what model.json stores, so predict and serve
+//! transform new rows the same way the search did.
+//!
+//! Output columns: the numeric columns (imputed, scaled), then one 0/1 `<col>__missing` indicator per
+//! numeric column that had gaps in training (when `impute.indicator`), then the categorical columns
+//! (one-hot `<col>=<category>` columns, or one ordinal code column). Indicator, one-hot and ordinal
+//! columns are not scaled.
+
+pub mod encode;
+pub mod impute;
+pub mod scale;
+
+use crate::config::{EncodeMethod, EncodeSpec, ImputeSpec, ScaleSpec, UnknownCategory};
+use crate::data::{Column, ColumnData, MISSING_CODE};
+use crate::matrix::Matrix;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The name of the shared column of rare categories.
+pub const OTHER: &str = "__other";
+
+/// A numeric input column's fitted steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericStep {
+    pub name: String,
+    /// None: gaps are not filled (impute drop / error).
+    pub fill: Option<f64>,
+    pub indicator: bool,
+    pub center: f64,
+    pub scale: f64,
+}
+
+/// A categorical input column's fitted steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalStep {
+    pub name: String,
+    pub fill: Option<String>,
+    /// Categories with a column (or code) of their own, sorted.
+    pub categories: Vec<String>,
+    /// Rare categories folded into `__other` (max_categories).
+    pub rare: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedPreprocessor {
+    pub numeric: Vec<NumericStep>,
+    pub categorical: Vec<CategoricalStep>,
+    pub method: EncodeMethod,
+    pub unknown: UnknownCategory,
+    /// The design matrix's column names, in order.
+    pub output_names: Vec<String>,
+}
+
+/// What a category maps to.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Slot {
+    Index(usize),
+    Unknown,
+    Missing,
+}
+
+impl CategoricalStep {
+    /// Index of a category among the outputs: its own, or `__other` (after the kept ones).
+    fn slot_of(&self, value: &str, lookup: &HashMap<&str, usize>) -> Slot {
+        match lookup.get(value) {
+            Some(i) => Slot::Index(*i),
+            None => Slot::Unknown,
+        }
+    }
+
+    fn n_outputs(&self, method: EncodeMethod) -> usize {
+        match method {
+            EncodeMethod::OneHot => self.categories.len() + usize::from(!self.rare.is_empty()),
+            EncodeMethod::Ordinal => 1,
+        }
+    }
+
+    fn lookup(&self) -> HashMap<&str, usize> {
+        let mut m: HashMap<&str, usize> = self
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        for r in &self.rare {
+            m.insert(r.as_str(), self.categories.len());
+        }
+        m
+    }
+}
+
+impl FittedPreprocessor {
+    /// Learns every statistic from `rows` of `columns`.
+    pub fn fit(
+        columns: &[Column],
+        rows: &[usize],
+        impute: &ImputeSpec,
+        encode: &EncodeSpec,
+        scale: &ScaleSpec,
+    ) -> Self {
+        let mut numeric = Vec::new();
+        let mut categorical = Vec::new();
+        for col in columns {
+            match &col.data {
+                ColumnData::Numeric(v) => {
+                    let mut present: Vec<f64> =
+                        rows.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
+                    let had_gaps = present.len() < rows.len();
+                    let fill = impute::numeric_fill(
+                        impute.numeric,
+                        impute.fill_value,
+                        &mut present.clone(),
+                    );
+                    // The scaler sees the imputed training column, as in a scikit-learn Pipeline.
+                    let filled: Vec<f64> = match fill {
+                        Some(f) => rows
+                            .iter()
+                            .map(|&i| if v[i].is_nan() { f } else { v[i] })
+                            .collect(),
+                        None => std::mem::take(&mut present),
+                    };
+                    let (center, scale) = scale::fit(scale.method, &filled);
+                    numeric.push(NumericStep {
+                        name: col.name.clone(),
+                        fill,
+                        indicator: impute.indicator && had_gaps,
+                        center,
+                        scale,
+                    });
+                }
+                ColumnData::Categorical { codes, dictionary } => {
+                    let mut counts = vec![0usize; dictionary.len()];
+                    let mut missing = 0usize;
+                    for &i in rows {
+                        match codes[i] {
+                            MISSING_CODE => missing += 1,
+                            c => counts[c as usize] += 1,
+                        }
+                    }
+                    let fill = impute::categorical_fill(
+                        impute.categorical,
+                        &impute.fill_category,
+                        dictionary,
+                        &counts,
+                    );
+                    // Categories are learned from the imputed column: the fill value is one of them.
+                    let mut dict = dictionary.clone();
+                    if let (Some(f), true) = (&fill, missing > 0) {
+                        match dict.iter().position(|d| d == f) {
+                            Some(p) => counts[p] += missing,
+                            None => {
+                                dict.push(f.clone());
+                                counts.push(missing);
+                            }
+                        }
+                    }
+                    let mut order: Vec<usize> = (0..dict.len()).collect();
+                    let mut sorted: Vec<String> = dict.clone();
+                    crate::data::sort_labels(&mut sorted);
+                    order.sort_by_key(|i| {
+                        sorted
+                            .iter()
+                            .position(|s| *s == dict[*i])
+                            .unwrap_or(usize::MAX)
+                    });
+                    let sorted_counts: Vec<usize> = order.iter().map(|i| counts[*i]).collect();
+                    let (kept, rare) =
+                        encode::split_frequent(&sorted, &sorted_counts, encode.max_categories);
+                    categorical.push(CategoricalStep {
+                        name: col.name.clone(),
+                        fill,
+                        categories: kept,
+                        rare,
+                    });
+                }
+            }
+        }
+        let mut output_names: Vec<String> = numeric.iter().map(|s| s.name.clone()).collect();
+        output_names.extend(
+            numeric
+                .iter()
+                .filter(|s| s.indicator)
+                .map(|s| format!("{}__missing", s.name)),
+        );
+        for c in &categorical {
+            match encode.method {
+                EncodeMethod::OneHot => {
+                    output_names.extend(c.categories.iter().map(|k| format!("{}={k}", c.name)));
+                    if !c.rare.is_empty() {
+                        output_names.push(format!("{}={OTHER}", c.name));
+                    }
+                }
+                EncodeMethod::Ordinal => output_names.push(c.name.clone()),
+            }
+        }
+        FittedPreprocessor {
+            numeric,
+            categorical,
+            method: encode.method,
+            unknown: encode.unknown,
+            output_names,
+        }
+    }
+
+    pub fn n_outputs(&self) -> usize {
+        self.output_names.len()
+    }
+
+    /// The design matrix of `rows` (None: every row). `columns` are the input columns in the fitted
+    /// order (numeric ones first as fitted, then categorical, matched by name). Errors name the column
+    /// and the (1-based) row.
+    pub fn transform(&self, columns: &[Column], rows: Option<&[usize]>) -> Result<Matrix, String> {
+        let by_name: HashMap<&str, &Column> =
+            columns.iter().map(|c| (c.name.as_str(), c)).collect();
+        let n_all = columns.first().map_or(0, |c| c.len());
+        let all: Vec<usize>;
+        let rows = match rows {
+            Some(r) => r,
+            None => {
+                all = (0..n_all).collect();
+                &all
+            }
+        };
+        let n = rows.len();
+        let mut data = Vec::with_capacity(n * self.n_outputs());
+        let find = |name: &str| {
+            by_name
+                .get(name)
+                .copied()
+                .ok_or_else(|| format!("column `{name}` is missing"))
+        };
+        for step in &self.numeric {
+            let ColumnData::Numeric(v) = &find(&step.name)?.data else {
+                return Err(format!("column `{}` must be numeric", step.name));
+            };
+            for &i in rows {
+                let x = v[i];
+                let x = if x.is_nan() {
+                    step.fill.ok_or_else(|| {
+                        format!("column `{}` is missing a value at row {}", step.name, i + 1)
+                    })?
+                } else {
+                    x
+                };
+                data.push((x - step.center) / step.scale);
+            }
+        }
+        for step in self.numeric.iter().filter(|s| s.indicator) {
+            let ColumnData::Numeric(v) = &find(&step.name)?.data else {
+                unreachable!("checked above")
+            };
+            data.extend(rows.iter().map(|&i| if v[i].is_nan() { 1.0 } else { 0.0 }));
+        }
+        for step in &self.categorical {
+            let ColumnData::Categorical { codes, dictionary } = &find(&step.name)?.data else {
+                return Err(format!("column `{}` must be categorical", step.name));
+            };
+            let lookup = step.lookup();
+            // The input's own dictionary mapped once to output slots.
+            let fill_slot = step
+                .fill
+                .as_deref()
+                .map(|f| step.slot_of(f, &lookup))
+                .unwrap_or(Slot::Missing);
+            let slots: Vec<Slot> = dictionary
+                .iter()
+                .map(|d| step.slot_of(d, &lookup))
+                .collect();
+            let width = step.n_outputs(self.method);
+            let start = data.len();
+            data.resize(start + width * n, 0.0);
+            let block = &mut data[start..];
+            for (r, &i) in rows.iter().enumerate() {
+                let slot = match codes[i] {
+                    MISSING_CODE => fill_slot,
+                    c => slots[c as usize],
+                };
+                match slot {
+                    Slot::Index(k) => match self.method {
+                        EncodeMethod::OneHot => block[k * n + r] = 1.0,
+                        EncodeMethod::Ordinal => block[r] = k as f64,
+                    },
+                    Slot::Missing => {
+                        return Err(format!(
+                            "column `{}` is missing a value at row {}",
+                            step.name,
+                            i + 1
+                        ))
+                    }
+                    Slot::Unknown => match self.unknown {
+                        UnknownCategory::Error => {
+                            let c = codes[i];
+                            let value = if c == MISSING_CODE {
+                                step.fill.clone().unwrap_or_default()
+                            } else {
+                                dictionary[c as usize].clone()
+                            };
+                            return Err(format!(
+                                "column `{}` has category \"{value}\" at row {} that training never saw \
+                                 (encode.unknown = \"error\")",
+                                step.name,
+                                i + 1
+                            ));
+                        }
+                        UnknownCategory::Ignore => {
+                            if self.method == EncodeMethod::Ordinal {
+                                block[r] = -1.0;
+                            }
+                        }
+                    },
+                }
+            }
+        }
+        Ok(Matrix {
+            n_rows: n,
+            n_cols: self.n_outputs(),
+            data,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{NumericImpute, ScaleMethod};
+    use crate::data::encode_text;
+
+    fn columns() -> Vec<Column> {
+        let (codes, dictionary) = encode_text(&[
+            Some("b".into()),
+            None,
+            Some("a".into()),
+            Some("b".into()),
+            Some("z".into()),
+        ]);
+        vec![
+            Column {
+                name: "x".into(),
+                data: ColumnData::Numeric(vec![1.0, f64::NAN, 3.0, 5.0, 100.0]),
+            },
+            Column {
+                name: "c".into(),
+                data: ColumnData::Categorical { codes, dictionary },
+            },
+        ]
+    }
+
+    #[test]
+    fn fit_on_training_rows_only_and_transform_any_rows() {
+        let cols = columns();
+        let impute = ImputeSpec {
+            indicator: true,
+            ..Default::default()
+        };
+        let p = FittedPreprocessor::fit(
+            &cols,
+            &[0, 1, 2, 3],
+            &impute,
+            &EncodeSpec::default(),
+            &ScaleSpec {
+                method: ScaleMethod::Minmax,
+            },
+        );
+        // Median of 1, 3, 5 = 3 fills the gap; min-max over the imputed 1, 3, 3, 5.
+        assert_eq!(p.numeric[0].fill, Some(3.0));
+        assert_eq!((p.numeric[0].center, p.numeric[0].scale), (1.0, 4.0));
+        assert_eq!(p.output_names, ["x", "x__missing", "c=a", "c=b"]);
+        let m = p.transform(&cols, None).unwrap();
+        assert_eq!(m.col(0), &[0.0, 0.5, 0.5, 1.0, 24.75]);
+        assert_eq!(m.col(1), &[0.0, 1.0, 0.0, 0.0, 0.0]);
+        // Row 1's missing category is filled with the most frequent, b; row 4's unseen z is all zero.
+        assert_eq!(m.col(2), &[0.0, 0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(m.col(3), &[1.0, 1.0, 0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn unknown_error_names_the_column_and_row() {
+        let cols = columns();
+        let encode = EncodeSpec {
+            unknown: UnknownCategory::Error,
+            ..Default::default()
+        };
+        let p = FittedPreprocessor::fit(
+            &cols,
+            &[0, 1, 2],
+            &ImputeSpec::default(),
+            &encode,
+            &ScaleSpec::default(),
+        );
+        let e = p.transform(&cols, None).unwrap_err();
+        assert!(e.contains("column `c` has category \"z\" at row 5"), "{e}");
+        let drop = ImputeSpec {
+            numeric: NumericImpute::Drop,
+            ..Default::default()
+        };
+        let p = FittedPreprocessor::fit(
+            &cols,
+            &[0, 2],
+            &drop,
+            &EncodeSpec::default(),
+            &ScaleSpec::default(),
+        );
+        assert!(p
+            .transform(&cols, Some(&[1]))
+            .unwrap_err()
+            .contains("column `x` is missing a value at row 2"));
+    }
+
+    #[test]
+    fn ordinal_codes_follow_sorted_categories() {
+        let cols = columns();
+        let encode = EncodeSpec {
+            method: EncodeMethod::Ordinal,
+            ..Default::default()
+        };
+        let p = FittedPreprocessor::fit(
+            &cols,
+            &[0, 1, 2, 3],
+            &ImputeSpec::default(),
+            &encode,
+            &ScaleSpec::default(),
+        );
+        let m = p.transform(&cols, None).unwrap();
+        assert_eq!(m.col(1), &[1.0, 1.0, 0.0, 1.0, -1.0]);
+    }
+}

@@ -1,0 +1,68 @@
+//! summary.json: what a run was, what it found, and whether its expectations held.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSummary {
+    pub path: String,
+    /// Content hash of the data file (FNV-1a 64, hex).
+    pub hash: String,
+    /// Rows and columns of the file as read.
+    pub rows: usize,
+    pub columns: usize,
+    /// Rows used after leaving out missing targets (and impute = "drop").
+    pub rows_used: usize,
+    pub dropped_missing_target: usize,
+    pub dropped_missing_features: usize,
+    pub train_rows: usize,
+    pub test_rows: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BestSummary {
+    pub candidate: usize,
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub mean: BTreeMap<String, f64>,
+    pub std: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpectResult {
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    pub value: Option<f64>,
+    pub passed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// complete | interrupted | failed
+    pub status: String,
+    pub pipeline: String,
+    pub run_id: String,
+    pub kiln_version: String,
+    pub command: Vec<String>,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_seconds: f64,
+    pub data: DataSummary,
+    pub task: String,
+    pub seed: u64,
+    pub threads: usize,
+    pub candidates: usize,
+    pub candidates_failed: usize,
+    pub folds: usize,
+    pub metric: String,
+    pub greater_is_better: bool,
+    pub best: Option<BestSummary>,
+    pub test: BTreeMap<String, f64>,
+    pub expect: Vec<ExpectResult>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}

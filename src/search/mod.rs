@@ -1,0 +1,10 @@
+//! The grid search: cross-validation of every candidate, in parallel.
+
+pub mod executor;
+pub mod folds;
+pub mod progress;
+pub mod trial;
+
+pub use executor::{search, FoldData, SearchPlan};
+pub use folds::{cv_splits, holdout, Split};
+pub use trial::{FoldScore, Trial, TrialStatus};

@@ -1,0 +1,115 @@
+//! A candidate's result, as one line of trials.jsonl.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrialStatus {
+    Ok,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldScore {
+    pub fold: i64,
+    pub scores: BTreeMap<String, f64>,
+    pub fit_seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    pub candidate: usize,
+    /// The grid values that define the candidate, as flat dotted keys.
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub folds: Vec<FoldScore>,
+    pub mean: BTreeMap<String, f64>,
+    /// Population standard deviation over folds (numpy's default, as scikit-learn's std_test_score).
+    pub std: BTreeMap<String, f64>,
+    pub status: TrialStatus,
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Trial {
+    pub fn is_ok(&self) -> bool {
+        self.status == TrialStatus::Ok
+    }
+
+    /// Mean and std over folds of every metric, from `folds`.
+    pub fn summarise(folds: &[FoldScore]) -> (BTreeMap<String, f64>, BTreeMap<String, f64>) {
+        let mut mean = BTreeMap::new();
+        let mut std = BTreeMap::new();
+        let Some(first) = folds.first() else {
+            return (mean, std);
+        };
+        for name in first.scores.keys() {
+            let values: Vec<f64> = folds
+                .iter()
+                .filter_map(|f| f.scores.get(name).copied())
+                .collect();
+            let n = values.len() as f64;
+            let m = values.iter().sum::<f64>() / n;
+            let var = values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n;
+            mean.insert(name.clone(), m);
+            std.insert(name.clone(), var.sqrt());
+        }
+        (mean, std)
+    }
+
+    /// "model.alpha=0.1 scale.method=minmax", for tables and progress lines.
+    pub fn params_text(&self) -> String {
+        params_text(&self.params)
+    }
+}
+
+pub fn params_text(params: &serde_json::Map<String, serde_json::Value>) -> String {
+    if params.is_empty() {
+        return "(base pipeline)".into();
+    }
+    params
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A TOML value as JSON, for logs.
+pub fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+    match v {
+        toml::Value::String(s) => serde_json::Value::String(s.clone()),
+        toml::Value::Integer(i) => serde_json::Value::from(*i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
+        toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+        toml::Value::Array(a) => serde_json::Value::Array(a.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => serde_json::Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_population_std_over_folds() {
+        let fold = |v: f64| FoldScore {
+            fold: 0,
+            scores: [("r2".to_string(), v)].into(),
+            fit_seconds: 0.0,
+        };
+        let (mean, std) = Trial::summarise(&[fold(1.0), fold(3.0)]);
+        assert_eq!(mean["r2"], 2.0);
+        assert_eq!(std["r2"], 1.0);
+    }
+}

@@ -1,0 +1,76 @@
+//! Helpers shared by the integration tests: run the real binary, find the run directory, read logs.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn kiln() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kiln"))
+}
+
+/// A fresh, empty scratch folder for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kiln-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `kiln` with `args`; returns (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out: Output = kiln()
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the kiln binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The single run directory under `out` (out/<pipeline>/<run id>).
+pub fn run_dir(out: &Path) -> PathBuf {
+    let mut dirs = Vec::new();
+    for p in std::fs::read_dir(out).unwrap() {
+        let p = p.unwrap().path();
+        for r in std::fs::read_dir(&p).unwrap() {
+            dirs.push(r.unwrap().path());
+        }
+    }
+    assert_eq!(
+        dirs.len(),
+        1,
+        "expected one run directory under {}: {dirs:?}",
+        out.display()
+    );
+    dirs.pop().unwrap()
+}
+
+pub fn trials(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("trials.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+pub fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// trials.jsonl without the times, for comparing runs.
+pub fn trials_without_times(dir: &Path) -> Vec<serde_json::Value> {
+    let mut t = trials(dir);
+    for trial in &mut t {
+        for fold in trial["folds"].as_array_mut().unwrap() {
+            fold.as_object_mut().unwrap().remove("fit_seconds");
+        }
+    }
+    t
+}
