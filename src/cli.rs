@@ -74,7 +74,14 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 
 }
 
 fn report(pipeline: &std::path::Path, e: &KilnError) -> u8 {
-    eprintln!("error: {}: {e}", pipeline.display());
+    let message = e.to_string();
+    let shown = pipeline.display().to_string();
+    // Config errors already start with the pipeline's file:line; others get it as context.
+    if message.contains(&shown) {
+        eprintln!("error: {message}");
+    } else {
+        eprintln!("error: {shown}: {message}");
+    }
     e.exit_code()
 }
 

@@ -15,7 +15,7 @@ use crate::search::{self, progress::Progress, FoldData, SearchPlan, Split, Trial
 use crate::table::Table;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 /// Set by SIGINT/SIGTERM: the search stops scheduling fits and the run is written as interrupted.
@@ -215,14 +215,14 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         metrics: &base.metrics,
         seed: base.seed,
         on_error: base.on_error,
-        cancel: &INTERRUPTED,
+        interrupt: &INTERRUPTED,
     };
     let mut progress = Progress::new(
         prepared.loaded.candidates.len() * prepared.splits.len(),
         opts.quiet,
     );
     let mut write_error = None;
-    let trials = pool.install(|| {
+    let outcome = pool.install(|| {
         search::search(&plan, &mut progress, |t| {
             if let Err(e) = run.append_trial(t) {
                 write_error.get_or_insert(e);
@@ -232,8 +232,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     if let Some(e) = write_error {
         return Err(e);
     }
-    let interrupted = INTERRUPTED.load(Ordering::SeqCst)
-        && trials.iter().all(|t| t.error.as_deref() != Some("not run"));
+    let trials = outcome.trials;
     let failed: Vec<&Trial> = trials.iter().filter(|t| !t.is_ok()).collect();
     let best = best_trial(&trials, base.metric);
 
@@ -281,10 +280,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         summary.duration_seconds = started.elapsed().as_secs_f64();
     };
 
-    if INTERRUPTED.load(Ordering::SeqCst)
-        && !(base.on_error == config::OnError::Fail && !failed.is_empty())
-    {
-        let _ = interrupted;
+    if outcome.interrupted {
         summary.status = "interrupted".into();
         finish(&mut summary);
         run.write_json("summary.json", &summary)?;
@@ -300,16 +296,17 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
             run.path.display()
         )))
     };
-    if base.on_error == config::OnError::Fail {
-        if let Some(t) = failed.first() {
-            let msg = format!(
-                "candidate {} ({}) failed and search.on_error = \"fail\": {}",
-                t.candidate,
-                t.params_text(),
-                t.error.as_deref().unwrap_or("")
-            );
-            return stop_error(&mut summary, msg);
-        }
+    if let Some((c, error)) = outcome.first_failure {
+        let params: serde_json::Map<_, _> = prepared.loaded.candidates[c]
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), search::trial::toml_to_json(v)))
+            .collect();
+        let msg = format!(
+            "candidate {c} ({}) failed and search.on_error = \"fail\": {error}",
+            search::trial::params_text(&params)
+        );
+        return stop_error(&mut summary, msg);
     }
     let Some(best) = best else {
         let mut msg = format!("every candidate failed ({}):", trials.len());

@@ -228,12 +228,14 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     if let Some(c) = &pipeline.cv.group_column {
         require(c, &["cv", "group_column"])?;
     }
-    let mut seen = std::collections::HashSet::new();
+    // polars reads a repeated header `x` as `x_duplicated_0`; two columns of one name are ambiguous.
     for n in &names {
-        if !seen.insert(n) {
-            return Err(KilnError::Data(format!(
-                "{file}: the column name `{n}` appears twice"
-            )));
+        if let Some((orig, k)) = n.rsplit_once("_duplicated_") {
+            if k.parse::<usize>().is_ok() && names.iter().any(|m| m == orig) {
+                return Err(KilnError::Data(format!(
+                    "{file}: the column name `{orig}` appears more than once in the header"
+                )));
+            }
         }
     }
     let feature_names: Vec<String> = match &data.features {
@@ -561,7 +563,10 @@ fn to_target(
                 let first = text_values(series)
                     .into_iter()
                     .enumerate()
-                    .find_map(|(i, v)| v.map(|v| (i, v)));
+                    .find_map(|(i, v)| {
+                        v.filter(|v| v.trim().parse::<f64>().is_err())
+                            .map(|v| (i, v))
+                    });
                 return Err(KilnError::Data(format!(
                     "{file}: target `{name}` is text{}, but regression needs numbers; \
                      set `pipeline.task = \"classification\"` or choose a numeric target",

@@ -139,13 +139,16 @@ fn gradient_descent(
     let n = x.n_rows as f64;
     let mut w = vec![0.0; x.n_cols];
     let mut b = 0.0;
+    let mut first_loss = None;
     for epoch in 1..=epochs {
         let pred = x.mat_vec(&w, b);
         let residual: Vec<f64> = pred.iter().zip(y).map(|(p, t)| p - t).collect();
         let loss = dot(&residual, &residual) / n;
-        if !loss.is_finite() {
+        let start = *first_loss.get_or_insert(loss);
+        // A loss a million times the starting one only grows further: the steps overshoot.
+        if !loss.is_finite() || loss > start * 1e6 {
             return Err(format!(
-                "gradient descent diverged at epoch {epoch}: the training loss became {loss}; \
+                "gradient descent diverged at epoch {epoch}: the training loss grew from {start:.4e} to {loss:.4e}; \
                  lower `learning_rate` (now {learning_rate}) or scale the features"
             ));
         }

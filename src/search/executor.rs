@@ -100,8 +100,8 @@ pub struct SearchPlan<'a> {
     pub metrics: &'a [Metric],
     pub seed: u64,
     pub on_error: OnError,
-    /// Set by a signal handler (or a failed candidate with on_error = fail): stop scheduling fits.
-    pub cancel: &'a AtomicBool,
+    /// Set by a signal handler: stop scheduling fits.
+    pub interrupt: &'a AtomicBool,
 }
 
 /// A fold's design matrices, fitted once and shared.
@@ -118,13 +118,27 @@ struct DesignSlot {
 /// The outcome of one fit.
 type FitOutcome = Result<(FoldScore, Vec<String>), String>;
 
+/// What a search produced.
+#[derive(Debug)]
+pub struct SearchOutcome {
+    /// The trials of the candidates that finished, in candidate order.
+    pub trials: Vec<Trial>,
+    /// The search stopped early because of `plan.interrupt`.
+    pub interrupted: bool,
+    /// With on_error = "fail": the first failed fit (candidate index, its message).
+    pub first_failure: Option<(usize, String)>,
+}
+
 /// Runs the search. `on_trial` is called once per candidate, in candidate order, as soon as the
-/// candidate and every one before it are done. Returns the trials of the candidates that finished.
+/// candidate and every one before it are done.
 pub fn search(
     plan: &SearchPlan,
     progress: &mut Progress,
     mut on_trial: impl FnMut(&Trial) + Send,
-) -> Vec<Trial> {
+) -> SearchOutcome {
+    // Stops scheduling: an interrupt, or a failure under on_error = "fail".
+    let stop = AtomicBool::new(false);
+    let first_failure: Mutex<Option<(usize, String)>> = Mutex::new(None);
     let n_cand = plan.candidates.len();
     let n_folds = plan.splits.len();
     // Preprocessing groups: candidates with equal preprocessing share designs.
@@ -180,7 +194,8 @@ pub fn search(
     rayon::scope(|s| {
         for _ in 0..threads {
             s.spawn(|_| loop {
-                if plan.cancel.load(Ordering::SeqCst) {
+                if stop.load(Ordering::SeqCst) || plan.interrupt.load(Ordering::SeqCst) {
+                    stop.store(true, Ordering::SeqCst);
                     break;
                 }
                 let t = next.fetch_add(1, Ordering::SeqCst);
@@ -202,8 +217,12 @@ pub fn search(
                 if slot.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
                     *slot.cell.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 }
-                if outcome.is_err() && plan.on_error == OnError::Fail {
-                    plan.cancel.store(true, Ordering::SeqCst);
+                if let (Err(e), OnError::Fail) = (&outcome, plan.on_error) {
+                    let mut first = first_failure.lock().unwrap_or_else(|e| e.into_inner());
+                    first.get_or_insert_with(|| {
+                        (cand.index, format!("fold {}: {e}", plan.splits[f].fold))
+                    });
+                    stop.store(true, Ordering::SeqCst);
                 }
                 outcomes[c].lock().unwrap_or_else(|e| e.into_inner())[f] = Some(outcome);
                 let finished = folds_left[c].fetch_sub(1, Ordering::SeqCst) == 1;
@@ -249,7 +268,14 @@ pub fn search(
     });
     let em = emitter.into_inner().unwrap_or_else(|e| e.into_inner());
     em.progress.finish();
-    em.emitted
+    let first_failure = first_failure
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    SearchOutcome {
+        trials: em.emitted,
+        interrupted: plan.interrupt.load(Ordering::SeqCst) && first_failure.is_none(),
+        first_failure,
+    }
 }
 
 fn build_design(cand: &Candidate, ds: &Dataset, split: &Split) -> Result<Design, String> {
