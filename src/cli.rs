@@ -3,7 +3,7 @@
 use crate::config::Override;
 use crate::error::{KilnError, Result};
 use crate::output::emit;
-use crate::run::{self, RunOptions};
+use crate::run;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -24,6 +24,10 @@ pub enum Command {
     Run(RunArgs),
     /// Parse and check pipelines and their data; print the plan (candidates x folds). Fits nothing.
     Validate(ValidateArgs),
+    /// Compare runs: a table of runs (a run directory, or a folder of them), or one run's leaderboard.
+    Compare(crate::runlog::compare::CompareArgs),
+    /// Merge the shards of one pipeline (--shard I/N runs) into one complete run, refitting the best.
+    Merge(crate::runlog::merge::MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -46,6 +50,15 @@ pub struct RunArgs {
     /// No progress and no leaderboard; only the run directory and failed expectations.
     #[arg(long)]
     pub quiet: bool,
+    /// Run only shard I of N: the candidates whose index mod N is I-1 (merge the shards with `kiln merge`).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Complete an interrupted run in RUN_DIR: finished candidates are kept, the rest are run.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
+    /// Write a JUnit XML report: one test case per pipeline and per [expect] check.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -68,12 +81,14 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 
     };
     let command: Vec<String> = std::env::args().collect();
     match cli.command {
-        Command::Run(a) => run_cmd(a, command),
+        Command::Run(a) => crate::batch::command(a, command),
+        Command::Compare(a) => crate::runlog::compare::command(a),
+        Command::Merge(a) => crate::runlog::merge::command(a),
         Command::Validate(a) => validate_cmd(a),
     }
 }
 
-fn report(pipeline: &std::path::Path, e: &KilnError) -> u8 {
+pub(crate) fn report(pipeline: &std::path::Path, e: &KilnError) -> u8 {
     let message = e.to_string();
     let shown = pipeline.display().to_string();
     // Config errors already start with the pipeline's file:line; others get it as context.
@@ -85,40 +100,8 @@ fn report(pipeline: &std::path::Path, e: &KilnError) -> u8 {
     e.exit_code()
 }
 
-fn overrides(set: &[String]) -> Result<Vec<Override>> {
+pub(crate) fn overrides(set: &[String]) -> Result<Vec<Override>> {
     set.iter().map(|s| Override::parse(s)).collect()
-}
-
-fn run_cmd(a: RunArgs, command: Vec<String>) -> u8 {
-    let overrides = match overrides(&a.set) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    let opts = RunOptions {
-        overrides,
-        out: a.out,
-        jobs: a.jobs.map(|j| j as usize),
-        dry_run: a.dry_run,
-        quiet: a.quiet,
-        command,
-    };
-    // A batch runs every pipeline; the exit code is the worst of them (2 over 1 over 0).
-    let mut worst = 0u8;
-    for path in &a.pipelines {
-        let code = match run::run_pipeline(path, &opts) {
-            Ok(outcome) => u8::from(outcome.expect_failed),
-            Err(KilnError::Interrupted) => {
-                eprintln!("interrupted: {}", path.display());
-                return 130;
-            }
-            Err(e) => report(path, &e),
-        };
-        worst = worst.max(code);
-    }
-    worst
 }
 
 fn validate_cmd(a: ValidateArgs) -> u8 {

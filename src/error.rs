@@ -55,7 +55,8 @@ pub fn nearest<'a>(given: &str, valid: impl IntoIterator<Item = &'a str>) -> Opt
         .into_iter()
         .map(|v| (edit_distance(&given_lower, &v.to_lowercase()), v))
         .filter(|(d, v)| *d <= 2.max(v.len() / 3))
-        .min_by_key(|(d, _)| *d)
+        // On equal distance, a name of the same length is the likelier typo (rsme: rmse, not mse).
+        .min_by_key(|(d, v)| (*d, v.len().abs_diff(given.len())))
         .map(|(_, v)| v)
 }
 
@@ -67,20 +68,30 @@ pub fn did_you_mean<'a>(given: &str, valid: impl IntoIterator<Item = &'a str>) -
     }
 }
 
-/// Levenshtein distance, for "did you mean" suggestions.
+/// Edit distance counting a swap of neighbours as one edit (optimal string alignment), since
+/// swapped letters are the commonest typo.
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j - 1] + cost)
+                .min(d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -92,5 +103,6 @@ mod tests {
         assert_eq!(nearest("alpah", ["alpha", "fit_intercept"]), Some("alpha"));
         assert_eq!(nearest("zzzzzz", ["alpha", "fit_intercept"]), None);
         assert_eq!(did_you_mean("folds", ["folds"]), "; did you mean `folds`?");
+        assert_eq!(nearest("rsme", ["r2", "mse", "rmse"]), Some("rmse"));
     }
 }

@@ -16,6 +16,7 @@ pub mod rng;
 
 pub use error::{KilnError, Result};
 pub mod artifact;
+pub mod batch;
 pub mod cli;
 pub mod output;
 pub mod run;

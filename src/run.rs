@@ -16,6 +16,8 @@ use crate::table::Table;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+#[allow(unused_imports)]
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// Set by SIGINT/SIGTERM: the search stops scheduling fits and the run is written as interrupted.
@@ -32,6 +34,10 @@ pub struct RunOptions {
     pub quiet: bool,
     /// The command line, for provenance.
     pub command: Vec<String>,
+    /// `--shard I/N`.
+    pub shard: Option<Shard>,
+    /// `--resume RUN_DIR`.
+    pub resume: Option<PathBuf>,
 }
 
 /// What a run produced.
@@ -121,7 +127,16 @@ impl Prepared {
 
 /// Loads and checks everything a run needs, without fitting anything.
 pub fn prepare(path: &Path, overrides: &[Override]) -> Result<Prepared> {
-    let loaded = config::load(path, overrides)?;
+    prepare_loaded(config::load(path, overrides)?)
+}
+
+/// As `prepare`, from a pipeline's text (a run directory's pipeline.toml); relative paths in it
+/// resolve against `path`, the pipeline file it came from.
+pub fn prepare_text(path: &Path, text: String, overrides: &[Override]) -> Result<Prepared> {
+    prepare_loaded(config::load_str(path, text, overrides)?)
+}
+
+fn prepare_loaded(loaded: LoadedPipeline) -> Result<Prepared> {
     let base = loaded.base().clone();
     let dataset = data::load(&base, Some(&loaded.source))?;
     let data_hash = data::file_hash(&base.data_path)?;
@@ -165,14 +180,57 @@ fn positive_class(p: &Pipeline, ds: &Dataset, loaded: &LoadedPipeline) -> Result
     }
 }
 
-/// Runs one pipeline file.
+/// `--shard I/N`: this process runs the candidates whose index mod N is I - 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// 1-based.
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    pub fn parse(text: &str) -> Result<Shard> {
+        let bad = || {
+            KilnError::Config(format!(
+                "--shard {text}: expected I/N with 1 <= I <= N, as --shard 2/4"
+            ))
+        };
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            i.trim().parse::<usize>().map_err(|_| bad())?,
+            n.trim().parse::<usize>().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    pub fn owns(&self, candidate: usize) -> bool {
+        candidate % self.count == self.index - 1
+    }
+}
+
+/// Runs one pipeline file: a fresh run, a shard of one, or the rest of an interrupted one.
 pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let started = Instant::now();
-    let started_at = writer::now_secs();
     let prepared = prepare(path, &opts.overrides)?;
     let base = prepared.base().clone();
     if opts.dry_run {
-        crate::output::emit(&prepared.plan_text());
+        let mut plan = prepared.plan_text();
+        if let Some(s) = opts.shard {
+            let mine = prepared
+                .loaded
+                .candidates
+                .iter()
+                .filter(|c| s.owns(c.index))
+                .count();
+            plan.push_str(&format!(
+                "shard {}/{}: {mine} of the candidates\n",
+                s.index, s.count
+            ));
+        }
+        crate::output::emit(&plan);
         return Ok(RunOutcome {
             pipeline: base.name,
             dir: None,
@@ -180,27 +238,61 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
             expect_failed: false,
         });
     }
+    let (mut run, previous, shard) = match &opts.resume {
+        Some(dir) => {
+            let (run, previous, shard) = open_for_resume(dir, &prepared)?;
+            if opts.shard.is_some() && opts.shard != shard {
+                return Err(KilnError::Config(format!(
+                    "--resume {}: that run is {}, not the --shard given",
+                    dir.display(),
+                    shard.map_or("not a shard".to_string(), |s| format!(
+                        "shard {}/{}",
+                        s.index, s.count
+                    ))
+                )));
+            }
+            (run, previous, shard)
+        }
+        None => {
+            let output = opts.out.clone().unwrap_or_else(|| base.output_dir.clone());
+            // A shard's run id says which shard it is: 20261124T143501Z-3f9a2c-shard2of4.
+            let suffix = opts
+                .shard
+                .map(|s| format!("-shard{}of{}", s.index, s.count))
+                .unwrap_or_default();
+            let run = RunDir::create(
+                &output,
+                &base.name,
+                &prepared.loaded.document_text(),
+                &suffix,
+            )?;
+            (run, Vec::new(), opts.shard)
+        }
+    };
     let threads = opts
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| KilnError::Config(format!("cannot start {threads} threads: {e}")))?;
-    let output = opts.out.clone().unwrap_or_else(|| base.output_dir.clone());
-    let mut run = RunDir::create(&output, &base.name, &prepared.loaded.document_text())?;
-    let run_id = run
-        .path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let mut summary = initial_summary(&prepared, &run, opts, threads, shard, path);
+    // Written at once, so even a killed run records what it was and which data it read.
+    run.write_json("summary.json", &summary)?;
     if !opts.quiet {
         for w in &prepared.warnings {
             eprintln!("warning: {w}");
         }
     }
-
+    let done: std::collections::BTreeSet<usize> = previous.iter().map(|t| t.candidate).collect();
+    let todo: Vec<config::Candidate> = prepared
+        .loaded
+        .candidates
+        .iter()
+        .filter(|c| shard.is_none_or(|s| s.owns(c.index)) && !done.contains(&c.index))
+        .cloned()
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| KilnError::Config(format!("cannot start {threads} threads: {e}")))?;
     let ds = &prepared.dataset;
     let fold_data: Vec<FoldData> = prepared
         .splits
@@ -208,7 +300,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         .map(|s| FoldData::new(ds.target.as_ref(), s, prepared.positive))
         .collect();
     let plan = SearchPlan {
-        candidates: &prepared.loaded.candidates,
+        candidates: &todo,
         dataset: ds,
         splits: &prepared.splits,
         fold_data: &fold_data,
@@ -217,10 +309,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         on_error: base.on_error,
         interrupt: &INTERRUPTED,
     };
-    let mut progress = Progress::new(
-        prepared.loaded.candidates.len() * prepared.splits.len(),
-        opts.quiet,
-    );
+    let mut progress = Progress::new(todo.len() * prepared.splits.len(), opts.quiet);
     let mut write_error = None;
     let outcome = pool.install(|| {
         search::search(&plan, &mut progress, |t| {
@@ -232,17 +321,92 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     if let Some(e) = write_error {
         return Err(e);
     }
-    let trials = outcome.trials;
-    let failed: Vec<&Trial> = trials.iter().filter(|t| !t.is_ok()).collect();
-    let best = best_trial(&trials, base.metric);
+    let mut trials = previous;
+    trials.extend(outcome.trials);
+    trials.sort_by_key(|t| t.candidate);
+    summary.candidates_failed = trials.iter().filter(|t| !t.is_ok()).count();
+    if outcome.interrupted {
+        summary.status = "interrupted".into();
+        finish_times(&mut summary, started);
+        run.write_json("summary.json", &summary)?;
+        return Err(KilnError::Interrupted);
+    }
+    if let Some((c, error)) = outcome.first_failure {
+        let params = candidate_params(&prepared.loaded.candidates[c]);
+        let msg = format!(
+            "candidate {c} ({}) failed and search.on_error = \"fail\": {error}",
+            search::trial::params_text(&params)
+        );
+        return fail_run(&run, &mut summary, started, msg);
+    }
+    finish_run(&prepared, &run, summary, &trials, opts.quiet, started)
+}
 
-    let mut summary = Summary {
-        status: "complete".into(),
+fn candidate_params(c: &config::Candidate) -> serde_json::Map<String, serde_json::Value> {
+    c.params
+        .iter()
+        .map(|(k, v)| (k.clone(), search::trial::toml_to_json(v)))
+        .collect()
+}
+
+/// Reopens an interrupted (or killed) run: the pipeline as run and the data must be the same.
+fn open_for_resume(dir: &Path, prepared: &Prepared) -> Result<(RunDir, Vec<Trial>, Option<Shard>)> {
+    let shown = dir.display();
+    let as_run = std::fs::read_to_string(dir.join("pipeline.toml")).map_err(|e| {
+        KilnError::Config(format!(
+            "--resume {shown}: not a run directory (pipeline.toml: {e})"
+        ))
+    })?;
+    if as_run != prepared.loaded.document_text() {
+        return Err(KilnError::Config(format!(
+            "--resume {shown}: the pipeline differs from the one that run used (compare {shown}/pipeline.toml); \
+             resume with the same pipeline and --set overrides"
+        )));
+    }
+    let summary: Summary = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("summary.json"))
+            .map_err(|e| KilnError::Config(format!("--resume {shown}: summary.json: {e}")))?,
+    )
+    .map_err(|e| KilnError::Config(format!("--resume {shown}: summary.json is damaged: {e}")))?;
+    if summary.data.hash != prepared.data_hash {
+        return Err(KilnError::Config(format!(
+            "--resume {shown}: the data changed since that run (hash {} then, {} now)",
+            summary.data.hash, prepared.data_hash
+        )));
+    }
+    let trials = crate::runlog::writer::read_trials(&dir.join("trials.jsonl")).unwrap_or_default();
+    // A torn last line is dropped on read; rewrite the file so new lines follow whole ones.
+    let mut text = String::new();
+    for t in &trials {
+        text.push_str(&serde_json::to_string(t).unwrap_or_default());
+        text.push('\n');
+    }
+    writer::atomic_write(&dir.join("trials.jsonl"), text.as_bytes())?;
+    Ok((RunDir::open(dir.to_path_buf())?, trials, summary.shard))
+}
+
+pub(crate) fn initial_summary(
+    prepared: &Prepared,
+    run: &RunDir,
+    opts: &RunOptions,
+    threads: usize,
+    shard: Option<Shard>,
+    pipeline_file: &Path,
+) -> Summary {
+    let base = prepared.base();
+    let ds = &prepared.dataset;
+    Summary {
+        status: "running".into(),
         pipeline: base.name.clone(),
-        run_id,
+        pipeline_file: pipeline_file.display().to_string(),
+        run_id: run
+            .path
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         kiln_version: env!("CARGO_PKG_VERSION").into(),
         command: opts.command.clone(),
-        started_at: writer::utc_iso(started_at),
+        started_at: writer::utc_iso(writer::now_secs()),
         finished_at: String::new(),
         duration_seconds: 0.0,
         data: DataSummary {
@@ -260,57 +424,57 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         seed: base.seed,
         threads,
         candidates: prepared.loaded.candidates.len(),
-        candidates_failed: failed.len(),
+        candidates_failed: 0,
         folds: prepared.splits.len(),
         metric: base.metric.name().into(),
         greater_is_better: base.metric.greater_is_better(),
-        best: best.map(|t| BestSummary {
-            candidate: t.candidate,
-            params: t.params.clone(),
-            mean: t.mean.clone(),
-            std: t.std.clone(),
-        }),
+        shard,
+        merged_from: Vec::new(),
+        best: None,
         test: BTreeMap::new(),
         expect: Vec::new(),
         warnings: prepared.warnings.clone(),
         error: None,
-    };
-    let finish = |summary: &mut Summary| {
-        summary.finished_at = writer::utc_iso(writer::now_secs());
-        summary.duration_seconds = started.elapsed().as_secs_f64();
-    };
+    }
+}
 
-    if outcome.interrupted {
-        summary.status = "interrupted".into();
-        finish(&mut summary);
-        run.write_json("summary.json", &summary)?;
-        return Err(KilnError::Interrupted);
-    }
-    let stop_error = |summary: &mut Summary, message: String| -> Result<RunOutcome> {
-        summary.status = "failed".into();
-        summary.error = Some(message.clone());
-        finish(summary);
-        run.write_json("summary.json", summary)?;
-        Err(KilnError::AllCandidatesFailed(format!(
-            "{message}\nrun directory: {}",
-            run.path.display()
-        )))
-    };
-    if let Some((c, error)) = outcome.first_failure {
-        let params: serde_json::Map<_, _> = prepared.loaded.candidates[c]
-            .params
-            .iter()
-            .map(|(k, v)| (k.clone(), search::trial::toml_to_json(v)))
-            .collect();
-        let msg = format!(
-            "candidate {c} ({}) failed and search.on_error = \"fail\": {error}",
-            search::trial::params_text(&params)
-        );
-        return stop_error(&mut summary, msg);
-    }
-    let Some(best) = best else {
+fn finish_times(summary: &mut Summary, started: Instant) {
+    summary.finished_at = writer::utc_iso(writer::now_secs());
+    summary.duration_seconds = started.elapsed().as_secs_f64();
+}
+
+/// A run that cannot produce a model: summary.json says why, no model.json is written, exit 2.
+fn fail_run(
+    run: &RunDir,
+    summary: &mut Summary,
+    started: Instant,
+    message: String,
+) -> Result<RunOutcome> {
+    summary.status = "failed".into();
+    summary.error = Some(message.clone());
+    finish_times(summary, started);
+    run.write_json("summary.json", summary)?;
+    Err(KilnError::AllCandidatesFailed(format!(
+        "{message}\nrun directory: {}",
+        run.path.display()
+    )))
+}
+
+/// Picks the best trial, refits it on all training rows (not for a shard: `kiln merge` does that),
+/// checks the expectations, writes model.json and summary.json, and prints the leaderboard.
+pub fn finish_run(
+    prepared: &Prepared,
+    run: &RunDir,
+    mut summary: Summary,
+    trials: &[Trial],
+    quiet: bool,
+    started: Instant,
+) -> Result<RunOutcome> {
+    let base = prepared.base();
+    summary.candidates_failed = trials.iter().filter(|t| !t.is_ok()).count();
+    let Some(best) = best_trial(trials, base.metric) else {
         let mut msg = format!("every candidate failed ({}):", trials.len());
-        for t in &trials {
+        for t in trials {
             msg.push_str(&format!(
                 "\n  candidate {} ({}): {}",
                 t.candidate,
@@ -318,32 +482,38 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
                 t.error.as_deref().unwrap_or("")
             ));
         }
-        return stop_error(&mut summary, msg);
+        return fail_run(run, &mut summary, started, msg);
     };
-
-    // Refit the best candidate on every training row; score it on the holdout.
-    let cand = &prepared.loaded.candidates[best.candidate];
-    let artifact = match refit(&prepared, cand, best) {
-        Ok(a) => a,
-        Err(e) => {
-            return stop_error(
-                &mut summary,
-                format!("refitting the best candidate {}: {e}", best.candidate),
-            )
-        }
-    };
-    summary.test = artifact.test.clone();
-    summary.expect = check_expectations(&base, best, &artifact.test);
-    let expect_failed = summary.expect.iter().any(|e| !e.passed);
-    writer::atomic_write(&run.path.join("model.json"), artifact.to_json().as_bytes())?;
-    finish(&mut summary);
+    summary.best = Some(BestSummary {
+        candidate: best.candidate,
+        params: best.params.clone(),
+        mean: best.mean.clone(),
+        std: best.std.clone(),
+    });
+    let mut expect_failed = false;
+    if summary.shard.is_none() {
+        let cand = &prepared.loaded.candidates[best.candidate];
+        let artifact = match refit(prepared, cand, best) {
+            Ok(a) => a,
+            Err(e) => {
+                let msg = format!("refitting the best candidate {}: {e}", best.candidate);
+                return fail_run(run, &mut summary, started, msg);
+            }
+        };
+        summary.test = artifact.test.clone();
+        summary.expect = check_expectations(base, best, &artifact.test);
+        expect_failed = summary.expect.iter().any(|e| !e.passed);
+        writer::atomic_write(&run.path.join("model.json"), artifact.to_json().as_bytes())?;
+    }
+    summary.status = "complete".into();
+    finish_times(&mut summary, started);
     run.write_json("summary.json", &summary)?;
-    if !opts.quiet || expect_failed {
-        crate::output::emit(&leaderboard(&trials, &base, &summary));
+    if !quiet || expect_failed {
+        crate::output::emit(&leaderboard(trials, base, &summary));
     }
     crate::output::emit(&format!("run directory: {}\n", run.path.display()));
     Ok(RunOutcome {
-        pipeline: base.name,
+        pipeline: base.name.clone(),
         dir: Some(run.path.clone()),
         summary: Some(summary),
         expect_failed,

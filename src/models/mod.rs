@@ -312,3 +312,152 @@ impl FittedModel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// A small, deterministic dataset: 60 rows, 3 features, a smooth target and 3 classes.
+    fn data() -> (Matrix, Vec<f64>, Vec<usize>) {
+        let rows: Vec<Vec<f64>> = (0..60)
+            .map(|i| {
+                let t = i as f64 / 10.0;
+                vec![t.sin(), (1.7 * t).cos(), (i % 7) as f64 / 7.0]
+            })
+            .collect();
+        let y: Vec<f64> = rows
+            .iter()
+            .map(|r| 3.0 * r[0] - r[1] + 0.5 * r[2])
+            .collect();
+        let classes: Vec<usize> = y
+            .iter()
+            .map(|v| {
+                if *v < -1.0 {
+                    0
+                } else if *v < 1.0 {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect();
+        (Matrix::from_rows(&rows), y, classes)
+    }
+
+    fn spec(text: &str) -> ModelSpec {
+        toml::from_str(text).unwrap()
+    }
+
+    /// model.json stores every fitted model kind, and a model read back predicts bit for bit what the
+    /// model in memory predicted.
+    #[test]
+    fn every_model_round_trips_through_json_bit_for_bit() {
+        let (x, y, classes) = data();
+        let cases: Vec<(&str, Targets)> = vec![
+            ("type = 'linear_regression'", Targets::Values(&y)),
+            (
+                "type = 'linear_regression'\nsolver = 'gd'",
+                Targets::Values(&y),
+            ),
+            ("type = 'ridge'", Targets::Values(&y)),
+            ("type = 'lasso'\nalpha = 0.01", Targets::Values(&y)),
+            ("type = 'elastic_net'\nalpha = 0.01", Targets::Values(&y)),
+            (
+                "type = 'logistic_regression'",
+                Targets::Classes {
+                    labels: &classes,
+                    n_classes: 3,
+                },
+            ),
+            ("type = 'decision_tree'", Targets::Values(&y)),
+            (
+                "type = 'decision_tree'",
+                Targets::Classes {
+                    labels: &classes,
+                    n_classes: 3,
+                },
+            ),
+            (
+                "type = 'random_forest'\nn_estimators = 5",
+                Targets::Values(&y),
+            ),
+            (
+                "type = 'random_forest'\nn_estimators = 5",
+                Targets::Classes {
+                    labels: &classes,
+                    n_classes: 3,
+                },
+            ),
+            (
+                "type = 'gradient_boosting'\nn_estimators = 10",
+                Targets::Values(&y),
+            ),
+            (
+                "type = 'gradient_boosting'\nn_estimators = 10",
+                Targets::Classes {
+                    labels: &classes,
+                    n_classes: 3,
+                },
+            ),
+            ("type = 'knn'", Targets::Values(&y)),
+            (
+                "type = 'knn'\nweights = 'distance'",
+                Targets::Classes {
+                    labels: &classes,
+                    n_classes: 3,
+                },
+            ),
+            (
+                "type = 'naive_bayes'",
+                Targets::Classes {
+                    labels: &classes,
+                    n_classes: 3,
+                },
+            ),
+            ("type = 'kmeans'\nn_clusters = 3", Targets::Unsupervised),
+        ];
+        let mut kinds = std::collections::BTreeSet::new();
+        for (text, targets) in cases {
+            let s = spec(text);
+            let mut rng = crate::rng::Rng::seed_from_u64(5);
+            let fit = s
+                .fit(&x, targets, &mut rng, 0)
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+            let json = serde_json::to_string(&fit.model).unwrap();
+            let back: FittedModel = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, fit.model, "{text}");
+            assert_eq!(back.predict(&x), fit.model.predict(&x), "{text}");
+            kinds.insert(json.split('"').nth(3).unwrap_or_default().to_string());
+        }
+        assert_eq!(
+            kinds.len(),
+            9,
+            "every FittedModel kind is covered: {kinds:?}"
+        );
+        assert_eq!(MODELS.len(), 11);
+    }
+
+    #[test]
+    fn each_model_rejects_a_task_it_does_not_do() {
+        let (x, y, classes) = data();
+        let mut rng = crate::rng::Rng::seed_from_u64(5);
+        assert!(spec("type = 'ridge'")
+            .fit(
+                &x,
+                Targets::Classes {
+                    labels: &classes,
+                    n_classes: 3
+                },
+                &mut rng,
+                0
+            )
+            .is_err());
+        assert!(spec("type = 'kmeans'")
+            .fit(&x, Targets::Values(&y), &mut rng, 0)
+            .is_err());
+        assert!(spec("type = 'naive_bayes'")
+            .fit(&x, Targets::Values(&y), &mut rng, 0)
+            .is_err());
+    }
+}

@@ -2,6 +2,9 @@
 //! and model.json. Every file but trials.jsonl is written atomically (temporary file, flush, rename);
 //! trials.jsonl is appended one whole line at a time.
 
+pub mod compare;
+pub mod junit;
+pub mod merge;
 pub mod summary;
 pub mod writer;
 

@@ -40,9 +40,12 @@ pub struct ExpectResult {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
-    /// complete | interrupted | failed
+    /// running | complete | interrupted | failed
     pub status: String,
     pub pipeline: String,
+    /// The pipeline file as given on the command line (relative paths in it resolve against it).
+    #[serde(default)]
+    pub pipeline_file: String,
     pub run_id: String,
     pub kiln_version: String,
     pub command: Vec<String>,
@@ -58,6 +61,12 @@ pub struct Summary {
     pub folds: usize,
     pub metric: String,
     pub greater_is_better: bool,
+    /// Set on a shard's run directory (`--shard I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::run::Shard>,
+    /// Set by `kiln merge`: the run ids of the shards merged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
     pub best: Option<BestSummary>,
     pub test: BTreeMap<String, f64>,
     pub expect: Vec<ExpectResult>,

@@ -92,9 +92,9 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Creates `<output>/<name>/<run id>/` and writes pipeline.toml into it.
-    pub fn create(output: &Path, name: &str, pipeline_text: &str) -> Result<RunDir> {
-        let id = new_run_id(pipeline_text);
+    /// Creates `<output>/<name>/<run id><suffix>/` and writes pipeline.toml into it.
+    pub fn create(output: &Path, name: &str, pipeline_text: &str, suffix: &str) -> Result<RunDir> {
+        let id = format!("{}{suffix}", new_run_id(pipeline_text));
         let path = output.join(sanitize(name)).join(id);
         std::fs::create_dir_all(&path).map_err(|e| KilnError::io(&path, e))?;
         atomic_write(&path.join("pipeline.toml"), pipeline_text.as_bytes())?;

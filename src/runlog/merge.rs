@@ -1,0 +1,168 @@
+//! `kiln merge`: the shards of one pipeline (`kiln run --shard I/N`, on one machine or many) become
+//! one complete run directory. The shards must come from the same pipeline as run and the same data,
+//! and cover every candidate exactly once; the best candidate is then refitted here, so the merged
+//! run equals a run of the whole grid on one machine.
+
+use super::compare::{find_runs, read_run, RunRecord};
+use super::RunDir;
+use crate::error::{KilnError, Result};
+use crate::run::{self, RunOptions, RunOutcome};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' run directories, or folders holding them.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// Where the merged run directory goes (default: the pipeline's [output] dir).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No leaderboard; only the run directory.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn command(a: MergeArgs) -> u8 {
+    match merge(&a, std::env::args().collect()) {
+        Ok(outcome) => u8::from(outcome.expect_failed),
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
+    let started = Instant::now();
+    let mut shards: Vec<RunRecord> = Vec::new();
+    for r in &a.runs {
+        for dir in find_runs(r)? {
+            shards.push(read_run(&dir)?);
+        }
+    }
+    let first = shards
+        .first()
+        .ok_or_else(|| KilnError::Config("no shard runs given".into()))?;
+    let count = first
+        .summary
+        .shard
+        .ok_or_else(|| not_a_shard(&first.dir))?
+        .count;
+    let text = pipeline_text(&first.dir)?;
+    let mut seen = vec![None::<PathBuf>; count];
+    for s in &shards {
+        let shard = s.summary.shard.ok_or_else(|| not_a_shard(&s.dir))?;
+        if shard.count != count {
+            return Err(KilnError::Config(format!(
+                "{} is shard {}/{}, but {} is one of {count}: shards of different splits",
+                s.dir.display(),
+                shard.index,
+                shard.count,
+                first.dir.display()
+            )));
+        }
+        if let Some(other) = &seen[shard.index - 1] {
+            return Err(KilnError::Config(format!(
+                "shard {}/{count} is given twice: {} and {}",
+                shard.index,
+                other.display(),
+                s.dir.display()
+            )));
+        }
+        seen[shard.index - 1] = Some(s.dir.clone());
+        if pipeline_text(&s.dir)? != text {
+            return Err(KilnError::Config(format!(
+                "{} and {} ran different pipelines (compare their pipeline.toml)",
+                first.dir.display(),
+                s.dir.display()
+            )));
+        }
+        if s.summary.data.hash != first.summary.data.hash {
+            return Err(KilnError::Config(format!(
+                "{} and {} read different data (hash {} and {})",
+                first.dir.display(),
+                s.dir.display(),
+                first.summary.data.hash,
+                s.summary.data.hash
+            )));
+        }
+        if s.summary.status != "complete" {
+            return Err(KilnError::Config(format!(
+                "{} is {}: complete it with `kiln run PIPELINE --resume {}` first",
+                s.dir.display(),
+                s.summary.status,
+                s.dir.display()
+            )));
+        }
+    }
+    let missing: Vec<String> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.is_none())
+        .map(|(i, _)| format!("{}/{count}", i + 1))
+        .collect();
+    if !missing.is_empty() {
+        return Err(KilnError::Config(format!(
+            "missing shards: {}",
+            missing.join(", ")
+        )));
+    }
+    let pipeline_file = PathBuf::from(&first.summary.pipeline_file);
+    let prepared = run::prepare_text(&pipeline_file, text.clone(), &[])?;
+    if prepared.data_hash != first.summary.data.hash {
+        return Err(KilnError::Config(format!(
+            "the data changed since the shards ran (hash {} then, {} now)",
+            first.summary.data.hash, prepared.data_hash
+        )));
+    }
+    let mut trials: Vec<_> = shards
+        .iter()
+        .flat_map(|s| s.trials.iter().cloned())
+        .collect();
+    trials.sort_by_key(|t| t.candidate);
+    let n = prepared.loaded.candidates.len();
+    if trials.len() != n || trials.iter().enumerate().any(|(i, t)| t.candidate != i) {
+        return Err(KilnError::Config(format!(
+            "the shards hold {} trials for the {n} candidates of the pipeline",
+            trials.len()
+        )));
+    }
+    let output = a
+        .out
+        .clone()
+        .unwrap_or_else(|| prepared.base().output_dir.clone());
+    let mut dir = RunDir::create(&output, &prepared.base().name, &text, "")?;
+    for t in &trials {
+        dir.append_trial(t)?;
+    }
+    let opts = RunOptions {
+        command,
+        quiet: a.quiet,
+        ..Default::default()
+    };
+    let mut summary = run::initial_summary(
+        &prepared,
+        &dir,
+        &opts,
+        rayon::current_num_threads(),
+        None,
+        &pipeline_file,
+    );
+    summary.merged_from = shards.iter().map(|s| s.summary.run_id.clone()).collect();
+    summary.merged_from.sort();
+    run::finish_run(&prepared, &dir, summary, &trials, a.quiet, started)
+}
+
+fn not_a_shard(dir: &Path) -> KilnError {
+    KilnError::Config(format!(
+        "{} is not a shard run (made by `kiln run --shard I/N`)",
+        dir.display()
+    ))
+}
+
+fn pipeline_text(dir: &Path) -> Result<String> {
+    std::fs::read_to_string(dir.join("pipeline.toml"))
+        .map_err(|e| KilnError::Data(format!("{}/pipeline.toml: {e}", dir.display())))
+}
