@@ -289,6 +289,26 @@ pub fn elastic_net_from_gram(
     finish(cd, problem.x_mean, problem.y_mean, p)
 }
 
+/// Fits through the normal equations of `cache`, computed once for (x, y) and shared by every alpha
+/// and l1_ratio of a grid. The optimum is the one [`fit_elastic_net`] reaches, to within `tol`.
+pub fn fit_from_cache(
+    p: &ElasticNetParams,
+    x: &Matrix,
+    y: &[f64],
+    cache: &super::FitCache,
+) -> Result<(ElasticNetModel, Vec<String>), String> {
+    let ne = cache.normal_equations(x, y, p.fit_intercept);
+    let problem = GramProblem {
+        gram: &ne.gram,
+        xty: &ne.xty,
+        yty: centred_sum_of_squares(y, p.fit_intercept),
+        n_rows: ne.n_rows,
+        x_mean: &ne.x_mean,
+        y_mean: ne.y_mean,
+    };
+    elastic_net_from_gram(&problem, p, None)
+}
+
 /// Σ (y - ȳ)² (or Σ y² when not centring): the `yty` of a [`GramProblem`].
 pub fn centred_sum_of_squares(y: &[f64], center: bool) -> f64 {
     let m = if center { mean(y) } else { 0.0 };

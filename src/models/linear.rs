@@ -112,10 +112,11 @@ pub fn fit_linear_regression(
     p: &LinearRegressionParams,
     x: &Matrix,
     y: &[f64],
+    cache: &super::FitCache,
 ) -> Result<Fit, String> {
     let model = match p.solver {
         LinearSolver::Normal => {
-            let ne = NormalEquations::new(x, y, p.fit_intercept);
+            let ne = cache.normal_equations(x, y, p.fit_intercept);
             let eig = SymmetricEigen::new(&ne.gram)
                 .ok_or("the normal equations hold non-finite values (check the data for inf)")?;
             let coef = eig.pseudo_solve(&ne.xty, RANK_TOLERANCE);
@@ -211,11 +212,6 @@ pub const RIDGE_INFO: ModelInfo = ModelInfo {
     ],
 };
 
-pub fn fit_ridge(p: &RidgeParams, x: &Matrix, y: &[f64]) -> Result<Fit, String> {
-    let ne = NormalEquations::new(x, y, p.fit_intercept);
-    ridge_from_normal_equations(&ne, p.alpha).map(|m| Fit::new(FittedModel::Linear(m)))
-}
-
 /// Solves ridge from precomputed normal equations, so one XᵀX serves every alpha of a grid.
 pub fn ridge_from_normal_equations(
     ne: &NormalEquations,
@@ -267,7 +263,7 @@ mod tests {
     #[test]
     fn normal_solver_recovers_an_exact_line() {
         let (x, y) = line_data();
-        let m = linear(fit_linear_regression(&LinearRegressionParams::default(), &x, &y).unwrap());
+        let m = linear(fit_linear_regression(&LinearRegressionParams::default(), &x, &y, &Default::default()).unwrap());
         assert!((m.coef[0] - 3.0).abs() < 1e-10);
         assert!((m.coef[1] + 2.0).abs() < 1e-10);
         assert!((m.intercept - 5.0).abs() < 1e-10);
@@ -283,6 +279,7 @@ mod tests {
                 &LinearRegressionParams::default(),
                 &Matrix::from_rows(&rows),
                 &y,
+                &Default::default(),
             )
             .unwrap(),
         );
@@ -299,13 +296,13 @@ mod tests {
             epochs: 20000,
             fit_intercept: true,
         };
-        let m = linear(fit_linear_regression(&p, &x, &y).unwrap());
+        let m = linear(fit_linear_regression(&p, &x, &y, &Default::default()).unwrap());
         assert!((m.coef[0] - 3.0).abs() < 1e-6, "{m:?}");
         let too_fast = LinearRegressionParams {
             learning_rate: 100.0,
             ..p
         };
-        let err = fit_linear_regression(&too_fast, &x, &y).unwrap_err();
+        let err = fit_linear_regression(&too_fast, &x, &y, &Default::default()).unwrap_err();
         assert!(err.contains("diverged"), "{err}");
     }
 
@@ -314,17 +311,7 @@ mod tests {
         // One centred column: w = xᵀy / (xᵀx + alpha).
         let x = Matrix::from_rows(&[vec![-1.0], vec![0.0], vec![1.0]]);
         let y = [-2.0, 0.0, 2.0];
-        let m = linear(
-            fit_ridge(
-                &RidgeParams {
-                    alpha: 2.0,
-                    fit_intercept: true,
-                },
-                &x,
-                &y,
-            )
-            .unwrap(),
-        );
+        let m = ridge_from_normal_equations(&NormalEquations::new(&x, &y, true), 2.0).unwrap();
         assert!((m.coef[0] - 4.0 / 4.0).abs() < 1e-14);
         assert!(m.intercept.abs() < 1e-14);
         assert!(RidgeParams {

@@ -20,8 +20,10 @@ pub mod naive_bayes;
 pub mod params;
 pub mod tree;
 
+use crate::linalg::NormalEquations;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
+use std::sync::OnceLock;
 use params::{ParamDoc, ParamError};
 use serde::{Deserialize, Serialize};
 
@@ -116,6 +118,22 @@ impl Fit {
     }
 }
 
+/// What the linear models of a grid can share on one training set: XᵀX and Xᵀy, computed once by the
+/// first fit that asks and reused by every alpha (and every lasso / elastic net) of the grid.
+#[derive(Debug, Default)]
+pub struct FitCache {
+    centred: OnceLock<NormalEquations>,
+    raw: OnceLock<NormalEquations>,
+}
+
+impl FitCache {
+    /// The normal equations of (x, y): of the centred data when `center` (fit_intercept).
+    pub fn normal_equations(&self, x: &Matrix, y: &[f64], center: bool) -> &NormalEquations {
+        let cell = if center { &self.centred } else { &self.raw };
+        cell.get_or_init(|| NormalEquations::new(x, y, center))
+    }
+}
+
 /// One entry of the model registry: what `kiln schema`, validation and the docs know of a model.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelInfo {
@@ -203,12 +221,19 @@ impl ModelSpec {
 
     /// Fits on a design matrix. `rng` is this fit's own generator; `seed` is the pipeline's seed, which
     /// k-means uses as scikit-learn's `random_state` so that its k-means++ draws are numpy's.
-    pub fn fit(
+    pub fn fit(&self, x: &Matrix, targets: Targets, rng: &mut Rng, seed: u64) -> Result<Fit, String> {
+        self.fit_shared(x, targets, rng, seed, &FitCache::default())
+    }
+
+    /// As `fit`, with a cache shared by every fit on the same (x, targets): the linear models take
+    /// their normal equations from it, so a grid of alphas computes XᵀX once per fold.
+    pub fn fit_shared(
         &self,
         x: &Matrix,
         targets: Targets,
         rng: &mut Rng,
         seed: u64,
+        cache: &FitCache,
     ) -> Result<Fit, String> {
         fn wrap<M>(
             r: Result<(M, Vec<String>), String>,
@@ -221,9 +246,20 @@ impl ModelSpec {
         }
         match (self, targets) {
             (ModelSpec::LinearRegression(p), Targets::Values(y)) => {
-                linear::fit_linear_regression(p, x, y)
+                linear::fit_linear_regression(p, x, y, cache)
             }
-            (ModelSpec::Ridge(p), Targets::Values(y)) => linear::fit_ridge(p, x, y),
+            (ModelSpec::Ridge(p), Targets::Values(y)) => {
+                let ne = cache.normal_equations(x, y, p.fit_intercept);
+                linear::ridge_from_normal_equations(ne, p.alpha).map(|m| Fit::new(FittedModel::Linear(m)))
+            }
+            (ModelSpec::Lasso(p), Targets::Values(y)) => wrap(
+                coordinate_descent::fit_from_cache(&p.as_elastic_net(), x, y, cache),
+                FittedModel::ElasticNet,
+            ),
+            (ModelSpec::ElasticNet(p), Targets::Values(y)) => wrap(
+                coordinate_descent::fit_from_cache(p, x, y, cache),
+                FittedModel::ElasticNet,
+            ),
             (ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_), _) => {
                 Err(format!("model `{}` does regression only", self.name()))
             }

@@ -14,7 +14,7 @@ use crate::config::{Candidate, OnError};
 use crate::data::{Dataset, TargetData};
 use crate::matrix::Matrix;
 use crate::metrics::{Metric, Truth};
-use crate::models::Targets;
+use crate::models::{FitCache, Targets};
 use crate::preprocess::FittedPreprocessor;
 use crate::rng::{rng_for, Purpose};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -108,6 +108,8 @@ pub struct SearchPlan<'a> {
 struct Design {
     x_train: Matrix,
     x_valid: Matrix,
+    /// XᵀX and Xᵀy, shared by the linear candidates of this (fold, preprocessing).
+    cache: FitCache,
 }
 
 struct DesignSlot {
@@ -287,7 +289,11 @@ fn build_design(cand: &Candidate, ds: &Dataset, split: &Split) -> Result<Design,
     let x_valid = pre
         .transform(&ds.features, Some(&split.valid))
         .map_err(|e| format!("preprocessing: {e}"))?;
-    Ok(Design { x_train, x_valid })
+    Ok(Design {
+        x_train,
+        x_valid,
+        cache: FitCache::default(),
+    })
 }
 
 fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &Design) -> FitOutcome {
@@ -298,7 +304,7 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &Design) -> FitOutcome {
     let fit = cand
         .pipeline
         .model
-        .fit(&d.x_train, fd.train_targets(), &mut rng, plan.seed)?;
+        .fit_shared(&d.x_train, fd.train_targets(), &mut rng, plan.seed, &d.cache)?;
     let fit_seconds = started.elapsed().as_secs_f64();
     let output = fit.model.predict(&d.x_valid);
     let truth = fd.valid_truth(&d.x_valid);
