@@ -24,10 +24,22 @@ pub enum Command {
     Run(RunArgs),
     /// Parse and check pipelines and their data; print the plan (candidates x folds). Fits nothing.
     Validate(ValidateArgs),
+    /// Predict the rows of a data file with a model.json; csv on stdout, or -o FILE (csv, parquet, json).
+    Predict(crate::predict::file::PredictArgs),
     /// Compare runs: a table of runs (a run directory, or a folder of them), or one run's leaderboard.
     Compare(crate::runlog::compare::CompareArgs),
     /// Merge the shards of one pipeline (--shard I/N runs) into one complete run, refitting the best.
     Merge(crate::runlog::merge::MergeArgs),
+    /// Serve a model.json over HTTP: POST /predict, GET /health, /model, /metrics (with drift scores).
+    Serve(crate::serve::ServeArgs),
+    /// Column statistics, warnings and charts of a data file, or of a pipeline's data as it sees it.
+    Explore(crate::report::explore::ExploreArgs),
+    /// Write a commented starter pipeline for a data file and a target column.
+    Init(crate::init::InitArgs),
+    /// Print the JSON Schema of pipeline files, for editors (taplo, Even Better TOML).
+    Schema,
+    /// (Re)write RUN_DIR/report.html: leaderboard, CV charts, the best model's predictions.
+    Report(crate::report::run_report::ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +97,12 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 
         Command::Compare(a) => crate::runlog::compare::command(a),
         Command::Merge(a) => crate::runlog::merge::command(a),
         Command::Validate(a) => validate_cmd(a),
+        Command::Predict(a) => crate::predict::file::command(a),
+        Command::Serve(a) => crate::serve::command(a),
+        Command::Explore(a) => crate::report::explore::command(a),
+        Command::Init(a) => crate::init::command(a),
+        Command::Schema => crate::schema_json::command(),
+        Command::Report(a) => crate::report::run_report::command(a),
     }
 }
 

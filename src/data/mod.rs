@@ -437,12 +437,13 @@ fn remap_classes(labels: Vec<usize>, classes: Vec<String>) -> TargetData {
     }
 }
 
-fn preview(names: &[String]) -> String {
+/// The first dozen names, quoted, for an error message; the count when there are more.
+pub(crate) fn preview<S: AsRef<str>>(names: &[S]) -> String {
     const SHOWN: usize = 12;
     let mut s = names
         .iter()
         .take(SHOWN)
-        .map(|n| format!("`{n}`"))
+        .map(|n| format!("`{}`", n.as_ref()))
         .collect::<Vec<_>>()
         .join(", ");
     if names.len() > SHOWN {

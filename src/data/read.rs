@@ -25,8 +25,9 @@ impl Default for TextOptions {
     }
 }
 
-/// Reads any supported file. Errors name the file and what was wrong with it.
-pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
+/// Checks that `path` is a non-empty file (not a directory) and returns its lower-case extension,
+/// which picks the reader.
+pub fn check_readable_file(path: &Path) -> Result<String> {
     let shown = path.display();
     let meta = std::fs::metadata(path)
         .map_err(|e| KilnError::Data(format!("cannot read data file {shown}: {e}")))?;
@@ -35,13 +36,19 @@ pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
             "data path {shown} is a directory, not a file"
         )));
     }
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
     if meta.len() == 0 {
         return Err(KilnError::Data(format!("data file {shown} is empty")));
     }
+    Ok(path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default())
+}
+
+/// Reads any supported file. Errors name the file and what was wrong with it.
+pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
+    let shown = path.display();
+    let ext = check_readable_file(path)?;
     let open = || {
         std::fs::File::open(path)
             .map_err(|e| KilnError::Data(format!("cannot open data file {shown}: {e}")))

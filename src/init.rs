@@ -1,0 +1,407 @@
+//! `kiln init DATA --target COL [-o FILE]`: a commented starter pipeline that runs as it is. The data is
+//! explored first: the target's values give the task (text, or a few whole numbers: classification),
+//! ID-like, constant and unusable columns are left out with the reason beside each, and the grid is a
+//! penalty sweep of a linear model (ridge alpha, or logistic regression C).
+
+use crate::config;
+use crate::error::{KilnError, Result};
+use crate::models::Task;
+use crate::report::explore::{self, Exploration};
+use crate::report::profile::{ColumnProfile, Flag};
+use std::path::{Component, Path, PathBuf};
+
+/// Kept text columns with more categories than this get `encode.max_categories`.
+const MAX_CATEGORIES: usize = 50;
+/// Above this many rows, 3 folds instead of 5 keep the first run quick.
+const LARGE: usize = 100_000;
+/// Where comments start, so they line up.
+const COMMENT_AT: usize = 30;
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The data file to write a pipeline for.
+    #[arg(value_name = "DATA")]
+    pub data: PathBuf,
+    /// The column to predict.
+    #[arg(long, value_name = "COL")]
+    pub target: String,
+    /// Write the pipeline to FILE (its data.path is then relative to FILE's folder); default: stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite FILE when it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `a` relative to the folder `from` (both absolute), with forward slashes as TOML files on every
+/// platform can use.
+pub fn relative_path(from: &Path, to: &Path) -> String {
+    let a: Vec<Component> = from.components().collect();
+    let b: Vec<Component> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".into(); a.len() - common];
+    parts.extend(
+        b[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// `key = value` with a comment lined up after it.
+fn line(out: &mut String, assignment: &str, comment: &str) {
+    if comment.is_empty() {
+        out.push_str(assignment);
+    } else {
+        let pad = COMMENT_AT.saturating_sub(assignment.chars().count()).max(1);
+        out.push_str(&format!("{assignment}{}# {comment}", " ".repeat(pad)));
+    }
+    out.push('\n');
+}
+
+/// Why a column is left out, or None to keep it.
+fn leave_out(p: &ColumnProfile) -> Option<String> {
+    if p.distinct == 0 {
+        return Some("no values".into());
+    }
+    if p.is_constant() {
+        return Some("constant".into());
+    }
+    if p.is_id_like() {
+        return Some(format!(
+            "ID-like: {} distinct values in {} rows",
+            p.distinct, p.non_null
+        ));
+    }
+    if !p.numeric && p.kind != "text" {
+        return Some(format!(
+            "{}: kiln models numbers and text; derive a number from it with [[data.derive]]",
+            p.kind
+        ));
+    }
+    None
+}
+
+fn model_comment(task: Task) -> &'static str {
+    match task {
+        Task::Regression => "least squares with an L2 penalty",
+        _ => "multinomial logistic regression, L2 penalty",
+    }
+}
+
+/// The pipeline text for `data` and `target`; `output` (where it will be written) decides how
+/// data.path is written.
+pub fn pipeline_text(data: &Path, target: &str, output: Option<&Path>) -> Result<String> {
+    let e: Exploration = explore::explore(data, Some(target))?;
+    let Some((task, reason)) = e.task.clone() else {
+        return Err(KilnError::Config(format!(
+            "no target `{target}` to infer a task from"
+        )));
+    };
+    let data_text = data_path_text(data, output)?;
+    let stem = data
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into());
+    let features: Vec<&ColumnProfile> = e.profiles.iter().filter(|p| !p.is_target).collect();
+    let dropped: Vec<(&ColumnProfile, String)> = features
+        .iter()
+        .filter_map(|p| leave_out(p).map(|why| (*p, why)))
+        .collect();
+    let kept: Vec<&&ColumnProfile> = features
+        .iter()
+        .filter(|p| !dropped.iter().any(|(d, _)| d.name == p.name))
+        .collect();
+    if kept.is_empty() {
+        return Err(KilnError::Data(format!(
+            "{}: no column is left to predict `{target}` from (every other column is an ID, constant or unusable)",
+            data.display()
+        )));
+    }
+    let many_categories = kept
+        .iter()
+        .filter(|p| !p.numeric && p.distinct > MAX_CATEGORIES)
+        .map(|p| format!("{} ({})", p.name, p.distinct))
+        .collect::<Vec<_>>();
+    // Kept columns worth a second look; the others are handled above (dropped, or max_categories).
+    let notes: Vec<String> = kept
+        .iter()
+        .flat_map(|p| {
+            p.flags
+                .iter()
+                .filter(|f| matches!(f, Flag::Leakage(_) | Flag::HeavyMissing(_)))
+                .map(|f| p.warning(f))
+        })
+        .collect();
+
+    let mut s = String::new();
+    s.push_str(&format!(
+        "# A starter pipeline written by `kiln init` for {} ({} rows, {} columns).\n",
+        data.display(),
+        e.rows,
+        e.profiles.len()
+    ));
+    s.push_str(&format!(
+        "# Look at the data first:  kiln explore {} --target {} --html explore.html\n",
+        data.display(),
+        target
+    ));
+    s.push_str("# Then run it:            kiln run <this file>\n");
+    for n in &notes {
+        s.push_str(&format!("# warning: {n}\n"));
+    }
+    let target_profile = e.target_profile();
+    if let Some(t) = target_profile.filter(|t| t.missing() > 0) {
+        s.push_str(&format!(
+            "# note: {} rows have no `{}`: runs leave them out\n",
+            t.missing(),
+            t.name
+        ));
+    }
+    s.push_str("\n[pipeline]\n");
+    line(
+        &mut s,
+        &format!("name = {}", quoted(&format!("{stem}-{target}"))),
+        "",
+    );
+    line(&mut s, &format!("task = {}", quoted(task.name())), &reason);
+    line(&mut s, "seed = 0", "every random choice derives from it");
+
+    s.push_str("\n[data]\n");
+    line(
+        &mut s,
+        &format!("path = {}", quoted(&data_text)),
+        if output.is_some() {
+            "relative to this file"
+        } else {
+            "relative to this file: save it in the current folder, or fix the path"
+        },
+    );
+    line(
+        &mut s,
+        &format!("target = {}", quoted(target)),
+        "the column to predict",
+    );
+    if !dropped.is_empty() {
+        s.push_str("drop = [\n");
+        for (p, why) in &dropped {
+            line(&mut s, &format!("    {},", quoted(&p.name)), why);
+        }
+        s.push_str("]\n");
+    }
+    line(
+        &mut s,
+        "test_size = 0.2",
+        &format!(
+            "held out before the search{}, scored once by the best model",
+            if task == Task::Classification {
+                " (stratified)"
+            } else {
+                ""
+            }
+        ),
+    );
+
+    s.push_str("\n[impute]                      # fitted on each fold's training rows only\n");
+    line(
+        &mut s,
+        "numeric = \"median\"",
+        "mean | median | constant | drop | error",
+    );
+    line(
+        &mut s,
+        "categorical = \"most_frequent\"",
+        "most_frequent | constant | drop | error",
+    );
+
+    s.push_str("\n[encode]\n");
+    line(
+        &mut s,
+        "method = \"one_hot\"",
+        "one 0/1 column per category (or ordinal)",
+    );
+    line(
+        &mut s,
+        "unknown = \"ignore\"",
+        "a category unseen in training: all zeros",
+    );
+    if !many_categories.is_empty() {
+        line(
+            &mut s,
+            &format!("max_categories = {MAX_CATEGORIES}"),
+            &format!(
+                "rarer categories share one column: {}",
+                many_categories.join(", ")
+            ),
+        );
+    }
+
+    s.push_str("\n[scale]\n");
+    line(
+        &mut s,
+        "method = \"standard\"",
+        "none | standard | minmax | robust (numbers only)",
+    );
+
+    s.push_str("\n[model]\n");
+    let (model, metric, metrics, param, values, param_doc) = match task {
+        Task::Regression => (
+            "ridge",
+            "r2",
+            vec!["rmse", "mae"],
+            "alpha",
+            "[0.1, 1.0, 10.0, 100.0]",
+            "the penalty: larger is simpler",
+        ),
+        _ => {
+            let binary = target_profile.is_some_and(|t| t.distinct == 2);
+            let mut m = vec!["balanced_accuracy", "f1", "log_loss"];
+            if binary {
+                m.push("roc_auc");
+            }
+            (
+                "logistic_regression",
+                "accuracy",
+                m,
+                "C",
+                "[0.01, 0.1, 1.0, 10.0]",
+                "inverse penalty: larger fits the training rows closer",
+            )
+        }
+    };
+    line(
+        &mut s,
+        &format!("type = {}", quoted(model)),
+        model_comment(task),
+    );
+
+    s.push_str("\n[cv]\n");
+    if e.rows > LARGE {
+        line(
+            &mut s,
+            "folds = 3",
+            &format!("{} rows: 3 folds keep the first run quick", e.rows),
+        );
+    } else {
+        line(&mut s, "folds = 5", "");
+    }
+
+    s.push_str("\n[search]\n");
+    line(
+        &mut s,
+        &format!("metric = {}", quoted(metric)),
+        "picks the best candidate",
+    );
+    let list: Vec<String> = metrics.iter().map(|m| quoted(m)).collect();
+    line(
+        &mut s,
+        &format!("metrics = [{}]", list.join(", ")),
+        "also computed and logged",
+    );
+
+    s.push_str("\n[grid]                        # one candidate per value, each cross-validated\n");
+    line(&mut s, &format!("model.{param} = {values}"), param_doc);
+
+    // The text must be a valid pipeline: check it the way `kiln run` will.
+    let check_path = output.map_or_else(|| PathBuf::from("pipeline.toml"), Path::to_path_buf);
+    config::load_str(&check_path, s.clone(), &[]).map_err(|err| {
+        KilnError::Config(format!(
+            "kiln init wrote an invalid pipeline (a bug): {err}"
+        ))
+    })?;
+    Ok(s)
+}
+
+/// data.path as the pipeline should say it: relative to the output file's folder, or as given when
+/// printing to stdout.
+fn data_path_text(data: &Path, output: Option<&Path>) -> Result<String> {
+    let Some(out) = output else {
+        return Ok(data.to_string_lossy().replace('\\', "/"));
+    };
+    let data_abs = data.canonicalize().map_err(|e| KilnError::io(data, e))?;
+    let folder = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&folder).map_err(|e| KilnError::io(&folder, e))?;
+    let folder_abs = folder
+        .canonicalize()
+        .map_err(|e| KilnError::io(&folder, e))?;
+    Ok(relative_path(&folder_abs, &data_abs))
+}
+
+/// `kiln init`: writes the pipeline to -o FILE, or prints it.
+pub fn command(a: InitArgs) -> u8 {
+    if let Some(out) = &a.output {
+        if out.exists() && !a.force {
+            eprintln!(
+                "error: {} exists; pass --force to overwrite it",
+                out.display()
+            );
+            return 2;
+        }
+    }
+    let text = match pipeline_text(&a.data, &a.target, a.output.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {e}", a.data.display());
+            return e.exit_code();
+        }
+    };
+    match &a.output {
+        None => {
+            crate::output::emit(&text);
+            0
+        }
+        Some(out) => match crate::runlog::atomic_write(out, text.as_bytes()) {
+            Ok(()) => {
+                crate::output::emit(&format!(
+                    "wrote {}\nnext: kiln run {}\n",
+                    out.display(),
+                    out.display()
+                ));
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_out_of_the_output_folder() {
+        assert_eq!(
+            relative_path(Path::new("/a/b/pipelines"), Path::new("/a/b/data/x.csv")),
+            "../data/x.csv"
+        );
+        assert_eq!(
+            relative_path(Path::new("/a"), Path::new("/a/x.csv")),
+            "x.csv"
+        );
+        assert_eq!(
+            relative_path(Path::new("/tmp/p/q"), Path::new("/srv/x.csv")),
+            "../../../srv/x.csv"
+        );
+    }
+
+    #[test]
+    fn comments_line_up() {
+        let mut s = String::new();
+        line(&mut s, "seed = 0", "why");
+        assert_eq!(s, format!("seed = 0{}# why\n", " ".repeat(COMMENT_AT - 8)));
+    }
+}

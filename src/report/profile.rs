@@ -1,0 +1,755 @@
+//! Column statistics for `kiln explore` and `kiln init`: counts, quartiles, most frequent values, each
+//! column's association with the target, and the warnings worth acting on before a run (constant,
+//! ID-like, very many categories, suspiciously predictive, mostly missing).
+//!
+//! Everything works on the plain vectors the rest of kiln uses (`Column`: f64 with NaN, or codes into
+//! a sorted dictionary), one column per rayon task.
+
+use super::fmt::{num, pct};
+use super::svg::Histogram;
+use crate::data::{Column, ColumnData, MISSING_CODE};
+use crate::models::Task;
+use rayon::prelude::*;
+
+/// Text columns with more distinct values than this are flagged: one-hot encoding adds a column each.
+pub const HIGH_CARDINALITY: usize = 100;
+/// Columns missing at least this share of values are flagged.
+pub const HEAVY_MISSING: f64 = 0.5;
+/// A numeric target with at most this many distinct whole values is taken for class labels.
+pub const MAX_CLASSES: usize = 20;
+/// A column explaining at least this share of a numeric target's variance alone is suspicious.
+const LEAK_R2: f64 = 0.9;
+/// A column alone classifying at least this share of rows right is suspicious.
+const LEAK_ACCURACY: f64 = 0.99;
+/// Most frequent values kept per column.
+const TOP: usize = 10;
+
+/// The target as the statistics need it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetView {
+    /// NaN = missing.
+    Values(Vec<f64>),
+    /// Codes into `classes`, MISSING_CODE for missing.
+    Classes {
+        codes: Vec<u32>,
+        classes: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub name: String,
+    pub view: TargetView,
+}
+
+impl Target {
+    pub fn task(&self) -> Task {
+        match self.view {
+            TargetView::Values(_) => Task::Regression,
+            TargetView::Classes { .. } => Task::Classification,
+        }
+    }
+
+    /// The target as a column, so it gets a row of statistics like any other.
+    pub fn as_column(&self) -> Column {
+        Column {
+            name: self.name.clone(),
+            data: match &self.view {
+                TargetView::Values(v) => ColumnData::Numeric(v.clone()),
+                TargetView::Classes { codes, classes } => ColumnData::Categorical {
+                    codes: codes.clone(),
+                    dictionary: classes.clone(),
+                },
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericStats {
+    pub mean: f64,
+    /// Sample standard deviation (n - 1), as pandas' describe.
+    pub std: f64,
+    pub min: f64,
+    pub q1: f64,
+    pub median: f64,
+    pub q3: f64,
+    pub max: f64,
+    /// Every value is a whole number.
+    pub integer: bool,
+    pub histogram: Histogram,
+}
+
+/// What is worth a warning about a column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Flag {
+    /// At most one distinct value.
+    Constant,
+    /// Every value distinct (or named like an identifier and nearly so): it identifies rows.
+    IdLike,
+    /// A text column with this many distinct values.
+    HighCardinality(usize),
+    /// Predicts the target alone this well (a description of the score).
+    Leakage(String),
+    /// This share of values is missing.
+    HeavyMissing(f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnProfile {
+    pub name: String,
+    /// "int", "float", "text", or the file's own type for others (a date, ...).
+    pub kind: String,
+    pub numeric: bool,
+    pub rows: usize,
+    pub non_null: usize,
+    pub distinct: usize,
+    pub stats: Option<NumericStats>,
+    /// Most frequent values with their counts (text columns), most frequent first.
+    pub top: Vec<(String, usize)>,
+    pub is_target: bool,
+    /// Pearson r with a numeric or two-class target; correlation ratio (eta) with 3+ classes.
+    pub target_assoc: Option<f64>,
+    pub flags: Vec<Flag>,
+}
+
+impl ColumnProfile {
+    pub fn missing(&self) -> usize {
+        self.rows - self.non_null
+    }
+
+    pub fn missing_share(&self) -> f64 {
+        if self.rows == 0 {
+            0.0
+        } else {
+            self.missing() as f64 / self.rows as f64
+        }
+    }
+
+    pub fn has(&self, pred: impl Fn(&Flag) -> bool) -> bool {
+        self.flags.iter().any(pred)
+    }
+
+    pub fn is_id_like(&self) -> bool {
+        self.has(|f| *f == Flag::IdLike)
+    }
+
+    pub fn is_constant(&self) -> bool {
+        self.has(|f| *f == Flag::Constant)
+    }
+
+    /// The warning lines for this column.
+    pub fn warnings(&self) -> Vec<String> {
+        self.flags.iter().map(|f| self.warning(f)).collect()
+    }
+
+    /// The warning a flag of this column gives.
+    pub fn warning(&self, flag: &Flag) -> String {
+        let n = &self.name;
+        match flag {
+                Flag::Constant => match (self.distinct, self.top.first(), &self.stats) {
+                    (0, _, _) => format!("`{n}` has no values"),
+                    (_, Some((v, _)), _) => format!("`{n}` is constant (\"{v}\"): it cannot help a model"),
+                    (_, None, Some(s)) => {
+                        format!("`{n}` is constant ({}): it cannot help a model", num(s.min))
+                    }
+                    _ => format!("`{n}` is constant: it cannot help a model"),
+                },
+                Flag::IdLike => format!(
+                    "`{n}` looks like an ID ({} distinct values in {} rows): leave it out with data.drop",
+                    self.distinct, self.non_null
+                ),
+                Flag::HighCardinality(k) => format!(
+                    "`{n}` is text with {k} distinct values: one-hot encoding adds a column for each; \
+                     set encode.max_categories or leave it out"
+                ),
+                Flag::Leakage(score) => format!(
+                    "`{n}` predicts the target suspiciously well ({score}): check that it is not \
+                     derived from the target or known only afterwards (leakage)"
+                ),
+                Flag::HeavyMissing(share) => format!(
+                    "`{n}` is {} missing: imputation will invent most of it",
+                    pct(*share)
+                ),
+        }
+    }
+}
+
+/// numpy's default (linear) quantile of sorted values.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Whether a column name reads like an identifier: id, ID, PID, user_id, userId, Order, index, ...
+pub fn looks_like_id(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    const WORDS: &[&str] = &[
+        "id", "pid", "uid", "uuid", "guid", "key", "index", "idx", "order", "row", "rowid",
+        "row_id", "record", "no", "number",
+    ];
+    if WORDS.contains(&lower.as_str()) {
+        return true;
+    }
+    ["_id", "-id", ".id", " id"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+        || name.ends_with("Id")
+        || (name.len() > 2 && name.ends_with("ID"))
+}
+
+fn numeric_stats(values: &[f64]) -> (Option<NumericStats>, usize, usize) {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    let m = sorted.len();
+    if m == 0 {
+        return (None, 0, 0);
+    }
+    sorted.sort_unstable_by(f64::total_cmp);
+    let distinct = 1 + sorted.windows(2).filter(|w| w[0] != w[1]).count();
+    let mean = sorted.iter().sum::<f64>() / m as f64;
+    let var = if m > 1 {
+        sorted.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (m - 1) as f64
+    } else {
+        f64::NAN
+    };
+    let (min, max) = (sorted[0], sorted[m - 1]);
+    let integer = sorted.iter().all(|v| v.fract() == 0.0);
+    let histogram = histogram_of(&sorted, integer, distinct);
+    (
+        Some(NumericStats {
+            mean,
+            std: var.sqrt(),
+            min,
+            q1: quantile_sorted(&sorted, 0.25),
+            median: quantile_sorted(&sorted, 0.5),
+            q3: quantile_sorted(&sorted, 0.75),
+            max,
+            integer,
+            histogram,
+        }),
+        m,
+        distinct,
+    )
+}
+
+/// Bins for a histogram of sorted values: one per whole number when there are few, else about
+/// sqrt(n) (8 to 40); long tails are cut at the 1st and 99th percentiles, and the note says how many
+/// values were left outside.
+fn histogram_of(sorted: &[f64], integer: bool, distinct: usize) -> Histogram {
+    let m = sorted.len();
+    let (min, max) = (sorted[0], sorted[m - 1]);
+    if integer && distinct <= 40 && max - min <= 40.0 {
+        let mut h = Histogram::of(sorted, min - 0.5, max + 0.5, (max - min) as usize + 1);
+        h.whole = true;
+        return h;
+    }
+    let bins = ((m as f64).sqrt().round() as usize).clamp(8, 40);
+    let (p1, p99) = (quantile_sorted(sorted, 0.01), quantile_sorted(sorted, 0.99));
+    if p99 > p1 && max - min > 4.0 * (p99 - p1) {
+        let mut h = Histogram::of(sorted, p1, p99, bins);
+        let outside = m - h.counts.iter().sum::<usize>();
+        h.note = Some(format!(
+            "1st to 99th percentile; {outside} values outside ({} to {})",
+            num(min),
+            num(max)
+        ));
+        return h;
+    }
+    Histogram::of(sorted, min, max, bins)
+}
+
+fn category_counts(codes: &[u32], n_categories: usize) -> (Vec<usize>, usize) {
+    let mut counts = vec![0usize; n_categories];
+    let mut present = 0;
+    for &c in codes {
+        if c != MISSING_CODE {
+            if let Some(slot) = counts.get_mut(c as usize) {
+                *slot += 1;
+                present += 1;
+            }
+        }
+    }
+    (counts, present)
+}
+
+/// Pearson correlation over the rows where both are present; None when either is constant there.
+pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let (mut n, mut sx, mut sy) = (0usize, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        if !a.is_nan() && !b.is_nan() {
+            n += 1;
+            sx += a;
+            sy += b;
+        }
+    }
+    if n < 3 {
+        return None;
+    }
+    let (mx, my) = (sx / n as f64, sy / n as f64);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        if !a.is_nan() && !b.is_nan() {
+            let (dx, dy) = (a - mx, b - my);
+            sxy += dx * dy;
+            sxx += dx * dx;
+            syy += dy * dy;
+        }
+    }
+    if sxx <= 0.0 || syy <= 0.0 {
+        return None;
+    }
+    Some((sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
+}
+
+/// The correlation ratio squared (share of `y`'s variance between groups) of numbers `y` grouped by
+/// `groups` (MISSING_CODE skipped).
+fn eta_squared(groups: &[u32], n_groups: usize, y: &[f64]) -> Option<f64> {
+    let mut sum = vec![0.0; n_groups];
+    let mut count = vec![0usize; n_groups];
+    let (mut total, mut n) = (0.0, 0usize);
+    for (&g, &v) in groups.iter().zip(y) {
+        if g != MISSING_CODE && !v.is_nan() && (g as usize) < n_groups {
+            sum[g as usize] += v;
+            count[g as usize] += 1;
+            total += v;
+            n += 1;
+        }
+    }
+    if n < 3 {
+        return None;
+    }
+    let mean = total / n as f64;
+    let mut ss_total = 0.0;
+    for (&g, &v) in groups.iter().zip(y) {
+        if g != MISSING_CODE && !v.is_nan() && (g as usize) < n_groups {
+            ss_total += (v - mean) * (v - mean);
+        }
+    }
+    if ss_total <= 0.0 {
+        return None;
+    }
+    let ss_between: f64 = sum
+        .iter()
+        .zip(&count)
+        .filter(|(_, c)| **c > 0)
+        .map(|(s, c)| {
+            let d = s / *c as f64 - mean;
+            *c as f64 * d * d
+        })
+        .sum();
+    Some((ss_between / ss_total).clamp(0.0, 1.0))
+}
+
+/// Share of rows classified right by the majority class of each group (MISSING_CODE skipped), and the
+/// share of the most common class overall (the baseline).
+fn group_accuracy(
+    groups: &[u32],
+    n_groups: usize,
+    classes: &[u32],
+    n_classes: usize,
+) -> Option<(f64, f64)> {
+    let mut table = vec![0usize; n_groups * n_classes];
+    let mut overall = vec![0usize; n_classes];
+    let mut n = 0usize;
+    for (&g, &c) in groups.iter().zip(classes) {
+        if g != MISSING_CODE
+            && c != MISSING_CODE
+            && (g as usize) < n_groups
+            && (c as usize) < n_classes
+        {
+            table[g as usize * n_classes + c as usize] += 1;
+            overall[c as usize] += 1;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    let right: usize = table
+        .chunks(n_classes)
+        .map(|row| row.iter().copied().max().unwrap_or(0))
+        .sum();
+    let baseline = overall.iter().copied().max().unwrap_or(0);
+    Some((right as f64 / n as f64, baseline as f64 / n as f64))
+}
+
+/// Quantile bins of a numeric column (about 20, never splitting equal values) as group codes.
+fn quantile_groups(values: &[f64]) -> (Vec<u32>, usize) {
+    let mut order: Vec<usize> = (0..values.len()).filter(|&i| !values[i].is_nan()).collect();
+    order.sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let per_bin = (order.len() / 20).max(1);
+    let mut groups = vec![MISSING_CODE; values.len()];
+    let (mut bin, mut in_bin) = (0u32, 0usize);
+    for (k, &i) in order.iter().enumerate() {
+        if in_bin >= per_bin && values[i] != values[order[k - 1]] {
+            bin += 1;
+            in_bin = 0;
+        }
+        groups[i] = bin;
+        in_bin += 1;
+    }
+    let n_groups = if order.is_empty() {
+        0
+    } else {
+        bin as usize + 1
+    };
+    (groups, n_groups)
+}
+
+/// A column's association with the target, and a leakage flag when it predicts it too well alone.
+fn target_association(
+    column: &Column,
+    distinct: usize,
+    non_null: usize,
+    target: &Target,
+) -> (Option<f64>, Option<Flag>) {
+    // Many small groups explain a target by chance: only judge text columns with few categories.
+    let few_groups = distinct <= MAX_CLASSES.max(non_null / 20);
+    match (&column.data, &target.view) {
+        (ColumnData::Numeric(x), TargetView::Values(y)) => {
+            let r = pearson(x, y);
+            let flag = r
+                .filter(|r| r * r >= LEAK_R2)
+                .map(|r| Flag::Leakage(format!("r = {}", num(r))));
+            (r, flag)
+        }
+        (ColumnData::Categorical { codes, dictionary }, TargetView::Values(y)) => {
+            let eta2 = eta_squared(codes, dictionary.len(), y).filter(|_| few_groups);
+            let flag = eta2
+                .filter(|e| *e >= LEAK_R2)
+                .map(|e| Flag::Leakage(format!("explains {} of its variance", pct(e))));
+            (None, flag)
+        }
+        (ColumnData::Numeric(x), TargetView::Classes { codes, classes }) => {
+            let assoc = if classes.len() == 2 {
+                let y: Vec<f64> = codes
+                    .iter()
+                    .map(|&c| {
+                        if c == MISSING_CODE {
+                            f64::NAN
+                        } else {
+                            c as f64
+                        }
+                    })
+                    .collect();
+                pearson(x, &y)
+            } else {
+                eta_squared(codes, classes.len(), x).map(f64::sqrt)
+            };
+            let (groups, n_groups) = quantile_groups(x);
+            let flag = leak_by_accuracy(&groups, n_groups, codes, classes.len());
+            (assoc, flag)
+        }
+        (
+            ColumnData::Categorical {
+                codes: g,
+                dictionary,
+            },
+            TargetView::Classes { codes, classes },
+        ) => {
+            let flag = if few_groups {
+                leak_by_accuracy(g, dictionary.len(), codes, classes.len())
+            } else {
+                None
+            };
+            (None, flag)
+        }
+    }
+}
+
+fn leak_by_accuracy(
+    groups: &[u32],
+    n_groups: usize,
+    classes: &[u32],
+    n_classes: usize,
+) -> Option<Flag> {
+    let (acc, baseline) = group_accuracy(groups, n_groups, classes, n_classes)?;
+    (acc >= LEAK_ACCURACY && baseline < LEAK_ACCURACY).then(|| {
+        Flag::Leakage(format!(
+            "alone it classifies {} of rows right, against {} for the most common class",
+            pct(acc),
+            pct(baseline)
+        ))
+    })
+}
+
+/// Statistics of one column. `dtype` is the file's type when known (a raw file), for the kind shown.
+pub fn profile_column(
+    column: &Column,
+    dtype: Option<&str>,
+    target: Option<&Target>,
+    is_target: bool,
+) -> ColumnProfile {
+    let rows = column.len();
+    let (stats, non_null, distinct, top, kind) = match &column.data {
+        ColumnData::Numeric(v) => {
+            let (stats, non_null, distinct) = numeric_stats(v);
+            let kind = match dtype {
+                Some(d) if d == "bool" => "bool".to_string(),
+                _ if stats.as_ref().is_some_and(|s| s.integer) => "int".to_string(),
+                _ => "float".to_string(),
+            };
+            (stats, non_null, distinct, Vec::new(), kind)
+        }
+        ColumnData::Categorical { codes, dictionary } => {
+            let (counts, present) = category_counts(codes, dictionary.len());
+            let mut order: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
+            let distinct = order.len();
+            // Most frequent first; ties keep the dictionary's (sorted) order.
+            order.sort_by(|a, b| counts[*b].cmp(&counts[*a]).then(a.cmp(b)));
+            let top = order
+                .iter()
+                .take(TOP)
+                .map(|&i| (dictionary[i].clone(), counts[i]))
+                .collect();
+            let kind = match dtype {
+                Some(d) if d != "str" => d.to_string(),
+                _ => "text".to_string(),
+            };
+            (None, present, distinct, top, kind)
+        }
+    };
+    let numeric = matches!(column.data, ColumnData::Numeric(_));
+    let mut flags = Vec::new();
+    if distinct <= 1 {
+        flags.push(Flag::Constant);
+    }
+    let whole = stats.as_ref().is_some_and(|s| s.integer);
+    let identifier_kind = !numeric || whole;
+    let all_distinct = non_null == rows && distinct == rows && rows >= 20;
+    let named_id =
+        looks_like_id(&column.name) && non_null > 0 && distinct as f64 >= 0.9 * non_null as f64;
+    if !is_target && identifier_kind && (all_distinct || named_id) && distinct > 1 {
+        flags.push(Flag::IdLike);
+    }
+    if !is_target && !numeric && distinct > HIGH_CARDINALITY && !flags.contains(&Flag::IdLike) {
+        flags.push(Flag::HighCardinality(distinct));
+    }
+    let mut target_assoc = None;
+    if let (false, Some(t)) = (is_target, target) {
+        let (assoc, leak) = target_association(column, distinct, non_null, t);
+        target_assoc = assoc;
+        if let Some(l) = leak.filter(|_| !flags.contains(&Flag::IdLike) && distinct > 1) {
+            flags.push(l);
+        }
+    }
+    let missing_share = if rows == 0 {
+        0.0
+    } else {
+        (rows - non_null) as f64 / rows as f64
+    };
+    if missing_share >= HEAVY_MISSING && non_null > 0 {
+        flags.push(Flag::HeavyMissing(missing_share));
+    }
+    ColumnProfile {
+        name: column.name.clone(),
+        kind,
+        numeric,
+        rows,
+        non_null,
+        distinct,
+        stats,
+        top,
+        is_target,
+        target_assoc,
+        flags,
+    }
+}
+
+/// Profiles every column in parallel, in order; the target's own row comes first.
+pub fn profile_all(
+    columns: &[(Column, Option<String>)],
+    target: Option<&Target>,
+) -> Vec<ColumnProfile> {
+    let mut out: Vec<ColumnProfile> = Vec::with_capacity(columns.len() + 1);
+    if let Some(t) = target {
+        out.push(profile_column(&t.as_column(), None, None, true));
+    }
+    let rest: Vec<ColumnProfile> = columns
+        .par_iter()
+        .map(|(c, dtype)| profile_column(c, dtype.as_deref(), target, false))
+        .collect();
+    out.extend(rest);
+    out
+}
+
+/// The task a target column implies: text, or a few distinct whole numbers, is classification;
+/// any other number is regression. The reason is for the user.
+pub fn infer_task(target: &ColumnProfile) -> (Task, String) {
+    match &target.stats {
+        None => (
+            Task::Classification,
+            format!("`{}` is text with {} classes", target.name, target.distinct),
+        ),
+        Some(s) if s.integer && target.distinct <= MAX_CLASSES => (
+            Task::Classification,
+            format!(
+                "`{}` holds {} distinct whole numbers: class labels",
+                target.name, target.distinct
+            ),
+        ),
+        Some(_) => (
+            Task::Regression,
+            format!(
+                "`{}` is numeric with {} distinct values",
+                target.name, target.distinct
+            ),
+        ),
+    }
+}
+
+/// Pearson correlations between columns (pairwise complete), computed in parallel.
+pub fn correlation_matrix(columns: &[&[f64]]) -> Vec<Vec<Option<f64>>> {
+    let k = columns.len();
+    let pairs: Vec<(usize, usize)> = (0..k)
+        .flat_map(|i| (i + 1..k).map(move |j| (i, j)))
+        .collect();
+    let values: Vec<Option<f64>> = pairs
+        .par_iter()
+        .map(|&(i, j)| pearson(columns[i], columns[j]))
+        .collect();
+    let mut m = vec![vec![None; k]; k];
+    for (i, row) in m.iter_mut().enumerate() {
+        row[i] = Some(1.0);
+    }
+    for ((i, j), v) in pairs.into_iter().zip(values) {
+        m[i][j] = v;
+        m[j][i] = v;
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric(name: &str, v: Vec<f64>) -> Column {
+        Column {
+            name: name.into(),
+            data: ColumnData::Numeric(v),
+        }
+    }
+
+    #[test]
+    fn numeric_statistics_match_pandas_describe() {
+        let c = numeric("x", vec![1.0, 2.0, 3.0, 4.0, f64::NAN]);
+        let p = profile_column(&c, None, None, false);
+        let s = p.stats.unwrap();
+        assert_eq!((p.rows, p.non_null, p.distinct), (5, 4, 4));
+        assert_eq!(
+            (s.mean, s.min, s.q1, s.median, s.q3, s.max),
+            (2.5, 1.0, 1.75, 2.5, 3.25, 4.0)
+        );
+        assert!((s.std - 1.2909944487358056).abs() < 1e-12);
+        assert_eq!(p.kind, "int");
+        assert_eq!(s.histogram.counts, [1, 1, 1, 1], "one bin per whole number");
+    }
+
+    #[test]
+    fn text_columns_count_their_most_frequent_values() {
+        let c = Column {
+            name: "t".into(),
+            data: ColumnData::Categorical {
+                codes: vec![1, 0, 1, MISSING_CODE, 1],
+                dictionary: vec!["a".into(), "b".into()],
+            },
+        };
+        let p = profile_column(&c, None, None, false);
+        assert_eq!(p.top, [("b".to_string(), 3), ("a".to_string(), 1)]);
+        assert_eq!((p.non_null, p.missing(), p.distinct), (4, 1, 2));
+    }
+
+    #[test]
+    fn flags_constant_id_like_missing_and_leaking_columns() {
+        let n = 100;
+        let y: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64).collect();
+        let target = Target {
+            name: "y".into(),
+            view: TargetView::Values(y.clone()),
+        };
+        let constant = profile_column(&numeric("c", vec![3.0; n]), None, Some(&target), false);
+        assert!(constant.is_constant());
+        let id = profile_column(
+            &numeric("row", (0..n).map(|i| i as f64).collect()),
+            None,
+            Some(&target),
+            false,
+        );
+        assert!(id.is_id_like(), "{:?}", id.flags);
+        let leak = profile_column(
+            &numeric("y2", y.iter().map(|v| v * 2.0 + 1.0).collect()),
+            None,
+            Some(&target),
+            false,
+        );
+        assert!(
+            leak.has(|f| matches!(f, Flag::Leakage(_))),
+            "{:?}",
+            leak.flags
+        );
+        assert_eq!(leak.target_assoc, Some(1.0));
+        let gappy: Vec<f64> = (0..n)
+            .map(|i| if i % 3 == 0 { i as f64 } else { f64::NAN })
+            .collect();
+        let gappy = profile_column(&numeric("g", gappy), None, Some(&target), false);
+        assert!(gappy.has(|f| matches!(f, Flag::HeavyMissing(_))));
+        assert!(!gappy.is_id_like(), "gaps: not every row has its own value");
+        // A noisy but honest feature is not flagged.
+        let honest: Vec<f64> = y
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + ((i * 7) % 5) as f64)
+            .collect();
+        let honest = profile_column(&numeric("h", honest), None, Some(&target), false);
+        assert!(honest.flags.is_empty(), "{:?}", honest.flags);
+    }
+
+    #[test]
+    fn a_column_that_gives_the_class_away_is_flagged() {
+        let n = 200;
+        let codes: Vec<u32> = (0..n).map(|i| (i % 3) as u32).collect();
+        let target = Target {
+            name: "y".into(),
+            view: TargetView::Classes {
+                codes: codes.clone(),
+                classes: vec!["a".into(), "b".into(), "c".into()],
+            },
+        };
+        let leak = numeric(
+            "leak",
+            codes.iter().map(|c| *c as f64 * 10.0 + 0.5).collect(),
+        );
+        let p = profile_column(&leak, None, Some(&target), false);
+        assert!(p.has(|f| matches!(f, Flag::Leakage(_))), "{:?}", p.flags);
+        let noise = numeric(
+            "noise",
+            (0..n).map(|i| ((i * 7919) % 101) as f64 + 0.5).collect(),
+        );
+        let p = profile_column(&noise, None, Some(&target), false);
+        assert!(!p.has(|f| matches!(f, Flag::Leakage(_))), "{:?}", p.flags);
+    }
+
+    #[test]
+    fn task_inference() {
+        let few = profile_column(
+            &numeric("y", (0..100).map(|i| (i % 3) as f64).collect()),
+            None,
+            None,
+            true,
+        );
+        assert_eq!(infer_task(&few).0, Task::Classification);
+        let many = profile_column(
+            &numeric("y", (0..100).map(|i| i as f64 * 1.5).collect()),
+            None,
+            None,
+            true,
+        );
+        assert_eq!(infer_task(&many).0, Task::Regression);
+        assert!(looks_like_id("PID") && looks_like_id("Order") && looks_like_id("user_id"));
+        assert!(!looks_like_id("paid") && !looks_like_id("area"));
+    }
+}

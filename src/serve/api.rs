@@ -1,0 +1,362 @@
+//! The HTTP API: routes, handlers, error responses, and the layer that times, counts and logs every
+//! request. Every error is a JSON object `{"error": ..., "column": ..., "row": ...}` (column and row
+//! when there is one): 400 for a body that is not JSON, 413 for one over the limit, 422 for JSON of the
+//! wrong shape or rows the model cannot read.
+
+use super::drift::DriftMonitor;
+use super::prom::{DriftView, Metrics};
+use crate::matrix::Matrix;
+use crate::predict::input::json_type;
+use crate::predict::{InputError, Predictions, Predictor};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Batches larger than this are predicted on tokio's blocking pool, so one large request does not hold
+/// up a worker that small ones are waiting on.
+const BLOCKING_ROWS: usize = 256;
+
+pub struct AppState {
+    pub predictor: Predictor,
+    pub metrics: Metrics,
+    pub drift: Mutex<DriftMonitor>,
+    /// GET /model's body, built once.
+    model_info: Bytes,
+    pub quiet: bool,
+}
+
+impl AppState {
+    pub fn new(predictor: Predictor, drift_window: usize, quiet: bool) -> Self {
+        let drift = DriftMonitor::new(&predictor.artifact.drift, drift_window);
+        let model_info = Bytes::from(model_info(&predictor).to_string());
+        AppState {
+            predictor,
+            metrics: Metrics::default(),
+            drift: Mutex::new(drift),
+            model_info,
+            quiet,
+        }
+    }
+}
+
+pub fn router(state: Arc<AppState>, max_body: usize) -> Router {
+    Router::new()
+        .route("/predict", post(predict))
+        .route("/health", get(health))
+        .route("/model", get(model))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Rows a response predicted, for the request log.
+#[derive(Clone, Copy)]
+struct RowsPredicted(usize);
+
+/// Times, counts and logs each request.
+async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = next.run(req).await;
+    let elapsed = start.elapsed();
+    let status = response.status().as_u16();
+    st.metrics.observe(endpoint(&path), status, elapsed);
+    if !st.quiet {
+        let rows = response
+            .extensions()
+            .get::<RowsPredicted>()
+            .map(|r| format!(" rows={}", r.0))
+            .unwrap_or_default();
+        let time = crate::runlog::writer::utc_iso(crate::runlog::writer::now_secs());
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "{time} {method} {path} {status} {:.3}ms{rows}",
+            elapsed.as_secs_f64() * 1e3
+        );
+    }
+    response
+}
+
+/// The metrics label of a path: one of the routes, or "other" (so that scanners cannot blow up the
+/// number of series).
+fn endpoint(path: &str) -> &'static str {
+    match path {
+        "/predict" => "/predict",
+        "/health" => "/health",
+        "/model" => "/model",
+        "/metrics" => "/metrics",
+        _ => "other",
+    }
+}
+
+fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.into(),
+    )
+        .into_response()
+}
+
+fn error(status: StatusCode, e: &InputError) -> Response {
+    let mut body = serde_json::Map::new();
+    body.insert("error".into(), Value::String(e.message.clone()));
+    if let Some(c) = &e.column {
+        body.insert("column".into(), Value::String(c.clone()));
+    }
+    if let Some(r) = e.row {
+        body.insert("row".into(), Value::from(r));
+    }
+    json_response(status, Value::Object(body).to_string())
+}
+
+fn plain_error(status: StatusCode, message: String) -> Response {
+    error(status, &InputError::general(message))
+}
+
+async fn health() -> Response {
+    json_response(StatusCode::OK, r#"{"status":"ok"}"#)
+}
+
+async fn model(State(st): State<Arc<AppState>>) -> Response {
+    json_response(StatusCode::OK, st.model_info.clone())
+}
+
+async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+    let view = match st.drift.lock() {
+        Ok(d) => {
+            let scores = d.scores();
+            DriftView {
+                alert: d.alert(&scores),
+                scores,
+                window_rows: d.rows(),
+                window_capacity: d.capacity(),
+            }
+        }
+        Err(_) => DriftView {
+            scores: Vec::new(),
+            window_rows: 0,
+            window_capacity: 0,
+            alert: false,
+        },
+    };
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        st.metrics.render(&view),
+    )
+        .into_response()
+}
+
+async fn not_found(method: Method, req: Request) -> Response {
+    plain_error(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no route {method} {}; routes: POST /predict, GET /health, GET /model, GET /metrics",
+            req.uri().path()
+        ),
+    )
+}
+
+async fn method_not_allowed(method: Method, req: Request) -> Response {
+    let path = req.uri().path().to_string();
+    let allowed = if path == "/predict" { "POST" } else { "GET" };
+    let mut r = plain_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {path}; use {allowed}"),
+    );
+    if let Ok(v) = allowed.parse() {
+        r.headers_mut().insert(header::ALLOW, v);
+    }
+    r
+}
+
+async fn predict(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            let status = rejection.status();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "the request body is over the server's limit (--max-body); send fewer rows per request"
+                    .to_string()
+            } else {
+                rejection.body_text()
+            };
+            return plain_error(status, message);
+        }
+    };
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return plain_error(
+                StatusCode::BAD_REQUEST,
+                format!("the body is not valid JSON: {e}"),
+            )
+        }
+    };
+    let n = value
+        .get("rows")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let outcome = if n > BLOCKING_ROWS {
+        let st2 = st.clone();
+        match tokio::task::spawn_blocking(move || run_predict(&st2, &value)).await {
+            Ok(o) => o,
+            Err(_) => Err(InputError::general(
+                "the prediction failed unexpectedly".into(),
+            )),
+        }
+    } else {
+        run_predict(&st, &value)
+    };
+    match outcome {
+        Ok((body, rows)) => {
+            let mut r = json_response(StatusCode::OK, body);
+            r.extensions_mut().insert(RowsPredicted(rows));
+            r
+        }
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, &e),
+    }
+}
+
+/// Reads, predicts and records one request's rows; returns the response body and the row count.
+fn run_predict(st: &AppState, body: &Value) -> Result<(Vec<u8>, usize), InputError> {
+    let rows = rows_of(body)?;
+    let columns = st.predictor.columns_from_json(rows)?;
+    let predictions = st.predictor.predict(&columns, 0)?;
+    if let Ok(mut d) = st.drift.lock() {
+        d.observe(&columns);
+    }
+    st.metrics.add_rows(rows.len());
+    let classes = &st.predictor.artifact.classes;
+    let response = PredictResponse::new(&predictions, classes);
+    let body = serde_json::to_vec(&response)
+        .map_err(|e| InputError::general(format!("cannot write the response: {e}")))?;
+    Ok((body, rows.len()))
+}
+
+fn rows_of(body: &Value) -> Result<&Vec<Value>, InputError> {
+    let Some(object) = body.as_object() else {
+        return Err(InputError::general(format!(
+            "the body is {}; expected an object {{\"rows\": [{{\"column\": value, ...}}, ...]}}",
+            json_type(body)
+        )));
+    };
+    match object.get("rows") {
+        Some(Value::Array(rows)) => Ok(rows),
+        Some(other) => Err(InputError::general(format!(
+            "\"rows\" is {}; expected an array of objects of column -> value",
+            json_type(other)
+        ))),
+        None => Err(InputError::general(
+            "the body has no \"rows\": expected {\"rows\": [{\"column\": value, ...}, ...]}".into(),
+        )),
+    }
+}
+
+/// The body of a successful POST /predict.
+struct PredictResponse<'a> {
+    predictions: &'a Predictions,
+    classes: &'a [String],
+}
+
+impl<'a> PredictResponse<'a> {
+    fn new(predictions: &'a Predictions, classes: &'a [String]) -> Self {
+        PredictResponse {
+            predictions,
+            classes,
+        }
+    }
+}
+
+impl Serialize for PredictResponse<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        match self.predictions {
+            Predictions::Values(v) => m.serialize_entry("predictions", v)?,
+            Predictions::Clusters(c) => m.serialize_entry("predictions", c)?,
+            Predictions::Classes { labels, proba } => {
+                let names: Vec<&str> = labels.iter().map(|l| self.classes[*l].as_str()).collect();
+                m.serialize_entry("predictions", &names)?;
+                m.serialize_entry(
+                    "probabilities",
+                    &ProbaRows {
+                        classes: self.classes,
+                        proba,
+                    },
+                )?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// One object of class -> probability per row, in the order of the model's classes.
+struct ProbaRows<'a> {
+    classes: &'a [String],
+    proba: &'a Matrix,
+}
+
+impl Serialize for ProbaRows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Row<'b>(&'b ProbaRows<'b>, usize);
+        impl Serialize for Row<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(self.0.classes.len()))?;
+                for (j, c) in self.0.classes.iter().enumerate() {
+                    m.serialize_entry(c, &self.0.proba.get(self.1, j))?;
+                }
+                m.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.proba.n_rows))?;
+        for i in 0..self.proba.n_rows {
+            seq.serialize_element(&Row(self, i))?;
+        }
+        seq.end()
+    }
+}
+
+/// GET /model: what the model is, what it reads, how well it scored and when it was trained.
+fn model_info(p: &Predictor) -> Value {
+    let a = &p.artifact;
+    let model_type = serde_json::to_value(&a.model)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(Value::as_str).map(str::to_string));
+    serde_json::json!({
+        "pipeline": a.pipeline,
+        "task": a.task,
+        "model_kind": model_type,
+        "target": a.target,
+        "classes": a.classes,
+        "positive_class": a.positive_class,
+        "inputs": a.inputs,
+        "outputs": a.preprocessor.output_names.len(),
+        "params": a.params,
+        "metric": a.metric,
+        "scores": { "cv": a.cv, "test": a.test },
+        "trained_at": a.created_at,
+        "training_rows": a.training_rows,
+        "data_hash": a.data_hash,
+        "kiln_version": a.kiln_version,
+        "format": { "name": a.format, "version": a.version },
+    })
+}

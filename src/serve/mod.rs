@@ -1,0 +1,158 @@
+//! `kiln serve MODEL`: the model behind HTTP (axum on tokio).
+//!
+//! POST /predict reads `{"rows": [{column: value, ...}, ...]}` through the same `Predictor` as
+//! `kiln predict`; GET /health, GET /model, GET /metrics (Prometheus text, with per-column drift
+//! scores over a sliding window of recent rows). Bad input is answered with a 4xx and never touches
+//! the state later requests see. SIGINT or SIGTERM stops accepting connections, lets requests in
+//! flight finish (at most `GRACE`), and exits 0.
+
+pub mod api;
+pub mod drift;
+pub mod prom;
+
+use crate::artifact::Artifact;
+use crate::error::{KilnError, Result};
+use crate::predict::Predictor;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long requests in flight may take to finish after a shutdown signal.
+pub const GRACE: Duration = Duration::from_secs(10);
+
+/// `kiln serve` on the command line.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// A model.json written by `kiln run`.
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Rows in the sliding window the drift scores are computed over.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub drift_window: u64,
+    /// Largest request body accepted, in bytes (suffixes k, m: KiB, MiB); larger ones get 413.
+    #[arg(long, value_name = "BYTES", default_value = "2m", value_parser = parse_size)]
+    pub max_body: usize,
+    /// No log line per request.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// "1048576", "512k", "2m" -> bytes.
+pub fn parse_size(s: &str) -> std::result::Result<usize, String> {
+    let t = s.trim().to_lowercase();
+    let (digits, unit) = match t.strip_suffix(['k', 'm']) {
+        Some(d) => (d, if t.ends_with('k') { 1024 } else { 1024 * 1024 }),
+        None => (t.as_str(), 1),
+    };
+    let n: usize = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size: give bytes, or a number with k or m"))?;
+    n.checked_mul(unit)
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("`{s}` is not a usable size"))
+}
+
+/// Runs `kiln serve`; returns the exit code.
+pub fn command(a: ServeArgs) -> u8 {
+    match run(&a.model, &a) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Loads the model, listens, and serves until SIGINT or SIGTERM.
+pub fn run(model: &Path, a: &ServeArgs) -> Result<()> {
+    let predictor = Predictor::new(Artifact::load(model)?);
+    let pipeline = predictor.artifact.pipeline.clone();
+    let task = predictor.artifact.task.name();
+    let state = Arc::new(api::AppState::new(
+        predictor,
+        a.drift_window as usize,
+        a.quiet,
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| KilnError::Config(format!("cannot start the server's runtime: {e}")))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&a.addr)
+            .await
+            .map_err(|e| KilnError::Config(format!("cannot listen on {}: {e}", a.addr)))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| KilnError::Config(format!("cannot listen on {}: {e}", a.addr)))?;
+        eprintln!(
+            "kiln serve: {pipeline} ({task}) from {} listening on http://{local}",
+            model.display()
+        );
+        let app = api::router(state.clone(), a.max_body);
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signalled = stopping.clone();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let name = shutdown_signal().await;
+            eprintln!("kiln serve: {name} received, finishing requests in flight");
+            signalled.notify_one();
+        });
+        let grace = async {
+            stopping.notified().await;
+            tokio::time::sleep(GRACE).await;
+        };
+        tokio::select! {
+            r = server => r.map_err(|e| KilnError::Config(format!("the server stopped: {e}")))?,
+            _ = grace => eprintln!("kiln serve: requests still open after {} s; closing them", GRACE.as_secs()),
+        }
+        eprintln!(
+            "kiln serve: stopped after {} requests, {} rows predicted",
+            state.metrics.requests(),
+            state.metrics.rows()
+        );
+        Ok(())
+    })
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM; returns its name.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).ok();
+        let term_recv = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = term_recv => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_suffixes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("512k"), Ok(512 * 1024));
+        assert_eq!(parse_size("2M"), Ok(2 * 1024 * 1024));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("0").is_err());
+    }
+}
