@@ -151,6 +151,17 @@ pub fn fit_gradient_boosting(
     targets: Targets,
     rng: &mut Rng,
 ) -> Result<(GradientBoostingModel, Vec<String>), String> {
+    fit_gradient_boosting_presorted(p, x, &Presort::new(x), targets, rng)
+}
+
+/// As [`fit_gradient_boosting`], with `x`'s columns already sorted (shared by a grid's fits on one design).
+pub fn fit_gradient_boosting_presorted(
+    p: &GradientBoostingParams,
+    x: &Matrix,
+    presort: &Presort,
+    targets: Targets,
+    rng: &mut Rng,
+) -> Result<(GradientBoostingModel, Vec<String>), String> {
     p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
     let (response, _) = response_of(x, targets, "gradient_boosting")?;
     let n = x.n_rows;
@@ -197,7 +208,6 @@ pub fn fit_gradient_boosting(
         min_samples_leaf: p.min_samples_leaf,
         max_features: x.n_cols,
     };
-    let presort = Presort::new(x);
     let n_inbag = ((p.subsample * n as f64).floor() as usize).max(1);
     // raw[k][i]: the current score of row i for output k.
     let mut raw: Vec<Vec<f64>> = init.iter().map(|&v| vec![v; n]).collect();
@@ -250,14 +260,8 @@ pub fn fit_gradient_boosting(
             .par_iter()
             .enumerate()
             .map(|(k, r)| {
-                let (mut tree, imp) = grow(
-                    x,
-                    &presort,
-                    Response::Values(r),
-                    mask.as_deref(),
-                    &cfg,
-                    None,
-                );
+                let (mut tree, imp) =
+                    grow(x, presort, Response::Values(r), mask.as_deref(), &cfg, None);
                 let leaf_of: Vec<usize> = (0..n).map(|i| tree.leaf_index(x, i)).collect();
                 if n_classes.is_some() {
                     newton_leaves(

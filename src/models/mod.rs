@@ -23,9 +23,9 @@ pub mod tree;
 use crate::linalg::NormalEquations;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
-use std::sync::OnceLock;
 use params::{ParamDoc, ParamError};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// What a pipeline predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -118,12 +118,14 @@ impl Fit {
     }
 }
 
-/// What the linear models of a grid can share on one training set: XᵀX and Xᵀy, computed once by the
-/// first fit that asks and reused by every alpha (and every lasso / elastic net) of the grid.
+/// What the models of a grid can share on one training set, each computed once by the first fit that
+/// asks: XᵀX and Xᵀy for every alpha (and every lasso / elastic net), the sorted columns for every
+/// tree, forest and boosting candidate.
 #[derive(Debug, Default)]
 pub struct FitCache {
     centred: OnceLock<NormalEquations>,
     raw: OnceLock<NormalEquations>,
+    presort: OnceLock<tree::Presort>,
 }
 
 impl FitCache {
@@ -131,6 +133,11 @@ impl FitCache {
     pub fn normal_equations(&self, x: &Matrix, y: &[f64], center: bool) -> &NormalEquations {
         let cell = if center { &self.centred } else { &self.raw };
         cell.get_or_init(|| NormalEquations::new(x, y, center))
+    }
+
+    /// Every column of x sorted, for the tree models: sorted once, shared by every tree candidate.
+    pub fn presort(&self, x: &Matrix) -> &tree::Presort {
+        self.presort.get_or_init(|| tree::Presort::new(x))
     }
 }
 
@@ -221,7 +228,13 @@ impl ModelSpec {
 
     /// Fits on a design matrix. `rng` is this fit's own generator; `seed` is the pipeline's seed, which
     /// k-means uses as scikit-learn's `random_state` so that its k-means++ draws are numpy's.
-    pub fn fit(&self, x: &Matrix, targets: Targets, rng: &mut Rng, seed: u64) -> Result<Fit, String> {
+    pub fn fit(
+        &self,
+        x: &Matrix,
+        targets: Targets,
+        rng: &mut Rng,
+        seed: u64,
+    ) -> Result<Fit, String> {
         self.fit_shared(x, targets, rng, seed, &FitCache::default())
     }
 
@@ -250,7 +263,8 @@ impl ModelSpec {
             }
             (ModelSpec::Ridge(p), Targets::Values(y)) => {
                 let ne = cache.normal_equations(x, y, p.fit_intercept);
-                linear::ridge_from_normal_equations(ne, p.alpha).map(|m| Fit::new(FittedModel::Linear(m)))
+                linear::ridge_from_normal_equations(ne, p.alpha)
+                    .map(|m| Fit::new(FittedModel::Linear(m)))
             }
             (ModelSpec::Lasso(p), Targets::Values(y)) => wrap(
                 coordinate_descent::fit_from_cache(&p.as_elastic_net(), x, y, cache),
@@ -284,15 +298,15 @@ impl ModelSpec {
                 FittedModel::LogisticRegression,
             ),
             (ModelSpec::DecisionTree(p), t) => wrap(
-                tree::fit_decision_tree(p, x, t, rng),
+                tree::fit_decision_tree_presorted(p, x, cache.presort(x), t),
                 FittedModel::DecisionTree,
             ),
             (ModelSpec::RandomForest(p), t) => wrap(
-                forest::fit_random_forest(p, x, t, rng),
+                forest::fit_random_forest_presorted(p, x, cache.presort(x), t, rng),
                 FittedModel::RandomForest,
             ),
             (ModelSpec::GradientBoosting(p), t) => wrap(
-                boosting::fit_gradient_boosting(p, x, t, rng),
+                boosting::fit_gradient_boosting_presorted(p, x, cache.presort(x), t, rng),
                 FittedModel::GradientBoosting,
             ),
             (ModelSpec::NaiveBayes(p), t) => wrap(

@@ -1,7 +1,7 @@
 //! Decision trees (CART, as scikit-learn's `DecisionTreeRegressor` / `DecisionTreeClassifier`) and the
 //! tree builder that `random_forest` and `gradient_boosting` share.
 //!
-//! The builder sorts every feature once per fit ([`Presort`]) and keeps, for each feature, the rows of
+//! The builder sorts every feature once per design ([`Presort`], shared through `FitCache`) and keeps, for each feature, the rows of
 //! every open node as a contiguous run of that feature's sorted order; a split partitions each run
 //! stably into its left and right halves, so no node ever sorts. Bootstrap samples and subsamples are
 //! per-row weights (rows of weight 0 take no part), so X is never copied.
@@ -205,6 +205,17 @@ pub fn fit_decision_tree(
     rng: &mut Rng,
 ) -> Result<(DecisionTreeModel, Vec<String>), String> {
     let _ = rng; // a tree considering every feature at every split is deterministic
+    fit_decision_tree_presorted(p, x, &Presort::new(x), targets)
+}
+
+/// As [`fit_decision_tree`], with `x`'s columns already sorted: a grid of trees on one design sorts
+/// them once ([`crate::models::FitCache::presort`]).
+pub fn fit_decision_tree_presorted(
+    p: &DecisionTreeParams,
+    x: &Matrix,
+    presort: &Presort,
+    targets: Targets,
+) -> Result<(DecisionTreeModel, Vec<String>), String> {
     p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
     let (response, task) = response_of(x, targets, "decision_tree")?;
     p.check_task(task)
@@ -216,7 +227,7 @@ pub fn fit_decision_tree(
         min_samples_leaf: p.min_samples_leaf,
         max_features: x.n_cols,
     };
-    let (tree, raw) = grow(x, &Presort::new(x), response, None, &cfg, None);
+    let (tree, raw) = grow(x, presort, response, None, &cfg, None);
     let mut warnings = Vec::new();
     if tree.nodes.len() == 1 {
         warnings.push(format!(
@@ -458,15 +469,14 @@ pub(crate) struct GrowConfig {
     pub max_features: usize,
 }
 
-/// Every column's row order, sorted by value (ties by row index), with the sorted values beside it
-/// so that split scans read memory in order: computed once per fit and shared by every tree grown
-/// on the same X.
-pub(crate) struct Presort {
+/// Every column's row order, sorted by value (ties by row index): computed once per design and
+/// shared by every tree grown on the same X. Values are read from X through the order (4 bytes a
+/// cell here and in each tree's working copy, not 12).
+#[derive(Debug)]
+pub struct Presort {
     n_rows: usize,
     /// Column j's order occupies order[j * n_rows .. (j + 1) * n_rows].
     order: Vec<u32>,
-    /// values[k] = x[order[k], j] for k in column j's range.
-    values: Vec<f64>,
 }
 
 impl Presort {
@@ -475,22 +485,22 @@ impl Presort {
             x.n_rows <= u32::MAX as usize,
             "more rows than a tree can index"
         );
-        let columns: Vec<Vec<(f64, u32)>> = (0..x.n_cols)
-            .into_par_iter()
-            .map(|j| {
-                let mut pairs: Vec<(f64, u32)> =
-                    x.col(j).iter().zip(0u32..).map(|(&v, i)| (v, i)).collect();
-                pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                pairs
-            })
-            .collect();
-        let order = columns.iter().flatten().map(|&(_, i)| i).collect();
-        let values = columns.iter().flatten().map(|&(v, _)| v).collect();
-        Presort {
-            n_rows: x.n_rows,
-            order,
-            values,
+        let n = x.n_rows;
+        let mut order = vec![0u32; n * x.n_cols];
+        // Each column is sorted straight into its own slice of `order`.
+        if n > 0 {
+            order
+                .par_chunks_mut(n)
+                .enumerate()
+                .for_each(|(j, order_j)| {
+                    let col = x.col(j);
+                    order_j.iter_mut().zip(0u32..).for_each(|(o, i)| *o = i);
+                    order_j.sort_unstable_by(|&a, &b| {
+                        col[a as usize].total_cmp(&col[b as usize]).then(a.cmp(&b))
+                    });
+                });
         }
+        Presort { n_rows: n, order }
     }
 }
 
@@ -541,11 +551,11 @@ trait Criterion: Sync {
     fn weight(s: &Self::Stats) -> f64;
     fn impurity(&self, s: &Self::Stats) -> f64;
     fn leaf_value(s: &Self::Stats) -> Vec<f64>;
-    /// The best threshold on one feature, over the node's rows sorted by that feature (`seg`, with
-    /// their values `vals`), leaving at least `min_leaf` rows each side; None when none qualifies.
+    /// The best threshold on one feature (column `col` of X), over the node's rows sorted by that
+    /// feature (`seg`), leaving at least `min_leaf` rows each side; None when none qualifies.
     fn scan(
         &self,
-        vals: &[f64],
+        col: &[f64],
         seg: &[u32],
         w: &[f64],
         s: &Self::Stats,
@@ -568,24 +578,48 @@ fn midpoint(lo: f64, hi: f64) -> f64 {
 /// Walks the candidate positions of a sorted feature: `add(state, row)` for each row moved to the
 /// left, then `score(state)` at every boundary between distinct values that leaves `min_leaf` rows
 /// each side, keeping the best strictly greater score (so the lowest threshold wins ties).
+///
+/// Two shortcuts leave the candidates as they are and only skip rows: the walk stops at the last
+/// boundary (the rows after it are all equal), and a feature with exactly two values on the node
+/// (a one-hot column) whose upper run is the shorter adds that run's rows and turns the state into
+/// the lower run's with `complement` (node totals minus the upper run), so a rare category costs
+/// its own rows, not the node's.
 #[inline]
 fn scan_positions<S>(
-    vals: &[f64],
+    col: &[f64],
     seg: &[u32],
     min_leaf: usize,
     state: &mut S,
     add: impl Fn(&mut S, usize),
+    complement: impl Fn(&mut S),
     score: impl Fn(&mut S) -> f64,
 ) -> Option<Candidate> {
     let len = seg.len();
     if len < 2 {
         return None;
     }
+    let val = |k: usize| col[seg[k] as usize];
+    let (lo, hi) = (val(0), val(len - 1));
+    let n_low = seg.partition_point(|&r| col[r as usize] <= lo);
+    if n_low < len && val(n_low) == hi && hi > lo + FEATURE_THRESHOLD && len - n_low < n_low {
+        if n_low < min_leaf || len - n_low < min_leaf {
+            return None;
+        }
+        for &r in &seg[n_low..] {
+            add(state, r as usize);
+        }
+        complement(state);
+        return Some(Candidate {
+            proxy: score(state),
+            n_left: n_low,
+            threshold: midpoint(lo, hi),
+        });
+    }
     let mut best: Option<Candidate> = None;
-    let mut cur = vals[0];
+    let mut cur = lo;
     for k in 0..len - 1 {
         add(state, seg[k] as usize);
-        let next = vals[k + 1];
+        let next = val(k + 1);
         if next <= cur + FEATURE_THRESHOLD {
             cur = next;
             continue;
@@ -603,6 +637,9 @@ fn scan_positions<S>(
                     threshold: midpoint(cur, next),
                 });
             }
+        }
+        if next == hi {
+            break; // every row from here on has the last value: no boundary is left
         }
         cur = next;
     }
@@ -670,7 +707,7 @@ impl Criterion for RegressionCriterion<'_> {
 
     fn scan(
         &self,
-        vals: &[f64],
+        col: &[f64],
         seg: &[u32],
         w: &[f64],
         s: &RegStats,
@@ -680,13 +717,17 @@ impl Criterion for RegressionCriterion<'_> {
         // targets far from zero and changes it by a constant only.
         let (y, mean) = (self.y, s.mean);
         scan_positions(
-            vals,
+            col,
             seg,
             min_leaf,
             &mut (0.0f64, 0.0f64),
             |(wl, sl), r| {
                 *wl += w[r];
                 *sl += w[r] * (y[r] - mean);
+            },
+            |(wl, sl)| {
+                *wl = s.w - *wl;
+                *sl = s.centred_sum - *sl;
             },
             |&mut (wl, sl)| {
                 let (wr, sr) = (s.w - wl, s.centred_sum - sl);
@@ -773,7 +814,7 @@ impl Criterion for ClassCriterion<'_> {
 
     fn scan(
         &self,
-        vals: &[f64],
+        col: &[f64],
         seg: &[u32],
         w: &[f64],
         s: &ClassStats,
@@ -782,13 +823,19 @@ impl Criterion for ClassCriterion<'_> {
         // (left counts, left weight, right counts)
         let mut state = (vec![0.0; self.n_classes], 0.0f64, vec![0.0; self.n_classes]);
         scan_positions(
-            vals,
+            col,
             seg,
             min_leaf,
             &mut state,
             |(lc, lw, _), r| {
                 lc[self.labels[r]] += w[r];
                 *lw += w[r];
+            },
+            |(lc, lw, _)| {
+                for (l, t) in lc.iter_mut().zip(&s.counts) {
+                    *l = t - *l;
+                }
+                *lw = s.w - *lw;
             },
             |(lc, lw, rc)| {
                 for (r, (t, l)) in rc.iter_mut().zip(s.counts.iter().zip(lc.iter())) {
@@ -832,17 +879,12 @@ fn grow_with<C: Criterion>(
     // Rows of zero weight (out of the bootstrap sample or subsample) take no part.
     let active: Vec<u32> = (0..n as u32).filter(|&i| w[i as usize] > 0.0).collect();
     let m = active.len();
-    let (mut sorted, mut vals) = if m == n {
-        (presort.order.clone(), presort.values.clone())
+    let mut sorted = if m == n {
+        presort.order.clone()
     } else {
-        let (mut s, mut v) = (Vec::with_capacity(m * p), Vec::with_capacity(m * p));
-        for (&i, &xv) in presort.order.iter().zip(&presort.values) {
-            if w[i as usize] > 0.0 {
-                s.push(i);
-                v.push(xv);
-            }
-        }
-        (s, v)
+        let mut s = Vec::with_capacity(m * p);
+        s.extend(presort.order.iter().filter(|&&i| w[i as usize] > 0.0));
+        s
     };
 
     let root = c.stats(&active, w);
@@ -850,7 +892,7 @@ fn grow_with<C: Criterion>(
     let mut importances = vec![0.0; p];
     let mut nodes: Vec<Node> = Vec::new();
     let mut go_left = vec![false; n];
-    let mut scratch = (vec![0u32; m], vec![0.0f64; m]);
+    let mut scratch = vec![0u32; m];
     let mut stack = vec![Pending {
         start: 0,
         end: m,
@@ -876,7 +918,7 @@ fn grow_with<C: Criterion>(
         let split = if is_leaf {
             None
         } else {
-            find_split(c, p, &sorted, &vals, m, &node, w, cfg, rng.as_deref_mut())
+            find_split(c, x, &sorted, m, &node, w, cfg, rng.as_deref_mut())
         };
         let Some((feature, best, constant)) = split else {
             nodes.push(Node::Leaf {
@@ -898,7 +940,6 @@ fn grow_with<C: Criterion>(
         }
         partition(
             &mut sorted,
-            &mut vals,
             m,
             start,
             end,
@@ -947,9 +988,8 @@ fn grow_with<C: Criterion>(
 #[allow(clippy::too_many_arguments)]
 fn find_split<C: Criterion>(
     c: &C,
-    p: usize,
+    x: &Matrix,
     sorted: &[u32],
-    vals: &[f64],
     m: usize,
     node: &Pending<C::Stats>,
     w: &[f64],
@@ -958,14 +998,14 @@ fn find_split<C: Criterion>(
 ) -> Option<(usize, Candidate, Vec<bool>)> {
     let (start, end) = (node.start, node.end);
     let run = |j: usize| &sorted[j * m + start..j * m + end];
-    let run_vals = |j: usize| &vals[j * m + start..j * m + end];
+    let p = x.n_cols;
     let mut constant = node.constant.clone();
     let mut is_constant = |j: usize| {
         if constant[j] {
             return true;
         }
-        let v = run_vals(j);
-        let flat = v[v.len() - 1] <= v[0] + FEATURE_THRESHOLD;
+        let (rows, col) = (run(j), x.col(j));
+        let flat = col[rows[rows.len() - 1] as usize] <= col[rows[0] as usize] + FEATURE_THRESHOLD;
         constant[j] |= flat;
         flat
     };
@@ -987,7 +1027,7 @@ fn find_split<C: Criterion>(
         }
     }
     let score = |&j: &usize| {
-        c.scan(run_vals(j), run(j), w, &node.stats, cfg.min_samples_leaf)
+        c.scan(x.col(j), run(j), w, &node.stats, cfg.min_samples_leaf)
             .map(|cand| (j, cand))
     };
     let found: Vec<Option<(usize, Candidate)>> = if end - start >= PARALLEL_ROWS && visit.len() > 1
@@ -1006,41 +1046,32 @@ fn find_split<C: Criterion>(
     best.map(|(j, cand)| (j, cand, constant))
 }
 
-/// Stable partition of every non-constant feature's run start..end (rows and values) into its left
-/// rows, then its right rows (`go_left` by row); the split feature's run is already in that order.
+/// Stable partition of every non-constant feature's run start..end into its left rows, then its
+/// right rows (`go_left` by row); the split feature's run is already in that order.
 #[allow(clippy::too_many_arguments)]
 fn partition(
     sorted: &mut [u32],
-    vals: &mut [f64],
     m: usize,
     start: usize,
     end: usize,
     feature: usize,
     constant: &[bool],
     go_left: &[bool],
-    scratch: &mut (Vec<u32>, Vec<f64>),
+    scratch: &mut [u32],
 ) {
-    fn one(
-        rows: &mut [u32],
-        vals: &mut [f64],
-        go_left: &[bool],
-        scratch: &mut (Vec<u32>, Vec<f64>),
-    ) {
+    fn one(rows: &mut [u32], go_left: &[bool], scratch: &mut [u32]) {
         let (mut l, mut r) = (0, 0);
         for i in 0..rows.len() {
-            let (row, v) = (rows[i], vals[i]);
+            let row = rows[i];
             if go_left[row as usize] {
                 rows[l] = row;
-                vals[l] = v;
                 l += 1;
             } else {
-                scratch.0[r] = row;
-                scratch.1[r] = v;
+                scratch[r] = row;
                 r += 1;
             }
         }
-        rows[l..].copy_from_slice(&scratch.0[..r]);
-        vals[l..].copy_from_slice(&scratch.1[..r]);
+        rows[l..].copy_from_slice(&scratch[..r]);
     }
     if m == 0 {
         return;
@@ -1050,22 +1081,16 @@ fn partition(
     if len >= PARALLEL_ROWS {
         sorted
             .par_chunks_mut(m)
-            .zip(vals.par_chunks_mut(m))
             .enumerate()
             .filter(|(j, _)| todo(*j))
-            .for_each(|(_, (rows, v))| {
-                let mut local = (vec![0u32; len], vec![0.0; len]);
-                one(
-                    &mut rows[start..end],
-                    &mut v[start..end],
-                    go_left,
-                    &mut local,
-                );
+            .for_each(|(_, rows)| {
+                let mut local = vec![0u32; len];
+                one(&mut rows[start..end], go_left, &mut local);
             });
     } else {
-        for (j, (rows, v)) in sorted.chunks_mut(m).zip(vals.chunks_mut(m)).enumerate() {
+        for (j, rows) in sorted.chunks_mut(m).enumerate() {
             if todo(j) {
-                one(&mut rows[start..end], &mut v[start..end], go_left, scratch);
+                one(&mut rows[start..end], go_left, scratch);
             }
         }
     }
