@@ -22,57 +22,128 @@ pub struct NormalEquations {
     pub xty: Vec<f64>,
 }
 
+/// A column counts as sparse (a one-hot or indicator column, typically) when at most this share of
+/// its entries is non-zero: its products are then summed over its non-zero rows only.
+const SPARSE_SHARE: f64 = 0.25;
+
 impl NormalEquations {
-    /// One blocked pass over the rows: each block's columns are centred into a buffer and its
-    /// products accumulated; blocks run in parallel and their sums are added in block order.
+    /// XᵀX and Xᵀy in one pass. Dense columns: one blocked pass over the rows, each block's columns
+    /// centred into a buffer and its products accumulated; blocks run in parallel and their sums
+    /// are added in block order. Sparse columns (see [`SPARSE_SHARE`]) are summed over their
+    /// non-zero rows and centred afterwards, Σ(a-ā)(b-b̄) = Σab - ā·Σ(b-b̄) (and - n·ā·b̄ for two
+    /// sparse columns), so a one-hot block of a hundred columns costs its rows, not a hundred passes.
     pub fn new(x: &Matrix, y: &[f64], center: bool) -> Self {
+        Self::with_sparse_columns(x, y, center, true)
+    }
+
+    fn with_sparse_columns(x: &Matrix, y: &[f64], center: bool, use_sparse: bool) -> Self {
         let (n, p) = (x.n_rows, x.n_cols);
-        let x_mean: Vec<f64> = if center && n > 0 {
-            (0..p)
-                .map(|j| x.col(j).iter().sum::<f64>() / n as f64)
-                .collect()
-        } else {
-            vec![0.0; p]
+        let mean = |v: &[f64]| {
+            if center && n > 0 {
+                v.iter().sum::<f64>() / n as f64
+            } else {
+                0.0
+            }
         };
-        let y_mean = if center && n > 0 {
-            y.iter().sum::<f64>() / n as f64
-        } else {
-            0.0
+        let x_mean: Vec<f64> = (0..p).map(|j| mean(x.col(j))).collect();
+        let y_mean = mean(y);
+        let is_sparse = |j: usize| {
+            use_sparse
+                && x.col(j).iter().filter(|v| **v != 0.0).count() as f64 <= SPARSE_SHARE * n as f64
         };
-        let starts: Vec<usize> = (0..n).step_by(GRAM_BLOCK_ROWS).collect();
-        let partials: Vec<(Vec<f64>, Vec<f64>)> = starts
-            .par_iter()
-            .map(|&r0| {
-                let r1 = (r0 + GRAM_BLOCK_ROWS).min(n);
-                let len = r1 - r0;
-                let mut block = vec![0.0; p * len];
-                for j in 0..p {
-                    let src = &x.col(j)[r0..r1];
-                    for (b, v) in block[j * len..(j + 1) * len].iter_mut().zip(src) {
-                        *b = v - x_mean[j];
-                    }
-                }
-                let yc: Vec<f64> = y[r0..r1].iter().map(|v| v - y_mean).collect();
-                let mut g = vec![0.0; p * p];
-                let mut xy = vec![0.0; p];
-                for i in 0..p {
-                    let ci = &block[i * len..(i + 1) * len];
-                    for j in i..p {
-                        g[i * p + j] = dot(ci, &block[j * len..(j + 1) * len]);
-                    }
-                    xy[i] = dot(ci, &yc);
-                }
-                (g, xy)
-            })
-            .collect();
+        let (sparse, dense): (Vec<usize>, Vec<usize>) = (0..p).partition(|&j| is_sparse(j));
         let mut gram = vec![vec![0.0; p]; p];
         let mut xty = vec![0.0; p];
-        for (g, xy) in &partials {
-            for i in 0..p {
-                for j in i..p {
-                    gram[i][j] += g[i * p + j];
+
+        let (g, xy) = dense_products(x, &dense, &x_mean, y, y_mean);
+        let d = dense.len();
+        for (a, &ja) in dense.iter().enumerate() {
+            for (b, &jb) in dense.iter().enumerate().skip(a) {
+                gram[ja][jb] = g[a * d + b];
+            }
+            xty[ja] = xy[a];
+        }
+
+        if !sparse.is_empty() {
+            // Sums of the centred dense columns and y: zero but for rounding, kept for exactness.
+            let yc_sum: f64 = y.iter().map(|v| v - y_mean).sum();
+            let dc_sum: Vec<f64> = dense
+                .iter()
+                .map(|&j| x.col(j).iter().map(|v| v - x_mean[j]).sum())
+                .collect();
+            // Sparse x dense and sparse x y: over each sparse column's non-zero rows.
+            let cross: Vec<(Vec<f64>, f64)> = sparse
+                .par_iter()
+                .map(|&a| {
+                    let (mut sd, mut sy) = (vec![0.0; d], 0.0);
+                    for (i, &v) in x.col(a).iter().enumerate() {
+                        if v != 0.0 {
+                            sy += v * (y[i] - y_mean);
+                            for (s, &jb) in sd.iter_mut().zip(&dense) {
+                                *s += v * (x.col(jb)[i] - x_mean[jb]);
+                            }
+                        }
+                    }
+                    (sd, sy)
+                })
+                .collect();
+            for (&a, (sd, sy)) in sparse.iter().zip(&cross) {
+                xty[a] = sy - x_mean[a] * yc_sum;
+                for ((&jb, s), dsum) in dense.iter().zip(sd).zip(&dc_sum) {
+                    let v = s - x_mean[a] * dsum;
+                    let (r, c) = (a.min(jb), a.max(jb));
+                    gram[r][c] = v;
                 }
-                xty[i] += xy[i];
+            }
+            // Sparse x sparse: each row's non-zero sparse entries, their products accumulated per
+            // block of rows, blocks added in order.
+            let k = sparse.len();
+            // The rows' entries in compressed-row form: row i's are entries[offset[i]..offset[i + 1]].
+            let mut offset = vec![0usize; n + 1];
+            for &a in &sparse {
+                for (i, &v) in x.col(a).iter().enumerate() {
+                    if v != 0.0 {
+                        offset[i + 1] += 1;
+                    }
+                }
+            }
+            for i in 0..n {
+                offset[i + 1] += offset[i];
+            }
+            let mut fill = offset.clone();
+            let mut entries = vec![(0u32, 0.0f64); offset[n]];
+            for (s_idx, &a) in sparse.iter().enumerate() {
+                for (i, &v) in x.col(a).iter().enumerate() {
+                    if v != 0.0 {
+                        entries[fill[i]] = (s_idx as u32, v);
+                        fill[i] += 1;
+                    }
+                }
+            }
+            let starts: Vec<usize> = (0..n).step_by(GRAM_BLOCK_ROWS).collect();
+            let partials: Vec<Vec<f64>> = starts
+                .par_iter()
+                .map(|&r0| {
+                    let mut g = vec![0.0; k * k];
+                    for i in r0..(r0 + GRAM_BLOCK_ROWS).min(n) {
+                        let row = &entries[offset[i]..offset[i + 1]];
+                        for (e, &(sa, va)) in row.iter().enumerate() {
+                            for &(sb, vb) in &row[e..] {
+                                g[sa as usize * k + sb as usize] += va * vb;
+                            }
+                        }
+                    }
+                    g
+                })
+                .collect();
+            let mut ss = vec![0.0; k * k];
+            for g in &partials {
+                ss.iter_mut().zip(g).for_each(|(s, v)| *s += v);
+            }
+            for (sa, &a) in sparse.iter().enumerate() {
+                for (sb, &b) in sparse.iter().enumerate().skip(sa) {
+                    gram[a][b] = ss[sa * k + sb] - n as f64 * x_mean[a] * x_mean[b];
+                }
             }
         }
         for i in 0..p {
@@ -93,6 +164,50 @@ impl NormalEquations {
     pub fn intercept(&self, w: &[f64]) -> f64 {
         self.y_mean - dot(&self.x_mean, w)
     }
+}
+
+/// The centred products of the listed columns, blocked over rows: (upper triangle of their Gram,
+/// flat len x len; their products with y).
+fn dense_products(
+    x: &Matrix,
+    cols: &[usize],
+    x_mean: &[f64],
+    y: &[f64],
+    y_mean: f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let (n, d) = (x.n_rows, cols.len());
+    let starts: Vec<usize> = (0..n).step_by(GRAM_BLOCK_ROWS).collect();
+    let partials: Vec<(Vec<f64>, Vec<f64>)> = starts
+        .par_iter()
+        .map(|&r0| {
+            let r1 = (r0 + GRAM_BLOCK_ROWS).min(n);
+            let len = r1 - r0;
+            let mut block = vec![0.0; d * len];
+            for (a, &j) in cols.iter().enumerate() {
+                let src = &x.col(j)[r0..r1];
+                for (b, v) in block[a * len..(a + 1) * len].iter_mut().zip(src) {
+                    *b = v - x_mean[j];
+                }
+            }
+            let yc: Vec<f64> = y[r0..r1].iter().map(|v| v - y_mean).collect();
+            let mut g = vec![0.0; d * d];
+            let mut xy = vec![0.0; d];
+            for a in 0..d {
+                let ca = &block[a * len..(a + 1) * len];
+                for b in a..d {
+                    g[a * d + b] = dot(ca, &block[b * len..(b + 1) * len]);
+                }
+                xy[a] = dot(ca, &yc);
+            }
+            (g, xy)
+        })
+        .collect();
+    let (mut g, mut xy) = (vec![0.0; d * d], vec![0.0; d]);
+    for (pg, pxy) in &partials {
+        g.iter_mut().zip(pg).for_each(|(s, v)| *s += v);
+        xy.iter_mut().zip(pxy).for_each(|(s, v)| *s += v);
+    }
+    (g, xy)
 }
 
 /// Solves A x = b for symmetric positive definite A by Cholesky; `None` if A is not positive definite.
@@ -414,6 +529,40 @@ mod tests {
         let eig = SymmetricEigen::new(&a).unwrap();
         let x = eig.pseudo_solve(&[2.0, 2.0], 1e-12);
         assert!((x[0] - 1.0).abs() < 1e-12 && (x[1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sparse_columns_give_the_dense_products() {
+        // Two numeric columns and a one-hot block of four categories (one of them rare).
+        let n = 5000;
+        let mut cols = vec![vec![0.0; n]; 6];
+        let mut y = vec![0.0; n];
+        for i in 0..n {
+            let t = i as f64;
+            cols[0][i] = (t * 0.37).sin() * 3.0 + 1.5;
+            cols[1][i] = (t * 0.11).cos() - 0.25;
+            let cat = if i % 97 == 0 { 5 } else { 2 + i % 3 };
+            cols[cat][i] = 1.0;
+            y[i] = 2.0 * cols[0][i] - cols[1][i] + cat as f64 * 10.0 + 1000.0;
+        }
+        let x = Matrix::from_columns(n, cols);
+        for center in [true, false] {
+            let fast = NormalEquations::new(&x, &y, center);
+            let dense = NormalEquations::with_sparse_columns(&x, &y, center, false);
+            for i in 0..6 {
+                let scale = dense.xty[i].abs().max(1.0);
+                assert!((fast.xty[i] - dense.xty[i]).abs() <= 1e-9 * scale);
+                for j in 0..6 {
+                    let scale = dense.gram[i][j].abs().max(1.0);
+                    assert!(
+                        (fast.gram[i][j] - dense.gram[i][j]).abs() <= 1e-9 * scale,
+                        "gram[{i}][{j}]: {} vs {}",
+                        fast.gram[i][j],
+                        dense.gram[i][j]
+                    );
+                }
+            }
+        }
     }
 
     #[test]
