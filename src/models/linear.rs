@@ -263,7 +263,15 @@ mod tests {
     #[test]
     fn normal_solver_recovers_an_exact_line() {
         let (x, y) = line_data();
-        let m = linear(fit_linear_regression(&LinearRegressionParams::default(), &x, &y, &Default::default()).unwrap());
+        let m = linear(
+            fit_linear_regression(
+                &LinearRegressionParams::default(),
+                &x,
+                &y,
+                &Default::default(),
+            )
+            .unwrap(),
+        );
         assert!((m.coef[0] - 3.0).abs() < 1e-10);
         assert!((m.coef[1] + 2.0).abs() < 1e-10);
         assert!((m.intercept - 5.0).abs() < 1e-10);

@@ -487,17 +487,31 @@ impl Presort {
         );
         let n = x.n_rows;
         let mut order = vec![0u32; n * x.n_cols];
-        // Each column is sorted straight into its own slice of `order`.
+        // Each column is sorted into its own slice of `order`: a two-valued column (one-hot,
+        // indicator) in one counting pass; others as (value, row) pairs, one column's at a time.
         if n > 0 {
             order
                 .par_chunks_mut(n)
                 .enumerate()
                 .for_each(|(j, order_j)| {
                     let col = x.col(j);
-                    order_j.iter_mut().zip(0u32..).for_each(|(o, i)| *o = i);
-                    order_j.sort_unstable_by(|&a, &b| {
-                        col[a as usize].total_cmp(&col[b as usize]).then(a.cmp(&b))
-                    });
+                    let lo = col.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = col.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    if col.iter().all(|&v| v == lo || v == hi) {
+                        let n_lo = col.iter().filter(|&&v| v == lo).count();
+                        let (mut a, mut b) = (0, n_lo);
+                        for (i, &v) in col.iter().enumerate() {
+                            let slot = if v == lo { &mut a } else { &mut b };
+                            order_j[*slot] = i as u32;
+                            *slot += 1;
+                        }
+                        return;
+                    }
+                    let mut pairs: Vec<(f64, u32)> = col.iter().copied().zip(0u32..).collect();
+                    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    for (o, (_, i)) in order_j.iter_mut().zip(pairs) {
+                        *o = i;
+                    }
                 });
         }
         Presort { n_rows: n, order }

@@ -301,10 +301,13 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &Design) -> FitOutcome {
     let fd = &plan.fold_data[f];
     let mut rng = rng_for(plan.seed, Purpose::Fit, &[cand.index as u64, f as u64]);
     let started = Instant::now();
-    let fit = cand
-        .pipeline
-        .model
-        .fit_shared(&d.x_train, fd.train_targets(), &mut rng, plan.seed, &d.cache)?;
+    let fit = cand.pipeline.model.fit_shared(
+        &d.x_train,
+        fd.train_targets(),
+        &mut rng,
+        plan.seed,
+        &d.cache,
+    )?;
     let fit_seconds = started.elapsed().as_secs_f64();
     let output = fit.model.predict(&d.x_valid);
     let truth = fd.valid_truth(&d.x_valid);
