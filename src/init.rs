@@ -1,7 +1,7 @@
 //! `kiln init DATA --target COL [-o FILE]`: a commented starter pipeline that runs as it is. The data is
 //! explored first: the target's values give the task (text, or a few whole numbers: classification),
-//! ID-like, constant and unusable columns are left out with the reason beside each, and the grid is a
-//! penalty sweep of a linear model (ridge alpha, or logistic regression C).
+//! ID-like, constant, date-as-text and unusable columns are left out with the reason beside each, and
+//! the grid is a penalty sweep of a linear model (ridge alpha, or logistic regression C).
 
 use crate::config;
 use crate::error::{KilnError, Result};
@@ -87,7 +87,26 @@ fn leave_out(p: &ColumnProfile) -> Option<String> {
             p.kind
         ));
     }
+    if !p.numeric && !p.top.is_empty() && p.top.iter().all(|(v, _)| looks_like_date(v)) {
+        return Some(
+            "dates as text: one category per date; derive numbers from it with [[data.derive]]"
+                .into(),
+        );
+    }
     None
+}
+
+/// A date or a time stamp written as text: 2013-01-01, 2013-01-01T05:00:00Z, 2013/01/01 05:00.
+fn looks_like_date(v: &str) -> bool {
+    let b = v.trim().as_bytes();
+    let digits =
+        |mut r: std::ops::Range<usize>| r.all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    digits(0..4)
+        && matches!(b.get(4), Some(b'-' | b'/'))
+        && digits(5..7)
+        && b.get(7) == b.get(4)
+        && digits(8..10)
+        && matches!(b.get(10), None | Some(b'T' | b' '))
 }
 
 fn model_comment(task: Task) -> &'static str {
@@ -179,7 +198,9 @@ pub fn pipeline_text(data: &Path, target: &str, output: Option<&Path>) -> Result
     line(
         &mut s,
         &format!("path = {}", quoted(&data_text)),
-        if output.is_some() {
+        if Path::new(&data_text).is_absolute() {
+            "absolute: the data and this file share no folder"
+        } else if output.is_some() {
             "relative to this file"
         } else {
             "relative to this file: save it in the current folder, or fix the path"
@@ -335,24 +356,71 @@ fn data_path_text(data: &Path, output: Option<&Path>) -> Result<String> {
     let folder_abs = folder
         .canonicalize()
         .map_err(|e| KilnError::io(&folder, e))?;
+    // Relative, so a project folder can move; absolute when the two share no folder but the root
+    // (a pipeline in /tmp for data in /home/..): climbing to the root would break as easily.
+    let shared = folder_abs
+        .components()
+        .zip(data_abs.components())
+        .take_while(|(a, b)| a == b)
+        .filter(|(c, _)| matches!(c, Component::Normal(_)))
+        .count();
+    if shared == 0 {
+        return Ok(data_abs.to_string_lossy().replace('\\', "/"));
+    }
     Ok(relative_path(&folder_abs, &data_abs))
+}
+
+/// Refuses an output that would overwrite something it should not: an existing file without
+/// --force, a folder, or the data file itself (even with --force).
+fn check_output(out: &Path, data: &Path, force: bool) -> Result<()> {
+    if out.is_dir() {
+        return Err(KilnError::Config(format!(
+            "-o {}: is a folder; give the pipeline file to write, as -o {}",
+            out.display(),
+            out.join("pipeline.toml").display()
+        )));
+    }
+    if !out.exists() {
+        return Ok(());
+    }
+    let same = match (out.canonicalize(), data.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(KilnError::Config(format!(
+            "-o {}: that is the data file; write the pipeline to another file",
+            out.display()
+        )));
+    }
+    if !force {
+        return Err(KilnError::Config(format!(
+            "-o {}: the file exists; pass --force to overwrite it",
+            out.display()
+        )));
+    }
+    Ok(())
 }
 
 /// `kiln init`: writes the pipeline to -o FILE, or prints it.
 pub fn command(a: InitArgs) -> u8 {
     if let Some(out) = &a.output {
-        if out.exists() && !a.force {
-            eprintln!(
-                "error: {} exists; pass --force to overwrite it",
-                out.display()
-            );
-            return 2;
+        if let Err(e) = check_output(out, &a.data, a.force) {
+            eprintln!("error: {e}");
+            return e.exit_code();
         }
     }
     let text = match pipeline_text(&a.data, &a.target, a.output.as_deref()) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {}: {e}", a.data.display());
+            // Most messages name the data file already.
+            let shown = a.data.display().to_string();
+            let msg = e.to_string();
+            if msg.contains(&shown) {
+                eprintln!("error: {msg}");
+            } else {
+                eprintln!("error: {shown}: {msg}");
+            }
             return e.exit_code();
         }
     };
@@ -396,6 +464,28 @@ mod tests {
             relative_path(Path::new("/tmp/p/q"), Path::new("/srv/x.csv")),
             "../../../srv/x.csv"
         );
+    }
+
+    #[test]
+    fn dates_written_as_text_are_recognised() {
+        for d in [
+            "2013-01-01",
+            "2013-01-01T05:00:00Z",
+            "2013/01/01 05:00",
+            " 1999-12-31 ",
+        ] {
+            assert!(looks_like_date(d), "{d}");
+        }
+        for d in [
+            "2013",
+            "2013-1-1",
+            "N725MQ",
+            "2013-01/01",
+            "2013-01-01x",
+            "12-01-2013",
+        ] {
+            assert!(!looks_like_date(d), "{d}");
+        }
     }
 
     #[test]

@@ -329,6 +329,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         summary.status = "interrupted".into();
         finish_times(&mut summary, started);
         run.write_json("summary.json", &summary)?;
+        crate::report::write_after_run(&run.path, &prepared.dataset);
         return Err(KilnError::Interrupted);
     }
     if let Some((c, error)) = outcome.first_failure {
@@ -337,7 +338,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
             "candidate {c} ({}) failed and search.on_error = \"fail\": {error}",
             search::trial::params_text(&params)
         );
-        return fail_run(&run, &mut summary, started, msg);
+        return fail_run(&run, &prepared.dataset, &mut summary, started, msg);
     }
     finish_run(&prepared, &run, summary, &trials, opts.quiet, started)
 }
@@ -443,9 +444,11 @@ fn finish_times(summary: &mut Summary, started: Instant) {
     summary.duration_seconds = started.elapsed().as_secs_f64();
 }
 
-/// A run that cannot produce a model: summary.json says why, no model.json is written, exit 2.
+/// A run that cannot produce a model: summary.json says why, no model.json is written, exit 2. The
+/// report still shows what finished (the failed candidates' errors among them).
 fn fail_run(
     run: &RunDir,
+    data: &Dataset,
     summary: &mut Summary,
     started: Instant,
     message: String,
@@ -454,6 +457,7 @@ fn fail_run(
     summary.error = Some(message.clone());
     finish_times(summary, started);
     run.write_json("summary.json", summary)?;
+    crate::report::write_after_run(&run.path, data);
     Err(KilnError::AllCandidatesFailed(format!(
         "{message}\nrun directory: {}",
         run.path.display()
@@ -482,7 +486,7 @@ pub fn finish_run(
                 t.error.as_deref().unwrap_or("")
             ));
         }
-        return fail_run(run, &mut summary, started, msg);
+        return fail_run(run, &prepared.dataset, &mut summary, started, msg);
     };
     summary.best = Some(BestSummary {
         candidate: best.candidate,
@@ -497,7 +501,7 @@ pub fn finish_run(
             Ok(a) => a,
             Err(e) => {
                 let msg = format!("refitting the best candidate {}: {e}", best.candidate);
-                return fail_run(run, &mut summary, started, msg);
+                return fail_run(run, &prepared.dataset, &mut summary, started, msg);
             }
         };
         summary.test = artifact.test.clone();
@@ -508,6 +512,7 @@ pub fn finish_run(
     summary.status = "complete".into();
     finish_times(&mut summary, started);
     run.write_json("summary.json", &summary)?;
+    crate::report::write_after_run(&run.path, &prepared.dataset);
     if !quiet || expect_failed {
         crate::output::emit(&leaderboard(trials, base, &summary));
     }

@@ -11,7 +11,9 @@ use crate::models::params::{ParamDoc, ParamKind};
 use crate::models::MODELS;
 use serde_json::{json, Map, Value};
 
-/// Sections a grid may vary; the others are shared by every candidate (the loader says so).
+/// Sections a grid may vary; the others are shared by every candidate. The loader's rule
+/// (`config::load_str`: "cannot vary across candidates") is code, not a table, so these two lists
+/// restate it; tests/schema.rs checks, key by key, that the schema and the loader agree.
 const GRID_SECTIONS: &[&str] = &["impute", "encode", "scale", "model"];
 /// Impute choices a grid may not vary: they act once, when the data is read.
 const DATA_POLICIES: &[&str] = &["drop", "error"];
@@ -82,6 +84,26 @@ fn documented(mut schema: Value, doc: &str, default: &str) -> Value {
 
 fn key_schema(k: &KeyDoc) -> Value {
     documented(kind_schema(k.kind), k.doc, k.default)
+}
+
+/// Every metric name, as the loader resolves them (`Metric::from_name` over `Metric::ALL`).
+fn metric_names() -> Vec<&'static str> {
+    Metric::ALL.iter().map(|m| m.name()).collect()
+}
+
+/// A key of a plain section: its kind from the tables, with the metric names listed for the two
+/// keys that name metrics (the tables call them strings; the loader checks them against the
+/// metrics), so an editor can complete them.
+fn section_key_schema(section: &str, k: &KeyDoc) -> Value {
+    let mut schema = key_schema(k);
+    match (section, k.kind) {
+        ("search", Kind::Str) if k.name == "metric" => schema["enum"] = json!(metric_names()),
+        ("search", Kind::StrList) if k.name == "metrics" => {
+            schema["items"]["enum"] = json!(metric_names())
+        }
+        _ => {}
+    }
+    schema
 }
 
 fn param_schema(p: &ParamDoc) -> Value {
@@ -250,7 +272,7 @@ pub fn pipeline_schema() -> Value {
                 let props: Map<String, Value> = sec
                     .keys
                     .iter()
-                    .map(|k| (k.name.to_string(), key_schema(k)))
+                    .map(|k| (k.name.to_string(), section_key_schema(sec.name, k)))
                     .collect();
                 let required: Vec<&str> = sec
                     .keys

@@ -5,8 +5,7 @@
 mod common;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
 /// trials.jsonl and model.json of a run, without what legitimately differs (times, ids).
 fn fingerprint(dir: &Path) -> (Vec<serde_json::Value>, serde_json::Value) {
@@ -202,37 +201,9 @@ fn slow_args(out: &Path) -> Vec<String> {
     ]
 }
 
-/// Starts a run, waits until it has logged `lines` trials, then sends `signal`; returns the exit code.
+/// Starts the slow run, waits until it has logged `lines` trials, then sends `signal`.
 fn interrupt_after(out: &Path, lines: usize, signal: &str) -> (i32, PathBuf) {
-    let mut child = kiln()
-        .args(slow_args(out))
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let dir = loop {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no trials logged"
-        );
-        if let Ok(p) = std::fs::read_dir(out.join("ames_ridge")) {
-            if let Some(d) = p.flatten().next() {
-                let t = std::fs::read_to_string(d.path().join("trials.jsonl")).unwrap_or_default();
-                if t.lines().count() >= lines {
-                    break d.path();
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
-    (status.code().unwrap_or(-1), dir)
+    signal_after_trials(&slow_args(out), &out.join("ames_ridge"), lines, signal)
 }
 
 #[test]

@@ -31,6 +31,9 @@ pub struct ExploreArgs {
     pub html: Option<PathBuf>,
 }
 
+/// Column names and their pairwise correlations (None where a pair has too few values in common).
+pub type Correlations = (Vec<String>, Vec<Vec<Option<f64>>>);
+
 /// Everything `explore` found.
 #[derive(Debug, Clone)]
 pub struct Exploration {
@@ -43,7 +46,7 @@ pub struct Exploration {
     pub target: Option<Target>,
     pub task: Option<(Task, String)>,
     /// Column names and their pairwise correlations (numeric columns, and a numeric target).
-    pub correlations: Option<(Vec<String>, Vec<Vec<Option<f64>>>)>,
+    pub correlations: Option<Correlations>,
     /// Facts about the reading: rows left out, columns left out.
     pub notes: Vec<String>,
 }
@@ -70,6 +73,20 @@ impl Exploration {
 
     pub fn target_profile(&self) -> Option<&ColumnProfile> {
         self.profiles.iter().find(|p| p.is_target)
+    }
+
+    /// The columns associated with the target (IDs and constants aside), the strongest first.
+    pub fn ranked_by_target(&self) -> Vec<&ColumnProfile> {
+        let mut ranked: Vec<&ColumnProfile> = self
+            .profiles
+            .iter()
+            .filter(|p| p.target_assoc.is_some() && !p.is_id_like() && !p.is_constant())
+            .collect();
+        ranked.sort_by(|a, b| {
+            let (x, y) = (a.target_assoc.unwrap_or(0.0), b.target_assoc.unwrap_or(0.0));
+            y.abs().total_cmp(&x.abs())
+        });
+        ranked
     }
 }
 
@@ -299,7 +316,7 @@ fn correlations(
     columns: &[(Column, Option<String>)],
     profiles: &[ColumnProfile],
     target: Option<&Target>,
-) -> Option<(Vec<String>, Vec<Vec<Option<f64>>>)> {
+) -> Option<Correlations> {
     let by_name = |n: &str| profiles.iter().find(|p| !p.is_target && p.name == n);
     let mut picked: Vec<(&str, &[f64], f64)> = columns
         .iter()
@@ -453,15 +470,7 @@ pub fn text_report(e: &Exploration) -> String {
         }
         s.push('\n');
         s.push_str(&target_text(t, tp));
-        let mut ranked: Vec<&ColumnProfile> = e
-            .profiles
-            .iter()
-            .filter(|p| p.target_assoc.is_some() && !p.is_id_like() && !p.is_constant())
-            .collect();
-        ranked.sort_by(|a, b| {
-            let (x, y) = (a.target_assoc.unwrap_or(0.0), b.target_assoc.unwrap_or(0.0));
-            y.abs().total_cmp(&x.abs())
-        });
+        let ranked = e.ranked_by_target();
         if !ranked.is_empty() {
             s.push_str(&format!(
                 "\n{} of numeric columns with `{}`, strongest first:\n",
@@ -544,7 +553,7 @@ fn target_text(t: &Target, p: &ColumnProfile) -> String {
                 .max()
                 .unwrap_or(0);
             let mut classes = p.top.clone();
-            classes.sort_by(|a, b| b.1.cmp(&a.1));
+            classes.sort_by_key(|c| std::cmp::Reverse(c.1));
             for (class, count) in &classes {
                 let share = *count as f64 / total;
                 s.push_str(&format!(
@@ -632,7 +641,7 @@ pub fn html_report(e: &Exploration) -> String {
     if gappy.is_empty() {
         page.p("No column has missing values.");
     } else {
-        gappy.sort_by(|a, b| b.missing().cmp(&a.missing()));
+        gappy.sort_by_key(|p| std::cmp::Reverse(p.missing()));
         let shown = gappy.len().min(50);
         let bars: Vec<Bar> = gappy
             .iter()
@@ -674,15 +683,7 @@ pub fn html_report(e: &Exploration) -> String {
         ));
     }
     if let Some(t) = &e.target {
-        let mut ranked: Vec<&ColumnProfile> = e
-            .profiles
-            .iter()
-            .filter(|p| p.target_assoc.is_some() && !p.is_id_like() && !p.is_constant())
-            .collect();
-        ranked.sort_by(|a, b| {
-            let (x, y) = (a.target_assoc.unwrap_or(0.0), b.target_assoc.unwrap_or(0.0));
-            y.abs().total_cmp(&x.abs())
-        });
+        let ranked = e.ranked_by_target();
         if !ranked.is_empty() {
             let bars: Vec<Bar> = ranked
                 .iter()

@@ -9,4 +9,4 @@ pub mod profile;
 pub mod run_report;
 pub mod svg;
 
-pub use run_report::write_run_report;
+pub use run_report::{write_after_run, write_run_report};

@@ -489,7 +489,7 @@ pub fn profile_column(
         ColumnData::Numeric(v) => {
             let (stats, non_null, distinct) = numeric_stats(v);
             let kind = match dtype {
-                Some(d) if d == "bool" => "bool".to_string(),
+                Some("bool") => "bool".to_string(),
                 _ if stats.as_ref().is_some_and(|s| s.integer) => "int".to_string(),
                 _ => "float".to_string(),
             };

@@ -12,7 +12,7 @@ use super::html::{Cell, Page};
 use super::svg::{self, Bar, Dot, HeatColors, Histogram, Reference, Series};
 use crate::artifact::Artifact;
 use crate::config::{self, Pipeline};
-use crate::data::{self, TargetData};
+use crate::data::{self, Dataset, TargetData};
 use crate::error::{KilnError, Result};
 use crate::models::{Output, Task};
 use crate::runlog::{writer, Summary};
@@ -44,14 +44,48 @@ pub struct ReportArgs {
 /// or changed data file, or a run without a model, leaves those sections out with a note; only an
 /// unreadable run directory is an error.
 pub fn write_run_report(run_dir: &Path, data: Option<&Path>) -> Result<PathBuf> {
+    write_report(run_dir, ReportData::File(data))
+}
+
+/// Where the rows the best model predicts come from.
+#[derive(Clone, Copy)]
+pub enum ReportData<'a> {
+    /// Read this data file (None: summary.json's data.path), checked against the run's data hash.
+    File(Option<&'a Path>),
+    /// The data a run has just used, as it loaded it: nothing is read again.
+    Loaded(&'a Dataset),
+}
+
+fn write_report(run_dir: &Path, data: ReportData) -> Result<PathBuf> {
     let html = run_report_html(run_dir, data)?;
     let path = run_dir.join("report.html");
     writer::atomic_write(&path, html.as_bytes())?;
     Ok(path)
 }
 
+/// report.html at the end of `kiln run` (complete, a shard, or interrupted) and `kiln merge`, from the
+/// files just written and the data the run has in memory (read once, not again). The run's own
+/// files are written by then: a report that cannot be written, or a bug in the report, is a warning
+/// on stderr and never fails the run (`kiln report RUN_DIR` writes it again).
+pub fn write_after_run(run_dir: &Path, data: &Dataset) {
+    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        write_report(run_dir, ReportData::Loaded(data))
+    }));
+    let why = match written {
+        Ok(Ok(_)) => return,
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "the report panicked (a bug in kiln)".to_string(),
+    };
+    eprintln!(
+        "warning: {}: report.html not written: {why}; the run's other files are unaffected (try `kiln report {}`)",
+        run_dir.display(),
+        run_dir.display()
+    );
+}
+
 /// What the run directory holds.
 struct RunFiles {
+    dir: PathBuf,
     pipeline_text: String,
     pipeline: std::result::Result<Pipeline, String>,
     summary: Option<Summary>,
@@ -99,6 +133,7 @@ fn read_run(run_dir: &Path) -> Result<RunFiles> {
         Err("the run wrote no model.json".into())
     };
     Ok(RunFiles {
+        dir: run_dir.to_path_buf(),
         pipeline_text,
         pipeline,
         summary,
@@ -172,7 +207,7 @@ fn value_text(v: &serde_json::Value) -> String {
 }
 
 /// The whole page.
-pub fn run_report_html(run_dir: &Path, data: Option<&Path>) -> Result<String> {
+pub fn run_report_html(run_dir: &Path, data: ReportData) -> Result<String> {
     let files = read_run(run_dir)?;
     let ranking = Ranking::of(&files);
     let ranked = ranking.ranked(&files.trials);
@@ -490,13 +525,10 @@ enum Predicted {
 /// Predicts the holdout rows (or every row when there was none) with the saved model, in batches.
 fn predict_rows(
     pipeline: &Pipeline,
-    data_path: &Path,
+    ds: &Dataset,
     artifact: &Artifact,
 ) -> std::result::Result<(Predicted, String), String> {
-    let mut p = pipeline.clone();
-    p.data_path = data_path.to_path_buf();
-    let ds = data::load(&p, None).map_err(|e| e.to_string())?;
-    let (_, test) = search::holdout(&p, &ds);
+    let (_, test) = search::holdout(pipeline, ds);
     let n = ds.n_rows();
     let (rows, label) = if test.is_empty() {
         (
@@ -634,12 +666,12 @@ fn sample(n: usize, max: usize) -> impl Iterator<Item = usize> {
     (0..n).step_by(step)
 }
 
-fn model_section(page: &mut Page, files: &RunFiles, data: Option<&Path>) {
+fn model_section(page: &mut Page, files: &RunFiles, data: ReportData) {
     page.h2("The best model");
     let artifact = match &files.artifact {
         Ok(a) => a,
         Err(e) => {
-            page.p(&format!("No model to show: {e}."));
+            page.p(&format!("No model to show: {e}{}.", no_model_reason(files)));
             return;
         }
     };
@@ -649,14 +681,56 @@ fn model_section(page: &mut Page, files: &RunFiles, data: Option<&Path>) {
         artifact.training_rows,
         search::trial::params_text(&artifact.params)
     ));
-    match prediction_source(files, data) {
-        Err(why) => page.note(&format!("Predictions not shown: {why}")),
-        Ok((pipeline, path)) => match predict_rows(pipeline, &path, artifact) {
-            Err(e) => page.note(&format!("Predictions not shown: {e}")),
-            Ok((predicted, label)) => prediction_charts(page, &predicted, &label, artifact),
+    let read;
+    let source = match data {
+        ReportData::Loaded(ds) => files
+            .pipeline
+            .as_ref()
+            .map(|p| (p, ds))
+            .map_err(|e| format!("pipeline.toml no longer loads: {e}")),
+        ReportData::File(path) => match prediction_source(files, path) {
+            Err(why) => Err(why),
+            Ok((p, path)) => {
+                let mut at = p.clone();
+                at.data_path = path;
+                match data::load(&at, None) {
+                    Ok(ds) => {
+                        read = ds;
+                        Ok((p, &read))
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
         },
+    };
+    match source.and_then(|(pipeline, ds)| predict_rows(pipeline, ds, artifact)) {
+        Err(why) => page.note(&format!("Predictions not shown: {why}")),
+        Ok((predicted, label)) => prediction_charts(page, &predicted, &label, artifact),
     }
     weights_chart(page, artifact);
+}
+
+/// Why a run wrote no model.json, when its summary says.
+fn no_model_reason(files: &RunFiles) -> String {
+    let Some(s) = &files.summary else {
+        return String::new();
+    };
+    if let Some(shard) = s.shard {
+        return format!(
+            ": this is shard {}/{}, which refits nothing (`kiln merge` the shards for the model)",
+            shard.index, shard.count
+        );
+    }
+    match s.status.as_str() {
+        "interrupted" => format!(
+            ": the run was interrupted before the refit (complete it with `kiln run {} --resume {}`)",
+            s.pipeline_file,
+            files.dir.display()
+        ),
+        "running" => ": the run has not finished (or was killed)".into(),
+        "failed" => ": the run failed".into(),
+        _ => String::new(),
+    }
 }
 
 fn model_name(files: &RunFiles) -> String {
@@ -926,6 +1000,24 @@ mod tests {
         let ties = [(0.5, true), (0.5, false), (0.5, true), (0.5, false)];
         assert_eq!(roc_curve(&ties).unwrap().1, 0.5);
         assert!(roc_curve(&[(0.3, true)]).is_none());
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_written_is_only_a_warning() {
+        let nowhere = Path::new("/nonexistent/kiln/run");
+        let empty = Dataset {
+            features: Vec::new(),
+            target: None,
+            fold_ids: None,
+            groups: None,
+            file_rows: 0,
+            file_columns: 0,
+            dropped_missing_target: 0,
+            dropped_missing_features: 0,
+            warnings: Vec::new(),
+        };
+        write_after_run(nowhere, &empty);
+        assert!(!nowhere.join("report.html").exists());
     }
 
     #[test]

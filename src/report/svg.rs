@@ -148,6 +148,7 @@ impl Canvas {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, stroke: &str, width: f64, dashed: bool) {
         self.body.push_str(&format!(
             "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{stroke}\" stroke-width=\"{width}\"{}/>",
@@ -240,6 +241,12 @@ struct Scale {
 }
 
 impl Scale {
+    /// [lo, hi] widened to whole tick steps (`nice_domain`), mapped onto the pixels a..b.
+    fn nice(lo: f64, hi: f64, ticks: usize, a: f64, b: f64) -> Scale {
+        let (lo, hi) = nice_domain(lo, hi, ticks);
+        Scale { lo, hi, a, b }
+    }
+
     fn px(&self, v: f64) -> f64 {
         if self.hi == self.lo {
             return (self.a + self.b) / 2.0;
@@ -311,6 +318,44 @@ fn y_axis(c: &mut Canvas, s: Scale, x0: f64, x_right: f64, label: &str) {
     );
 }
 
+/// The plot area of an x-y chart, in pixels.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+}
+
+impl Frame {
+    /// Maps the domains `x` and `y` (lo, hi) onto the frame, draws both axes with grid lines, ticks
+    /// and labels, and returns the (x, y) scales.
+    fn axes(
+        self,
+        c: &mut Canvas,
+        x: (f64, f64),
+        y: (f64, f64),
+        x_label: &str,
+        y_label: &str,
+    ) -> (Scale, Scale) {
+        let xs = Scale {
+            lo: x.0,
+            hi: x.1,
+            a: self.left,
+            b: self.right,
+        };
+        let ys = Scale {
+            lo: y.0,
+            hi: y.1,
+            a: self.bottom,
+            b: self.top,
+        };
+        y_axis(c, ys, self.left, self.right, y_label);
+        x_axis(c, xs, self.bottom, self.top, x_label, true, 0.0);
+        (xs, ys)
+    }
+}
+
 /// Bars over equal-width bins: counts on the y axis.
 pub fn histogram(title: &str, x_label: &str, h: &Histogram) -> String {
     let (w, ht) = (440.0, 270.0);
@@ -319,13 +364,7 @@ pub fn histogram(title: &str, x_label: &str, h: &Histogram) -> String {
     let mut c = Canvas::new(w, ht);
     c.title(title, h.note.as_deref());
     let max = h.counts.iter().copied().max().unwrap_or(0) as f64;
-    let (ylo, yhi) = nice_domain(0.0, max.max(1.0), 5);
-    let ys = Scale {
-        lo: ylo,
-        hi: yhi,
-        a: bottom,
-        b: top,
-    };
+    let ys = Scale::nice(0.0, max.max(1.0), 5, bottom, top);
     let (xlo, xhi) = padded(h.lo, h.hi);
     let xs = Scale {
         lo: xlo,
@@ -383,14 +422,8 @@ pub fn hbar(title: &str, value_label: &str, bars: &[Bar]) -> String {
     } else {
         0.0
     };
-    let (lo, hi) = nice_domain(lo, hi, 5);
-    let xs = Scale {
-        lo,
-        hi,
-        a: left,
-        b: right,
-    };
-    let (step, ts) = ticks(lo, hi, 5);
+    let xs = Scale::nice(lo, hi, 5, left, right);
+    let (step, ts) = ticks(xs.lo, xs.hi, 5);
     for (t, text) in ts.iter().zip(tick_labels(&ts, step)) {
         let x = xs.px(*t);
         c.line(x, top, x, bottom, GRID, 1.0, false);
@@ -451,8 +484,12 @@ pub fn scatter(
     note: Option<&str>,
 ) -> String {
     let (w, h) = (440.0, 340.0);
-    let top = if note.is_some() { 42.0 } else { 32.0 };
-    let (left, right, bottom) = (62.0, w - 16.0, h - 44.0);
+    let frame = Frame {
+        left: 62.0,
+        right: w - 16.0,
+        top: if note.is_some() { 42.0 } else { 32.0 },
+        bottom: h - 44.0,
+    };
     let mut c = Canvas::new(w, h);
     c.title(title, note);
     let finite: Vec<(f64, f64)> = points
@@ -477,20 +514,7 @@ pub fn scatter(
     }
     let (xlo, xhi) = nice_domain(xlo, xhi, 6);
     let (ylo, yhi) = nice_domain(ylo, yhi, 5);
-    let xs = Scale {
-        lo: xlo,
-        hi: xhi,
-        a: left,
-        b: right,
-    };
-    let ys = Scale {
-        lo: ylo,
-        hi: yhi,
-        a: bottom,
-        b: top,
-    };
-    y_axis(&mut c, ys, left, right, y_label);
-    x_axis(&mut c, xs, bottom, top, x_label, true, 0.0);
+    let (xs, ys) = frame.axes(&mut c, (xlo, xhi), (ylo, yhi), x_label, y_label);
     match reference {
         Reference::Diagonal => {
             let (lo, hi) = (xlo.max(ylo), xhi.min(yhi));
@@ -504,7 +528,15 @@ pub fn scatter(
                 true,
             );
         }
-        Reference::Zero => c.line(left, ys.px(0.0), right, ys.px(0.0), PALETTE[3], 1.2, true),
+        Reference::Zero => c.line(
+            frame.left,
+            ys.px(0.0),
+            frame.right,
+            ys.px(0.0),
+            PALETTE[3],
+            1.2,
+            true,
+        ),
         Reference::None => {}
     }
     for (x, y) in &finite {
@@ -524,7 +556,12 @@ pub fn scatter(
 /// (an ROC chart).
 pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series], unit: bool) -> String {
     let (w, h) = (440.0, 360.0);
-    let (left, right, top, bottom) = (62.0, w - 16.0, 32.0, h - 44.0);
+    let frame = Frame {
+        left: 62.0,
+        right: w - 16.0,
+        top: 32.0,
+        bottom: h - 44.0,
+    };
     let mut c = Canvas::new(w, h);
     c.title(title, None);
     let all = || series.iter().flat_map(|s| s.points.iter());
@@ -543,20 +580,7 @@ pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series], unit:
         );
         (a, b, c2, d)
     };
-    let xs = Scale {
-        lo: xlo,
-        hi: xhi,
-        a: left,
-        b: right,
-    };
-    let ys = Scale {
-        lo: ylo,
-        hi: yhi,
-        a: bottom,
-        b: top,
-    };
-    y_axis(&mut c, ys, left, right, y_label);
-    x_axis(&mut c, xs, bottom, top, x_label, true, 0.0);
+    let (xs, ys) = frame.axes(&mut c, (xlo, xhi), (ylo, yhi), x_label, y_label);
     if unit {
         c.line(
             xs.px(0.0),
@@ -586,8 +610,8 @@ pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series], unit:
         .unwrap_or(0) as f64
         * CHAR_W
         + 34.0;
-    let lx = right - legend_w - 6.0;
-    let ly = bottom - 8.0 - 16.0 * shown as f64;
+    let lx = frame.right - legend_w - 6.0;
+    let ly = frame.bottom - 8.0 - 16.0 * shown as f64;
     if shown > 0 {
         c.rect(
             lx - 4.0,
@@ -817,13 +841,7 @@ pub fn dots(
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
-    let (lo, hi) = nice_domain(lo, hi, 5);
-    let ys = Scale {
-        lo,
-        hi,
-        a: bottom,
-        b: top,
-    };
+    let ys = Scale::nice(lo, hi, 5, bottom, top);
     y_axis(&mut c, ys, left, right, y_label);
     c.line(left, bottom, right, bottom, INK, 1.0, false);
     for (k, cat) in categories.iter().enumerate() {

@@ -74,3 +74,52 @@ pub fn trials_without_times(dir: &Path) -> Vec<serde_json::Value> {
     }
     t
 }
+
+/// Starts `kiln ARGS` (from the repository root), waits until the first run directory under
+/// `runs_of` has logged `lines` trials, then sends `signal` (as `kill` takes it: "-INT", "-KILL").
+/// Returns the exit code (-1 when killed by the signal) and the run directory.
+pub fn signal_after_trials(
+    args: &[String],
+    runs_of: &Path,
+    lines: usize,
+    signal: &str,
+) -> (i32, PathBuf) {
+    use std::time::{Duration, Instant};
+    let mut child = kiln()
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let dir = loop {
+        let found = std::fs::read_dir(runs_of)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|d| d.ok())
+            .map(|d| d.path());
+        if let Some(dir) = found {
+            let done = std::fs::read_to_string(dir.join("trials.jsonl"))
+                .map(|t| t.lines().count())
+                .unwrap_or(0);
+            if done >= lines {
+                break dir;
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the run ended ({status}) before it could be signalled");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "fewer than {lines} trials after 5 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    (status.code().unwrap_or(-1), dir)
+}
