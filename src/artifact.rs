@@ -183,8 +183,156 @@ impl Artifact {
                 )))
             }
         }
-        serde_json::from_value(value)
-            .map_err(|e| KilnError::Artifact(format!("{shown} is a damaged kiln model: {e}")))
+        // From the text, not the value: serde then names the line and column of what is wrong.
+        let artifact: Artifact = serde_json::from_str(&text)
+            .map_err(|e| KilnError::Artifact(format!("{shown} is a damaged kiln model: {e}")))?;
+        artifact
+            .check_consistent()
+            .map_err(|e| KilnError::Artifact(format!("{shown} is a damaged kiln model: {e}")))?;
+        Ok(artifact)
+    }
+
+    /// Checks that the parts of a model file fit together (an edited or damaged file could be well
+    /// formed and still make predict index past the end of a table): every preprocessing step has its
+    /// input, the design has as many columns as `output_names`, and the model reads that many columns
+    /// and gives one probability per class.
+    pub fn check_consistent(&self) -> std::result::Result<(), String> {
+        use crate::config::EncodeMethod;
+        use crate::models::knn::KnnTargets;
+        let pre = &self.preprocessor;
+        let input = |name: &str, kind: ColumnKind| -> std::result::Result<(), String> {
+            match self.inputs.iter().find(|c| c.name == name) {
+                Some(c) if c.kind == kind => Ok(()),
+                Some(c) => Err(format!(
+                    "preprocessor column `{name}` is {kind:?} but input `{name}` is {:?}",
+                    c.kind
+                )),
+                None => Err(format!(
+                    "preprocessor column `{name}` is not among the model's \"inputs\""
+                )),
+            }
+        };
+        let mut width = 0usize;
+        for step in &pre.numeric {
+            input(&step.name, ColumnKind::Numeric)?;
+            width += 1 + usize::from(step.indicator);
+        }
+        for step in &pre.categorical {
+            input(&step.name, ColumnKind::Categorical)?;
+            width += match pre.method {
+                EncodeMethod::OneHot => step.categories.len() + usize::from(!step.rare.is_empty()),
+                EncodeMethod::Ordinal => 1,
+            };
+        }
+        if width != pre.output_names.len() {
+            return Err(format!(
+                "the preprocessor makes {width} columns but lists {} \"output_names\"",
+                pre.output_names.len()
+            ));
+        }
+        let model_width = |w: usize, what: &str| -> std::result::Result<(), String> {
+            if w == width {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the model's {what} has {w} columns, but the preprocessor makes {width}"
+                ))
+            }
+        };
+        if let Some((what, weights)) = self.model.feature_weights() {
+            model_width(weights.len(), what)?;
+        }
+        let n_classes = self.classes.len();
+        let classes = |n: usize| -> std::result::Result<(), String> {
+            if self.task == Task::Classification && n != n_classes {
+                Err(format!(
+                    "the model predicts {n} classes but the file lists {n_classes} \"classes\""
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        if self.task == Task::Classification && n_classes == 0 {
+            return Err("a classification model without \"classes\"".into());
+        }
+        let classifies = match &self.model {
+            FittedModel::LogisticRegression(_) | FittedModel::NaiveBayes(_) => Some(true),
+            FittedModel::Linear(_) | FittedModel::ElasticNet(_) => Some(false),
+            FittedModel::Knn(m) => Some(matches!(m.targets, KnnTargets::Classes { .. })),
+            FittedModel::DecisionTree(m) => Some(m.n_classes.is_some()),
+            FittedModel::RandomForest(m) => Some(m.n_classes.is_some()),
+            FittedModel::GradientBoosting(m) => Some(m.n_classes.is_some()),
+            FittedModel::Kmeans(_) => None,
+        };
+        let task_ok = match classifies {
+            Some(c) => c == (self.task == Task::Classification),
+            None => self.task == Task::Clustering,
+        };
+        if !task_ok {
+            return Err(format!(
+                "its model does not do the file's task ({})",
+                self.task.name()
+            ));
+        }
+        match &self.model {
+            FittedModel::LogisticRegression(m) => {
+                for w in &m.coef {
+                    model_width(w.len(), "coefficient row")?;
+                }
+                if m.intercept.len() != m.coef.len() {
+                    return Err("the model's intercepts do not match its coefficient rows".into());
+                }
+                classes(m.n_classes)?;
+                if m.classes.iter().any(|c| *c >= m.n_classes) {
+                    return Err("the model lists a class index past its classes".into());
+                }
+            }
+            FittedModel::NaiveBayes(m) => {
+                for row in m.theta.iter().chain(&m.var) {
+                    model_width(row.len(), "mean or variance table")?;
+                }
+                classes(m.n_classes)?;
+                if m.theta.len() != m.classes.len()
+                    || m.var.len() != m.classes.len()
+                    || m.log_prior.len() != m.classes.len()
+                    || m.classes.iter().any(|c| *c >= m.n_classes)
+                {
+                    return Err("the model's per-class tables do not match its classes".into());
+                }
+            }
+            FittedModel::Knn(m) => {
+                model_width(m.train.n_cols, "training matrix")?;
+                let rows = match &m.targets {
+                    KnnTargets::Values(v) => v.len(),
+                    KnnTargets::Classes { labels, n_classes } => {
+                        classes(*n_classes)?;
+                        if labels.iter().any(|l| l >= n_classes) {
+                            return Err("the model lists a class index past its classes".into());
+                        }
+                        labels.len()
+                    }
+                };
+                if Some(m.train.data.len()) != m.train.n_rows.checked_mul(m.train.n_cols)
+                    || rows != m.train.n_rows
+                    || m.n_neighbors == 0
+                {
+                    return Err("the model's training rows do not fit together".into());
+                }
+            }
+            FittedModel::Kmeans(m) => {
+                if m.centers.is_empty() {
+                    return Err("the model has no cluster centres".into());
+                }
+                for c in &m.centers {
+                    model_width(c.len(), "cluster centre")?;
+                }
+            }
+            FittedModel::DecisionTree(m) => classes(m.n_classes.unwrap_or(n_classes))?,
+            FittedModel::RandomForest(m) => classes(m.n_classes.unwrap_or(n_classes))?,
+            FittedModel::GradientBoosting(m) => classes(m.n_classes.unwrap_or(n_classes))?,
+            FittedModel::Linear(_) | FittedModel::ElasticNet(_) => {}
+        }
+        Ok(())
     }
 }
 

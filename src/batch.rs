@@ -45,6 +45,7 @@ pub fn command(a: RunArgs, command: Vec<String>) -> u8 {
         command,
         shard,
         resume: a.resume,
+        memory_budget: a.memory_budget,
     };
     let mut entries = Vec::new();
     let mut interrupted = false;

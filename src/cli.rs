@@ -71,6 +71,10 @@ pub struct RunArgs {
     /// Write a JUnit XML report: one test case per pipeline and per [expect] check.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Refuse a run whose design matrices would take more memory than SIZE (as 512m, 8g; default:
+    /// $KILN_MEMORY_BUDGET, else 75% of the machine's memory).
+    #[arg(long, value_name = "SIZE", value_parser = crate::budget::parse_size_arg)]
+    pub memory_budget: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ pub mod rng;
 pub use error::{KilnError, Result};
 pub mod artifact;
 pub mod batch;
+pub mod budget;
 pub mod cli;
 pub mod init;
 pub mod output;

@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// `--resume RUN_DIR`.
     pub resume: Option<PathBuf>,
+    /// `--memory-budget`, in bytes (None: `KILN_MEMORY_BUDGET` or the default).
+    pub memory_budget: Option<u64>,
 }
 
 /// What a run produced.
@@ -216,6 +218,8 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let started = Instant::now();
     let prepared = prepare(path, &opts.overrides)?;
     let base = prepared.base().clone();
+    // Refused before any design matrix is built, and before a run directory is made.
+    crate::budget::check_run(&prepared, opts.memory_budget, opts.jobs)?;
     if opts.dry_run {
         let mut plan = prepared.plan_text();
         if let Some(s) = opts.shard {
@@ -375,7 +379,14 @@ fn open_for_resume(dir: &Path, prepared: &Prepared) -> Result<(RunDir, Vec<Trial
             summary.data.hash, prepared.data_hash
         )));
     }
-    let trials = crate::runlog::writer::read_trials(&dir.join("trials.jsonl")).unwrap_or_default();
+    // No trials.jsonl (killed before the first trial) is no trials; a damaged one is an error, not
+    // a reason to start over and overwrite it.
+    let log = dir.join("trials.jsonl");
+    let trials = if log.exists() {
+        writer::read_trials(&log)?
+    } else {
+        Vec::new()
+    };
     // A torn last line is dropped on read; rewrite the file so new lines follow whole ones.
     let mut text = String::new();
     for t in &trials {

@@ -135,6 +135,9 @@ impl Override {
     }
 }
 
+/// The most candidates one pipeline's grid may expand to.
+pub const MAX_CANDIDATES: usize = 100_000;
+
 /// Reads, checks and expands a pipeline file. Every problem is reported at once, each with its
 /// file, line and key.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<LoadedPipeline> {
@@ -159,6 +162,22 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
     };
     let subgrids = grid::parse(document.get("grid"))
         .map_err(|(at, m)| KilnError::Config(source.error_at(&at, &m)))?;
+    // Counted before anything is expanded: a grid of a few long lists can be astronomically large.
+    let total = subgrids.iter().try_fold(0usize, |sum, sub| {
+        sub.iter()
+            .try_fold(1usize, |n, axis| n.checked_mul(axis.values.len()))
+            .and_then(|n| sum.checked_add(n))
+    });
+    if total.is_none_or(|n| n > MAX_CANDIDATES) {
+        return Err(KilnError::Config(source.error_at(
+            &["grid".to_string()],
+            &format!(
+                "the grid has {} candidates, more than kiln runs from one pipeline ({MAX_CANDIDATES}); \
+                 use fewer values, or split it into several pipelines",
+                total.map_or("too many".to_string(), |n| n.to_string())
+            ),
+        )));
+    }
 
     let mut problems: Vec<String> = Vec::new();
     // The data, its folds and the run's settings are shared by every candidate: a grid cannot vary them.

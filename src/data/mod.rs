@@ -270,6 +270,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             warnings.push(format!("column `{name}` has no values in {file}: left out"));
             continue;
         }
+        warnings.extend(unusual_column(&column, &series, pipeline, &file));
         features.push(column);
     }
     if features.is_empty() {
@@ -399,6 +400,55 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         },
         &file,
     )
+}
+
+/// A categorical column with more distinct values than this gets a warning under one-hot encoding.
+pub const MANY_CATEGORIES: usize = 1000;
+
+/// Warnings about a feature column that is usable but probably not what the user meant: NaN values
+/// in the file (read as missing, so imputed), or so many categories that one-hot encoding makes a
+/// column of each (an identifier, most likely).
+fn unusual_column(column: &Column, series: &Series, p: &Pipeline, file: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    match &column.data {
+        ColumnData::Numeric(v) => {
+            let nan = v
+                .iter()
+                .filter(|x| x.is_nan())
+                .count()
+                .saturating_sub(series.null_count());
+            if nan > 0 {
+                let nulls = series.is_null();
+                let first = (0..v.len()).find(|&i| v[i].is_nan() && nulls.get(i) == Some(false));
+                out.push(format!(
+                    "column `{}` holds {nan} NaN value(s) in {file}{}: read as missing, so \
+                     [impute] fills them",
+                    column.name,
+                    first.map_or(String::new(), |i| format!(" (first at row {})", i + 1))
+                ));
+            }
+        }
+        ColumnData::Categorical { dictionary, .. } => {
+            let capped = p
+                .encode
+                .max_categories
+                .is_some_and(|m| m <= MANY_CATEGORIES);
+            if dictionary.len() > MANY_CATEGORIES
+                && p.encode.method == crate::config::EncodeMethod::OneHot
+                && !capped
+            {
+                out.push(format!(
+                    "column `{}` has {} distinct values in {} rows of {file}: one-hot encoding \
+                     makes a column of each; if it is an identifier, list it in `data.drop`, \
+                     else set `encode.max_categories` or `encode.method = \"ordinal\"`",
+                    column.name,
+                    dictionary.len(),
+                    column.len()
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn finish(ds: Dataset, file: &str) -> Result<Dataset> {
@@ -558,6 +608,12 @@ fn to_target(
     task: Task,
     file: &str,
 ) -> Result<(TargetData, Vec<bool>)> {
+    // Every cell empty: polars reads such a column as text, which is not what is wrong with it.
+    if series.null_count() == series.len() {
+        return Err(KilnError::Data(format!(
+            "{file}: target `{name}` has no values: every row is empty"
+        )));
+    }
     match task {
         Task::Regression => {
             let Some(values) = numeric_values(series) else {

@@ -45,6 +45,146 @@ pub fn check_readable_file(path: &Path) -> Result<String> {
         .unwrap_or_default())
 }
 
+/// Refuses a ragged csv/tsv file, naming the first line whose number of fields differs from the
+/// header's: polars would fill a short row with gaps and fail on a long one without saying where.
+/// Streams the file (quoted fields may hold separators and newlines; blank lines are skipped).
+pub fn check_ragged(path: &Path, separator: u8) -> Result<()> {
+    use std::io::Read;
+    let shown = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| KilnError::Data(format!("cannot open data file {shown}: {e}")))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut buf = vec![0u8; 1 << 16];
+    let mut fields = RecordCounter::new(separator);
+    let mut header: Option<usize> = None;
+    let mut check = |count: usize, line: usize, record: usize| -> Result<()> {
+        match header {
+            None => header = Some(count),
+            Some(h) if h != count => {
+                return Err(KilnError::Data(format!(
+                    "data file {shown}: line {line} (row {record}) has {count} field{}, but the header \
+                     has {h}: a missing or extra separator, or a separator inside an unquoted value",
+                    if count == 1 { "" } else { "s" }
+                )))
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    };
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| KilnError::Data(format!("cannot read data file {shown}: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        for &b in &buf[..n] {
+            if let Some((count, line, record)) = fields.push(b) {
+                check(count, line, record)?;
+            }
+        }
+    }
+    if let Some((count, line, record)) = fields.finish() {
+        check(count, line, record)?;
+    }
+    Ok(())
+}
+
+/// Counts the fields of each csv record, byte by byte (RFC 4180 quoting).
+struct RecordCounter {
+    separator: u8,
+    fields: usize,
+    /// Bytes other than '\r' seen in this record: a blank line is no record.
+    content: bool,
+    field_start: bool,
+    in_quotes: bool,
+    /// In quotes, just after a '"': the end of the quotes, or the first of an escaped pair.
+    quote_seen: bool,
+    /// The 1-based line the current record starts on, and the line being read.
+    record_line: usize,
+    line: usize,
+    /// Records completed (the header is record 0).
+    records: usize,
+}
+
+impl RecordCounter {
+    fn new(separator: u8) -> Self {
+        RecordCounter {
+            separator,
+            fields: 1,
+            content: false,
+            field_start: true,
+            in_quotes: false,
+            quote_seen: false,
+            record_line: 1,
+            line: 1,
+            records: 0,
+        }
+    }
+
+    /// Feeds one byte; at the end of a record returns (fields, its line, its index: 0 = header).
+    fn push(&mut self, b: u8) -> Option<(usize, usize, usize)> {
+        if self.in_quotes {
+            if self.quote_seen {
+                self.quote_seen = false;
+                if b == b'"' {
+                    return None;
+                }
+                self.in_quotes = false;
+            } else {
+                match b {
+                    b'"' => self.quote_seen = true,
+                    b'\n' => self.line += 1,
+                    _ => {}
+                }
+                return None;
+            }
+        }
+        match b {
+            b'"' if self.field_start => {
+                self.in_quotes = true;
+                self.field_start = false;
+                self.content = true;
+            }
+            b'\n' => {
+                self.line += 1;
+                return self.end_record();
+            }
+            b'\r' => {}
+            _ if b == self.separator => {
+                self.fields += 1;
+                self.field_start = true;
+                self.content = true;
+            }
+            _ => {
+                self.field_start = false;
+                self.content = true;
+            }
+        }
+        None
+    }
+
+    fn end_record(&mut self) -> Option<(usize, usize, usize)> {
+        let out = self
+            .content
+            .then_some((self.fields, self.record_line, self.records));
+        if self.content {
+            self.records += 1;
+        }
+        self.fields = 1;
+        self.content = false;
+        self.field_start = true;
+        self.in_quotes = false;
+        self.quote_seen = false;
+        self.record_line = self.line;
+        out
+    }
+
+    fn finish(&mut self) -> Option<(usize, usize, usize)> {
+        self.end_record()
+    }
+}
+
 /// Reads any supported file. Errors name the file and what was wrong with it.
 pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
     let shown = path.display();
@@ -60,6 +200,7 @@ pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
             let sep = opts
                 .separator
                 .unwrap_or(if ext == "tsv" { b'\t' } else { b',' });
+            check_ragged(path, sep)?;
             let parse = CsvParseOptions::default()
                 .with_separator(sep)
                 .with_null_values(Some(NullValues::AllColumns(
@@ -122,4 +263,28 @@ pub fn content_hash(bytes: &[u8]) -> u64 {
         h = (h ^ u64::from(*b)).wrapping_mul(PRIME);
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(text: &str) -> Vec<(usize, usize, usize)> {
+        let mut c = RecordCounter::new(b',');
+        let mut out: Vec<_> = text.bytes().filter_map(|b| c.push(b)).collect();
+        out.extend(c.finish());
+        out
+    }
+
+    #[test]
+    fn records_are_counted_with_quotes_and_blank_lines() {
+        assert_eq!(counts("a,b\n1,2\n"), [(2, 1, 0), (2, 2, 1)]);
+        // A quoted separator, an escaped quote and a newline inside quotes are one field.
+        assert_eq!(
+            counts("a,b\r\n\"x,\"\"y\",2\n\"multi\nline\",3\n\n4"),
+            [(2, 1, 0), (2, 2, 1), (2, 3, 2), (1, 6, 3)]
+        );
+        // A quote inside an unquoted value is a character.
+        assert_eq!(counts("a,b\n1\"2,3"), [(2, 1, 0), (2, 2, 1)]);
+    }
 }

@@ -213,6 +213,7 @@ fn scan(path: &Path) -> Result<LazyFrame> {
     let pl_path = || PlRefPath::try_from_path(path).map_err(polars_err);
     match ext.as_str() {
         "csv" | "tsv" => {
+            crate::data::read::check_ragged(path, if ext == "tsv" { b'\t' } else { b',' })?;
             let opts = TextOptions::default();
             let path_ref = pl_path()?;
             let reader = || {

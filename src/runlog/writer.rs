@@ -10,19 +10,31 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Writes `bytes` to `path` through a temporary file in the same folder, flushed and renamed, so
 /// readers see the old file or the new one, never half of one.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    // Unique per call, so two threads writing one file never share a temporary file.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let tmp = dir.join(format!(
-        ".{}.tmp{}",
+        ".{}.tmp{}-{}",
         path.file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default(),
-        std::process::id()
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let write = || -> std::io::Result<()> {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        // The rename itself survives a power cut once the folder is synced (best effort: not every
+        // platform can open a folder).
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
@@ -112,7 +124,10 @@ impl RunDir {
         Ok(RunDir { path, trials })
     }
 
-    /// Appends one trial as a single whole line, flushed to the OS at once.
+    /// Appends one trial as a single whole line: one write of the whole line to a file opened for
+    /// appending, so a killed process leaves whole lines and at most a torn last one (which
+    /// `read_trials` drops and `--resume` rewrites away). Not synced per line: a kill loses nothing
+    /// the kernel has, and a sync per candidate would serialise large grids on the disk.
     pub fn append_trial(&mut self, trial: &Trial) -> Result<()> {
         let mut line = serde_json::to_string(trial).unwrap_or_default();
         line.push('\n');

@@ -88,67 +88,74 @@ fn rows_by_class(labels: &[usize], rows: Vec<usize>) -> Vec<Vec<usize>> {
 /// The cross-validation splits of `rows`. Also returns warnings worth logging.
 pub fn cv_splits(p: &Pipeline, ds: &Dataset, rows: &[usize]) -> Result<(Vec<Split>, Vec<String>)> {
     let mut warnings = Vec::new();
-    let assign: Vec<(usize, i64)> = if let (Some(ids), Some(col)) =
-        (&ds.fold_ids, &p.cv.fold_column)
-    {
-        let distinct: std::collections::BTreeSet<i64> = rows.iter().map(|&r| ids[r]).collect();
-        if distinct.len() < 2 {
-            return Err(KilnError::Data(format!(
+    let assign: Vec<(usize, i64)> =
+        if let (Some(ids), Some(col)) = (&ds.fold_ids, &p.cv.fold_column) {
+            let distinct: std::collections::BTreeSet<i64> = rows.iter().map(|&r| ids[r]).collect();
+            if distinct.len() < 2 {
+                return Err(KilnError::Data(format!(
                 "fold column `{col}` holds {} distinct value(s); cross-validation needs at least 2",
                 distinct.len()
             )));
-        }
-        rows.iter().map(|&r| (r, ids[r])).collect()
-    } else {
-        let k = p.cv.folds;
-        if rows.len() < k {
-            return Err(KilnError::Data(format!(
-                "{} rows cannot be split into {k} folds; lower `cv.folds`",
-                rows.len()
-            )));
-        }
-        let mut rng = rng_for(p.seed, Purpose::Folds, &[]);
-        if let (Some(groups), Some(col)) = (&ds.groups, &p.cv.group_column) {
-            group_folds(groups, col, rows, k)?
-        } else if let (Task::Classification, true, Some(labels)) =
-            (p.task, p.cv.stratify, classes_of(ds))
-        {
-            let mut by_class = rows_by_class(labels, rows.to_vec());
-            for (c, members) in by_class.iter_mut().enumerate() {
-                if members.len() < k {
-                    warnings.push(format!(
-                        "a class has only {} rows, fewer than the {k} folds: some folds will not see it (class index {c})",
+            }
+            rows.iter().map(|&r| (r, ids[r])).collect()
+        } else {
+            let k = p.cv.folds;
+            if rows.len() < k {
+                return Err(KilnError::Data(format!(
+                    "{} rows cannot be split into {k} folds; lower `cv.folds`",
+                    rows.len()
+                )));
+            }
+            let mut rng = rng_for(p.seed, Purpose::Folds, &[]);
+            if let (Some(groups), Some(col)) = (&ds.groups, &p.cv.group_column) {
+                group_folds(groups, col, rows, k)?
+            } else if let (Task::Classification, true, Some(labels)) =
+                (p.task, p.cv.stratify, classes_of(ds))
+            {
+                let mut by_class = rows_by_class(labels, rows.to_vec());
+                for members in by_class.iter_mut() {
+                    if members.len() < k {
+                        // Empty classes were dropped: the class is that of its first row.
+                        let name = match (&ds.target, members.first()) {
+                            (Some(TargetData::Classes { classes, .. }), Some(&r)) => {
+                                classes.get(labels[r]).map_or("", String::as_str)
+                            }
+                            _ => "",
+                        };
+                        warnings.push(format!(
+                        "class `{name}` of the target has only {} rows, fewer than the {k} folds: \
+                         some folds will not see it",
                         members.len()
                     ));
+                    }
+                    if p.cv.shuffle {
+                        shuffle(members, &mut rng);
+                    }
                 }
+                // Dealing the rows of each class round the folds keeps every fold's class shares even.
+                by_class
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(pos, r)| (r, (pos % k) as i64))
+                    .collect()
+            } else {
+                let mut order = rows.to_vec();
                 if p.cv.shuffle {
-                    shuffle(members, &mut rng);
+                    shuffle(&mut order, &mut rng);
                 }
+                // As scikit-learn's KFold: contiguous blocks, the first n % k one row larger.
+                let (base, extra) = (order.len() / k, order.len() % k);
+                let mut out = Vec::with_capacity(order.len());
+                let mut start = 0;
+                for f in 0..k {
+                    let size = base + usize::from(f < extra);
+                    out.extend(order[start..start + size].iter().map(|&r| (r, f as i64)));
+                    start += size;
+                }
+                out
             }
-            // Dealing the rows of each class round the folds keeps every fold's class shares even.
-            by_class
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .map(|(pos, r)| (r, (pos % k) as i64))
-                .collect()
-        } else {
-            let mut order = rows.to_vec();
-            if p.cv.shuffle {
-                shuffle(&mut order, &mut rng);
-            }
-            // As scikit-learn's KFold: contiguous blocks, the first n % k one row larger.
-            let (base, extra) = (order.len() / k, order.len() % k);
-            let mut out = Vec::with_capacity(order.len());
-            let mut start = 0;
-            for f in 0..k {
-                let size = base + usize::from(f < extra);
-                out.extend(order[start..start + size].iter().map(|&r| (r, f as i64)));
-                start += size;
-            }
-            out
-        }
-    };
+        };
     let mut by_fold: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     for (r, f) in &assign {
         by_fold.entry(*f).or_default().push(*r);

@@ -238,7 +238,7 @@ async fn predict(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejec
 }
 
 /// Reads, predicts and records one request's rows; returns the response body and the row count.
-fn run_predict(st: &AppState, body: &Value) -> Result<(Vec<u8>, usize), InputError> {
+pub fn run_predict(st: &AppState, body: &Value) -> Result<(Vec<u8>, usize), InputError> {
     let rows = rows_of(body)?;
     let columns = st.predictor.columns_from_json(rows)?;
     let predictions = st.predictor.predict(&columns, 0)?;

@@ -1,0 +1,34 @@
+//! JSON request bodies through what `kiln serve` does with a POST /predict body: parse it, find its
+//! rows, read them as the model's input columns, predict, record drift, write the response
+//! (`serve::api::run_predict`), against a small fixed model (fuzz/models/penguins.model.json).
+//! Every outcome must be a response body or an error naming what was wrong; a panic is a bug.
+#![no_main]
+
+use kiln::artifact::Artifact;
+use kiln::predict::Predictor;
+use kiln::serve::api::{run_predict, AppState};
+use libfuzzer_sys::fuzz_target;
+use std::sync::LazyLock;
+
+static STATE: LazyLock<AppState> = LazyLock::new(|| {
+    let artifact: Artifact =
+        serde_json::from_str(include_str!("../models/penguins.model.json")).expect("the fuzz model");
+    AppState::new(Predictor::new(artifact), 50, true)
+});
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    match run_predict(&STATE, &value) {
+        Ok((body, rows)) => {
+            let v: serde_json::Value = serde_json::from_slice(&body).expect("a JSON response");
+            assert_eq!(
+                v["predictions"].as_array().map(Vec::len),
+                Some(rows),
+                "one prediction per row"
+            );
+        }
+        Err(e) => assert!(!e.message.is_empty()),
+    }
+});
