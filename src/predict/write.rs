@@ -120,7 +120,9 @@ impl ChunkWriter {
     pub fn write(&mut self, df: &mut DataFrame) -> PolarsResult<()> {
         match self {
             ChunkWriter::Csv(w) => w.write_batch(df),
-            ChunkWriter::Parquet(w) => w.write_batch(df),
+            // The parquet writer walks the frame chunk by chunk, so every column must be split
+            // alike; the input columns come from the streaming scan in pieces, the added ones whole.
+            ChunkWriter::Parquet(w) => w.write_batch(df.align_chunks()),
             ChunkWriter::NdJson(out) => {
                 let mut buf = Vec::new();
                 JsonWriter::new(&mut buf)

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Request bodies for bench/serve.sh, and the check that two servers predict alike.
+
+    python bench/serve_bodies.py write DATA.csv OUTDIR     # the bodies below, from the data's rows
+    python bench/serve_bodies.py compare URL_A URL_B BODY  # POSTs BODY to both /predict; prints the gap
+
+Bodies are kiln's request format, {"rows": [{column: value, ...}]}, with every column of a data row
+(the target and identifiers too: servers ignore extra keys): integers as integers, floats in
+Python's shortest round-trip form, text as strings, gaps as null. Written to OUTDIR:
+
+  good_1.json          row 1                      (200)
+  good_100.json        rows 1..100                (200)
+  good_7.json          rows 101..107              (200)
+  empty_rows.json      {"rows": []}               (200)
+  bad_json.json        a truncated body           (400)
+  bad_utf8.bin         bytes that are not UTF-8   (400)
+  bad_shape.json       a JSON array               (422)
+  bad_rows.json        "rows" is an object        (422)
+  bad_missing.json     row 2 without "area"       (422)
+  bad_type.json        "area" is "large" on row 3 (422)
+  bad_nested.json      "Neighborhood" is an object (422)
+  big.json             60 rows, ~100 KB: over the hardening run's --max-body 64k (413)
+"""
+
+import json
+import sys
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sklearn_case import load  # noqa: E402
+
+
+def rows_of(df):
+    out = []
+    for rec in df.to_dict(orient="records"):
+        row = {}
+        for k, v in rec.items():
+            if isinstance(v, float) and np.isnan(v):
+                v = None
+            elif isinstance(v, np.integer):
+                v = int(v)
+            elif isinstance(v, np.floating):
+                v = float(v)
+            row[k] = v
+        out.append(row)
+    return out
+
+
+def dump(path, rows):
+    Path(path).write_text(json.dumps({"rows": rows}, separators=(",", ":")))
+
+
+def write(data, outdir):
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = rows_of(load(Path(data), {}))
+    dump(out / "good_1.json", rows[:1])
+    dump(out / "good_100.json", rows[:100])
+    dump(out / "good_7.json", rows[100:107])
+    (out / "empty_rows.json").write_text('{"rows":[]}')
+    (out / "bad_json.json").write_text(json.dumps({"rows": rows[:2]})[:-40])
+    (out / "bad_utf8.bin").write_bytes(b'{"rows":[{"area":"\xff\xfe"}]}')
+    (out / "bad_shape.json").write_text(json.dumps(rows[:2]))
+    (out / "bad_rows.json").write_text(json.dumps({"rows": rows[0]}))
+    missing = [dict(r) for r in rows[:3]]
+    del missing[1]["area"]
+    dump(out / "bad_missing.json", missing)
+    wrong = [dict(r) for r in rows[:3]]
+    wrong[2]["area"] = "large"
+    dump(out / "bad_type.json", wrong)
+    nested = [dict(r) for r in rows[:2]]
+    nested[0]["Neighborhood"] = {"name": nested[0]["Neighborhood"]}
+    dump(out / "bad_nested.json", nested)
+    dump(out / "big.json", rows[:60])
+    for p in sorted(out.glob("*.json")) + [out / "bad_utf8.bin"]:
+        print(f"{p.name:18} {p.stat().st_size:>9} bytes", file=sys.stderr)
+
+
+def post(url, body):
+    req = urllib.request.Request(url + "/predict", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read())["predictions"]
+
+
+def compare(a, b, body_path):
+    body = Path(body_path).read_bytes()
+    pa, pb = np.array(post(a, body)), np.array(post(b, body))
+    rel = np.abs(pa - pb) / np.maximum(np.abs(pb), 1.0)
+    same = int(np.sum(pa == pb))
+    print(f"{len(pa)} rows: max relative difference {rel.max():.3g}, {same} bit-identical")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "write":
+        write(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == "compare":
+        compare(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        sys.exit(__doc__)
