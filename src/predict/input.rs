@@ -56,7 +56,7 @@ impl std::error::Error for InputError {}
 
 /// One value as it arrived, before it is read as its column's kind.
 #[derive(Debug, Clone, Copy)]
-enum Cell<'a> {
+pub(crate) enum Cell<'a> {
     Missing,
     Number(f64),
     Bool(bool),
@@ -139,7 +139,7 @@ fn text<'a>(
     Ok(out)
 }
 
-fn column_from_cells<'a>(
+pub(crate) fn column_from_cells<'a>(
     input: &InputColumn,
     cells: impl Iterator<Item = Cell<'a>>,
     first_row: usize,

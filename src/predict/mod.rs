@@ -7,6 +7,7 @@
 
 pub mod file;
 pub mod input;
+pub mod json_rows;
 pub mod write;
 
 use crate::artifact::Artifact;

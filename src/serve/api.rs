@@ -5,8 +5,10 @@
 
 use super::drift::DriftMonitor;
 use super::prom::{DriftView, Metrics};
+use crate::data::Column;
 use crate::matrix::Matrix;
 use crate::predict::input::json_type;
+use crate::predict::json_rows;
 use crate::predict::{InputError, Predictions, Predictor};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
@@ -29,6 +31,8 @@ const BLOCKING_ROWS: usize = 256;
 
 pub struct AppState {
     pub predictor: Predictor,
+    /// POST /predict's fast path for well-formed bodies.
+    pub rows: json_rows::RowReader,
     pub metrics: Metrics,
     pub drift: Mutex<DriftMonitor>,
     /// GET /model's body, built once.
@@ -41,6 +45,7 @@ impl AppState {
         let drift = DriftMonitor::new(&predictor.artifact.drift, drift_window);
         let model_info = Bytes::from(model_info(&predictor).to_string());
         AppState {
+            rows: json_rows::RowReader::new(&predictor.artifact.inputs),
             predictor,
             metrics: Metrics::default(),
             drift: Mutex::new(drift),
@@ -203,29 +208,36 @@ async fn predict(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejec
             return plain_error(status, message);
         }
     };
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return plain_error(
-                StatusCode::BAD_REQUEST,
-                format!("the body is not valid JSON: {e}"),
-            )
-        }
-    };
-    let n = value
-        .get("rows")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    let outcome = if n > BLOCKING_ROWS {
-        let st2 = st.clone();
-        match tokio::task::spawn_blocking(move || run_predict(&st2, &value)).await {
-            Ok(o) => o,
-            Err(_) => Err(InputError::general(
-                "the prediction failed unexpectedly".into(),
-            )),
+    // The common case straight into columns; anything else through a JSON tree, which names
+    // what is wrong (see predict::json_rows).
+    let fast = st.rows.read(&body);
+    let outcome = if let Some((columns, n)) = fast {
+        if n > BLOCKING_ROWS {
+            let st2 = st.clone();
+            blocking(move || answer(&st2, &columns, n)).await
+        } else {
+            answer(&st, &columns, n)
         }
     } else {
-        run_predict(&st, &value)
+        let value: Value = match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                return plain_error(
+                    StatusCode::BAD_REQUEST,
+                    format!("the body is not valid JSON: {e}"),
+                )
+            }
+        };
+        let n = value
+            .get("rows")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        if n > BLOCKING_ROWS {
+            let st2 = st.clone();
+            blocking(move || run_predict(&st2, &value)).await
+        } else {
+            run_predict(&st, &value)
+        }
     };
     match outcome {
         Ok((body, rows)) => {
@@ -237,20 +249,38 @@ async fn predict(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejec
     }
 }
 
-/// Reads, predicts and records one request's rows; returns the response body and the row count.
+/// A large batch is predicted off the async workers, so small requests keep being answered.
+async fn blocking(
+    f: impl FnOnce() -> Result<(Vec<u8>, usize), InputError> + Send + 'static,
+) -> Result<(Vec<u8>, usize), InputError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(o) => o,
+        Err(_) => Err(InputError::general(
+            "the prediction failed unexpectedly".into(),
+        )),
+    }
+}
+
+/// Reads, predicts and records one request's rows from its JSON tree; returns the response body
+/// and the row count.
 pub fn run_predict(st: &AppState, body: &Value) -> Result<(Vec<u8>, usize), InputError> {
     let rows = rows_of(body)?;
     let columns = st.predictor.columns_from_json(rows)?;
-    let predictions = st.predictor.predict(&columns, 0)?;
+    answer(st, &columns, rows.len())
+}
+
+/// Predicts and records `n` rows read as the model's input columns; returns the response body.
+pub fn answer(st: &AppState, columns: &[Column], n: usize) -> Result<(Vec<u8>, usize), InputError> {
+    let predictions = st.predictor.predict(columns, 0)?;
     if let Ok(mut d) = st.drift.lock() {
-        d.observe(&columns);
+        d.observe(columns);
     }
-    st.metrics.add_rows(rows.len());
+    st.metrics.add_rows(n);
     let classes = &st.predictor.artifact.classes;
     let response = PredictResponse::new(&predictions, classes);
     let body = serde_json::to_vec(&response)
         .map_err(|e| InputError::general(format!("cannot write the response: {e}")))?;
-    Ok((body, rows.len()))
+    Ok((body, n))
 }
 
 fn rows_of(body: &Value) -> Result<&Vec<Value>, InputError> {
