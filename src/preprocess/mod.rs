@@ -69,6 +69,33 @@ impl CategoricalStep {
         }
     }
 
+    /// The same as `slot_of` by scanning the lists: cheaper than building the index for the few
+    /// distinct values of a small batch (a request to `kiln serve` of one row, say).
+    fn slot_by_scan(&self, value: &str) -> Slot {
+        if self.rare.iter().any(|r| r == value) {
+            Slot::Index(self.categories.len())
+        } else {
+            match self.categories.iter().position(|c| c == value) {
+                Some(i) => Slot::Index(i),
+                None => Slot::Unknown,
+            }
+        }
+    }
+
+    /// The slot of each of `values` (an input column's dictionary), and of the fill value.
+    fn slots(&self, values: &[String]) -> (Vec<Slot>, Slot) {
+        const SCAN_AT_MOST: usize = 8;
+        let fill = |slot: &dyn Fn(&str) -> Slot| self.fill.as_deref().map_or(Slot::Missing, slot);
+        if values.len() <= SCAN_AT_MOST {
+            let slots = values.iter().map(|v| self.slot_by_scan(v)).collect();
+            (slots, fill(&|v| self.slot_by_scan(v)))
+        } else {
+            let lookup = self.lookup();
+            let slots = values.iter().map(|v| self.slot_of(v, &lookup)).collect();
+            (slots, fill(&|v| self.slot_of(v, &lookup)))
+        }
+    }
+
     fn n_outputs(&self, method: EncodeMethod) -> usize {
         match method {
             EncodeMethod::OneHot => self.categories.len() + usize::from(!self.rare.is_empty()),
@@ -256,17 +283,8 @@ impl FittedPreprocessor {
             let ColumnData::Categorical { codes, dictionary } = &find(&step.name)?.data else {
                 return Err(format!("column `{}` must be categorical", step.name));
             };
-            let lookup = step.lookup();
             // The input's own dictionary mapped once to output slots.
-            let fill_slot = step
-                .fill
-                .as_deref()
-                .map(|f| step.slot_of(f, &lookup))
-                .unwrap_or(Slot::Missing);
-            let slots: Vec<Slot> = dictionary
-                .iter()
-                .map(|d| step.slot_of(d, &lookup))
-                .collect();
+            let (slots, fill_slot) = step.slots(dictionary);
             let width = step.n_outputs(self.method);
             let start = data.len();
             data.resize(start + width * n, 0.0);
@@ -325,6 +343,40 @@ mod tests {
     use super::*;
     use crate::config::{NumericImpute, ScaleMethod};
     use crate::data::encode_text;
+
+    #[test]
+    fn scanning_and_indexing_the_categories_give_the_same_slots() {
+        let step = CategoricalStep {
+            name: "c".into(),
+            fill: Some("z".into()),
+            categories: vec!["a".into(), "b".into(), "d".into()],
+            rare: vec!["z".into(), "y".into()],
+        };
+        let few: Vec<String> = ["b", "q", "y", "a"].iter().map(|s| s.to_string()).collect();
+        let many: Vec<String> = (0..20)
+            .map(|i| few[i % 4].clone() + if i < 4 { "" } else { "_" })
+            .collect();
+        let (slots, fill) = step.slots(&few);
+        assert_eq!(
+            slots,
+            [
+                Slot::Index(1),
+                Slot::Unknown,
+                Slot::Index(3),
+                Slot::Index(0)
+            ]
+        );
+        assert_eq!(fill, Slot::Index(3));
+        let lookup = step.lookup();
+        for values in [&few, &many] {
+            let (slots, fill) = step.slots(values);
+            let indexed: Vec<Slot> = values.iter().map(|v| step.slot_of(v, &lookup)).collect();
+            let scanned: Vec<Slot> = values.iter().map(|v| step.slot_by_scan(v)).collect();
+            assert_eq!(slots, indexed);
+            assert_eq!(slots, scanned);
+            assert_eq!(fill, Slot::Index(3));
+        }
+    }
 
     fn columns() -> Vec<Column> {
         let (codes, dictionary) = encode_text(&[
