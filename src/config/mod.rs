@@ -15,7 +15,7 @@ use crate::models::{ModelSpec, Task};
 use schema::Problem;
 use source::Source;
 pub use spec::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use toml::Value;
 
@@ -209,7 +209,16 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
         }
     }
     let mut candidates = Vec::new();
-    for sub in &subgrids {
+    // A problem shared by many candidates (a misspelt model type under a large grid) is rendered
+    // once: rendering locates it in the source, which for every candidate took seconds (found by
+    // fuzz_pipeline). Its message depends only on the sub-grid and the problem.
+    let mut seen: HashSet<(usize, Vec<String>, String)> = HashSet::new();
+    // The run fails once a candidate does; after this many failing candidates in a row that add
+    // no new problem, the rest of the grid would only repeat them (and finding each problem's
+    // nearest valid name costs time per candidate).
+    const REPEATS_BEFORE_STOP: usize = 1000;
+    let mut repeats = 0;
+    'grid: for (sub_index, sub) in subgrids.iter().enumerate() {
         for combo in grid::combinations(sub) {
             let index = candidates.len();
             match build_candidate(&document, sub, &combo, path) {
@@ -222,11 +231,20 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
                     pipeline,
                 }),
                 Err(ps) => {
+                    let mut new = false;
                     for p in ps {
+                        if !seen.insert((sub_index, p.path.clone(), p.message.clone())) {
+                            continue;
+                        }
+                        new = true;
                         let msg = located.render(&p, sub, &combo);
                         if !problems.contains(&msg) {
                             problems.push(msg);
                         }
+                    }
+                    repeats = if new { 0 } else { repeats + 1 };
+                    if repeats >= REPEATS_BEFORE_STOP {
+                        break 'grid;
                     }
                 }
             }
