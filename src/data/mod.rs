@@ -554,6 +554,13 @@ pub fn sort_labels(values: &mut [String]) {
 
 /// Codes into a sorted dictionary of the distinct values.
 pub fn encode_text(values: &[Option<String>]) -> (Vec<u32>, Vec<String>) {
+    // One value (a 1-row request to kiln serve, once per text column): nothing to sort or index.
+    if let [one] = values {
+        return match one {
+            Some(s) => (vec![0], vec![s.clone()]),
+            None => (vec![MISSING_CODE], Vec::new()),
+        };
+    }
     let mut dictionary: Vec<String> = {
         let set: std::collections::BTreeSet<&String> = values.iter().flatten().collect();
         set.into_iter().cloned().collect()
@@ -707,6 +714,13 @@ mod tests {
             encode_text(&[Some("b".into()), None, Some("a".into()), Some("b".into())]);
         assert_eq!(dict, ["a", "b"]);
         assert_eq!(codes, [1, MISSING_CODE, 0, 1]);
+        // A single value takes a shortcut with the same result.
+        assert_eq!(
+            encode_text(&[Some("b".into())]),
+            (vec![0], vec!["b".into()])
+        );
+        assert_eq!(encode_text(&[None]), (vec![MISSING_CODE], vec![]));
+        assert_eq!(encode_text(&[]), (vec![], vec![]));
     }
 
     #[test]
