@@ -14,7 +14,7 @@
 use super::input::{column_from_cells, Cell};
 use crate::artifact::InputColumn;
 use crate::data::Column;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -100,6 +100,11 @@ fn fallback<E: de::Error>() -> E {
     E::custom("not the common case")
 }
 
+/// A value the model does not use (an extra column, another key of the body), read in full as the
+/// exact path reads it: skipping it (`IgnoredAny`) does not check a lone surrogate escape or a
+/// number out of range, which the exact path refuses (found by fuzz_serve_request).
+type Unused = serde_json::Value;
+
 /// The body: an object whose "rows" is read; other keys are skipped, as the exact path does.
 struct BodySeed<'r, 'i, 'de>(&'r mut Rows<'i, 'de>);
 
@@ -124,7 +129,7 @@ impl<'de> Visitor<'de> for BodySeed<'_, '_, 'de> {
                 self.0.found = true;
                 map.next_value_seed(RowsSeed(&mut *self.0))?;
             } else {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value::<Unused>()?;
             }
         }
         Ok(())
@@ -186,7 +191,7 @@ impl<'de> Visitor<'de> for RowSeed<'_, '_, 'de> {
                 }
                 None => {
                     // An extra column, carried by the caller and unused; any value is fine.
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Unused>()?;
                 }
             }
             position += 1;
@@ -312,5 +317,21 @@ mod tests {
         body.extend_from_slice(b"\xb208\"}]}");
         assert!(serde_json::from_slice::<serde_json::Value>(&body).is_err());
         assert!(RowReader::new(&inputs()).read(&body).is_none());
+        // Found by fuzz_serve_request: a lone surrogate escape, and a number out of range, in an
+        // extra column or another key of the body.
+        for body in [
+            r#"{"rows": [{"area": 1, "town": "A", "species": "Adelid990\udd91e"}]}"#,
+            r#"{"rows": [{"area": 1, "town": "A", "id": 1e400}]}"#,
+            r#"{"id": "\ud800", "rows": [{"area": 1, "town": "A"}]}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(body).is_err(),
+                "{body}"
+            );
+            assert!(
+                RowReader::new(&inputs()).read(body.as_bytes()).is_none(),
+                "{body}"
+            );
+        }
     }
 }
