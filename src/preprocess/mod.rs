@@ -85,15 +85,13 @@ impl CategoricalStep {
     /// The slot of each of `values` (an input column's dictionary), and of the fill value.
     fn slots(&self, values: &[String]) -> (Vec<Slot>, Slot) {
         const SCAN_AT_MOST: usize = 8;
-        let fill = |slot: &dyn Fn(&str) -> Slot| self.fill.as_deref().map_or(Slot::Missing, slot);
-        if values.len() <= SCAN_AT_MOST {
-            let slots = values.iter().map(|v| self.slot_by_scan(v)).collect();
-            (slots, fill(&|v| self.slot_by_scan(v)))
-        } else {
-            let lookup = self.lookup();
-            let slots = values.iter().map(|v| self.slot_of(v, &lookup)).collect();
-            (slots, fill(&|v| self.slot_of(v, &lookup)))
-        }
+        let lookup = (values.len() > SCAN_AT_MOST).then(|| self.lookup());
+        let slot = |v: &str| match &lookup {
+            Some(index) => self.slot_of(v, index),
+            None => self.slot_by_scan(v),
+        };
+        let slots = values.iter().map(|v| slot(v)).collect();
+        (slots, self.fill.as_deref().map_or(Slot::Missing, slot))
     }
 
     fn n_outputs(&self, method: EncodeMethod) -> usize {
