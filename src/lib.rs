@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod data;
+pub mod design;
 pub mod error;
 pub mod linalg;
 pub mod matrix;

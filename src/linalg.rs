@@ -3,6 +3,7 @@
 //!
 //! Matrices here are small (features x features) and stored as `Vec<Vec<f64>>` rows.
 
+use crate::design::{Design, OneHotBlock, NO_SLOT};
 use crate::matrix::{dot, Matrix};
 use rayon::prelude::*;
 
@@ -33,25 +34,79 @@ impl NormalEquations {
     /// non-zero rows and centred afterwards, Σ(a-ā)(b-b̄) = Σab - ā·Σ(b-b̄) (and - n·ā·b̄ for two
     /// sparse columns), so a one-hot block of a hundred columns costs its rows, not a hundred passes.
     pub fn new(x: &Matrix, y: &[f64], center: bool) -> Self {
-        Self::with_sparse_columns(x, y, center, true)
+        Self::from_parts(x, &[], y, center, true)
     }
 
+    /// As [`Self::new`] for the matrix a design stands for: each one-hot column is a sparse column
+    /// whose rows come straight from the block's slots, so the dense zeros are never built or read.
+    pub fn from_design(x: &Design, y: &[f64], center: bool) -> Self {
+        Self::from_parts(&x.dense, &x.blocks, y, center, true)
+    }
+
+    #[cfg(test)]
     fn with_sparse_columns(x: &Matrix, y: &[f64], center: bool, use_sparse: bool) -> Self {
-        let (n, p) = (x.n_rows, x.n_cols);
-        let mean = |v: &[f64]| {
-            if center && n > 0 {
-                v.iter().sum::<f64>() / n as f64
+        Self::from_parts(x, &[], y, center, use_sparse)
+    }
+
+    /// The normal equations of `x`'s columns followed by the `blocks`' columns.
+    fn from_parts(
+        x: &Matrix,
+        blocks: &[OneHotBlock],
+        y: &[f64],
+        center: bool,
+        use_sparse: bool,
+    ) -> Self {
+        let n = x.n_rows;
+        let p = x.n_cols + blocks.iter().map(|b| b.width).sum::<usize>();
+        // The sparse columns, in column order: those of `x` with few non-zeros ("listed", with
+        // their (row, value) entries), then every block column (read from the slots).
+        let mut dense: Vec<usize> = Vec::new();
+        let mut sparse: Vec<usize> = Vec::new();
+        let mut listed: Vec<Vec<(u32, f64)>> = Vec::new();
+        for j in 0..x.n_cols {
+            let col = x.col(j);
+            let nnz = col.iter().filter(|v| **v != 0.0).count();
+            if use_sparse && nnz as f64 <= SPARSE_SHARE * n as f64 {
+                sparse.push(j);
+                listed.push(
+                    (0u32..)
+                        .zip(col)
+                        .filter(|(_, v)| **v != 0.0)
+                        .map(|(i, v)| (i, *v))
+                        .collect(),
+                );
             } else {
-                0.0
+                dense.push(j);
             }
-        };
-        let x_mean: Vec<f64> = (0..p).map(|j| mean(x.col(j))).collect();
-        let y_mean = mean(y);
-        let is_sparse = |j: usize| {
-            use_sparse
-                && x.col(j).iter().filter(|v| **v != 0.0).count() as f64 <= SPARSE_SHARE * n as f64
-        };
-        let (sparse, dense): (Vec<usize>, Vec<usize>) = (0..p).partition(|&j| is_sparse(j));
+        }
+        // Block b's column s is sparse column block_base[b] + s.
+        let mut block_base = Vec::with_capacity(blocks.len());
+        for b in blocks {
+            block_base.push(sparse.len());
+            let first = x.n_cols + (sparse.len() - listed.len());
+            sparse.extend(first..first + b.width);
+        }
+        // Means over every row; a sparse column's zeros add nothing to its sum.
+        let mean = |sum: f64| if center && n > 0 { sum / n as f64 } else { 0.0 };
+        let mut x_mean = vec![0.0; p];
+        for &j in &dense {
+            x_mean[j] = mean(x.col(j).iter().sum());
+        }
+        for (&j, e) in sparse.iter().zip(&listed) {
+            x_mean[j] = mean(e.iter().map(|(_, v)| v).sum());
+        }
+        for (b, &base) in blocks.iter().zip(&block_base) {
+            let mut count = vec![0usize; b.width];
+            for &s in &b.slot {
+                if s != NO_SLOT {
+                    count[s as usize] += 1;
+                }
+            }
+            for (s, c) in count.into_iter().enumerate() {
+                x_mean[sparse[base + s]] = mean(c as f64);
+            }
+        }
+        let y_mean = mean(y.iter().sum());
         let mut gram = vec![vec![0.0; p]; p];
         let mut xty = vec![0.0; p];
 
@@ -71,22 +126,41 @@ impl NormalEquations {
                 .iter()
                 .map(|&j| x.col(j).iter().map(|v| v - x_mean[j]).sum())
                 .collect();
-            // Sparse x dense and sparse x y: over each sparse column's non-zero rows.
-            let cross: Vec<(Vec<f64>, f64)> = sparse
+            // Sparse x dense and sparse x y, Σ over each sparse column's non-zero rows in row
+            // order: a listed column through its entries, a block's columns in one pass over the
+            // rows (streaming the dense columns, where a column at a time would jump about them).
+            let centred = |i: usize, jb: usize| x.col(jb)[i] - x_mean[jb];
+            let mut cross: Vec<(Vec<f64>, f64)> = listed
                 .par_iter()
-                .map(|&a| {
+                .map(|entries| {
                     let (mut sd, mut sy) = (vec![0.0; d], 0.0);
-                    for (i, &v) in x.col(a).iter().enumerate() {
-                        if v != 0.0 {
-                            sy += v * (y[i] - y_mean);
-                            for (s, &jb) in sd.iter_mut().zip(&dense) {
-                                *s += v * (x.col(jb)[i] - x_mean[jb]);
-                            }
+                    for &(i, v) in entries {
+                        let i = i as usize;
+                        sy += v * (y[i] - y_mean);
+                        for (s, &jb) in sd.iter_mut().zip(&dense) {
+                            *s += v * centred(i, jb);
                         }
                     }
                     (sd, sy)
                 })
                 .collect();
+            let block_cross: Vec<Vec<(Vec<f64>, f64)>> = blocks
+                .par_iter()
+                .map(|b| {
+                    let mut acc = vec![(vec![0.0; d], 0.0); b.width];
+                    for (i, &slot) in b.slot.iter().enumerate() {
+                        if slot != NO_SLOT {
+                            let (sd, sy) = &mut acc[slot as usize];
+                            *sy += y[i] - y_mean;
+                            for (s, &jb) in sd.iter_mut().zip(&dense) {
+                                *s += centred(i, jb);
+                            }
+                        }
+                    }
+                    acc
+                })
+                .collect();
+            cross.extend(block_cross.into_iter().flatten());
             for (&a, (sd, sy)) in sparse.iter().zip(&cross) {
                 xty[a] = sy - x_mean[a] * yc_sum;
                 for ((&jb, s), dsum) in dense.iter().zip(sd).zip(&dc_sum) {
@@ -95,29 +169,25 @@ impl NormalEquations {
                     gram[r][c] = v;
                 }
             }
-            // Sparse x sparse: each row's non-zero sparse entries, their products accumulated per
-            // block of rows, blocks added in order.
+            // Sparse x sparse: each row's non-zero sparse entries (its listed ones, then one per
+            // block), their products accumulated per block of rows, blocks added in order.
             let k = sparse.len();
-            // The rows' entries in compressed-row form: row i's are entries[offset[i]..offset[i + 1]].
+            // The listed entries in compressed-row form: row i's are row_listed[offset[i]..offset[i + 1]].
             let mut offset = vec![0usize; n + 1];
-            for &a in &sparse {
-                for (i, &v) in x.col(a).iter().enumerate() {
-                    if v != 0.0 {
-                        offset[i + 1] += 1;
-                    }
+            for col in &listed {
+                for &(i, _) in col {
+                    offset[i as usize + 1] += 1;
                 }
             }
             for i in 0..n {
                 offset[i + 1] += offset[i];
             }
             let mut fill = offset.clone();
-            let mut entries = vec![(0u32, 0.0f64); offset[n]];
-            for (s_idx, &a) in sparse.iter().enumerate() {
-                for (i, &v) in x.col(a).iter().enumerate() {
-                    if v != 0.0 {
-                        entries[fill[i]] = (s_idx as u32, v);
-                        fill[i] += 1;
-                    }
+            let mut row_listed = vec![(0u32, 0.0f64); offset[n]];
+            for (s_idx, col) in listed.iter().enumerate() {
+                for &(i, v) in col {
+                    row_listed[fill[i as usize]] = (s_idx as u32, v);
+                    fill[i as usize] += 1;
                 }
             }
             let starts: Vec<usize> = (0..n).step_by(GRAM_BLOCK_ROWS).collect();
@@ -125,8 +195,15 @@ impl NormalEquations {
                 .par_iter()
                 .map(|&r0| {
                     let mut g = vec![0.0; k * k];
+                    let mut row = Vec::with_capacity(listed.len() + blocks.len());
                     for i in r0..(r0 + GRAM_BLOCK_ROWS).min(n) {
-                        let row = &entries[offset[i]..offset[i + 1]];
+                        row.clear();
+                        row.extend_from_slice(&row_listed[offset[i]..offset[i + 1]]);
+                        for (b, &base) in blocks.iter().zip(&block_base) {
+                            if b.slot[i] != NO_SLOT {
+                                row.push(((base + b.slot[i] as usize) as u32, 1.0));
+                            }
+                        }
                         for (e, &(sa, va)) in row.iter().enumerate() {
                             for &(sb, vb) in &row[e..] {
                                 g[sa as usize * k + sb as usize] += va * vb;
@@ -549,19 +626,66 @@ mod tests {
         for center in [true, false] {
             let fast = NormalEquations::new(&x, &y, center);
             let dense = NormalEquations::with_sparse_columns(&x, &y, center, false);
-            for i in 0..6 {
-                let scale = dense.xty[i].abs().max(1.0);
-                assert!((fast.xty[i] - dense.xty[i]).abs() <= 1e-9 * scale);
-                for j in 0..6 {
-                    let scale = dense.gram[i][j].abs().max(1.0);
-                    assert!(
-                        (fast.gram[i][j] - dense.gram[i][j]).abs() <= 1e-9 * scale,
-                        "gram[{i}][{j}]: {} vs {}",
-                        fast.gram[i][j],
-                        dense.gram[i][j]
-                    );
-                }
+            assert_same_products(&fast, &dense);
+        }
+    }
+
+    /// Equal to 1e-9 of each value (or of 1).
+    fn assert_same_products(fast: &NormalEquations, plain: &NormalEquations) {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        for (i, row) in plain.gram.iter().enumerate() {
+            assert!(close(fast.xty[i], plain.xty[i]), "xty[{i}]");
+            for (j, &v) in row.iter().enumerate() {
+                assert!(
+                    close(fast.gram[i][j], v),
+                    "gram[{i}][{j}]: {} vs {v}",
+                    fast.gram[i][j]
+                );
             }
+        }
+    }
+
+    #[test]
+    fn one_hot_blocks_give_the_products_of_their_dense_columns() {
+        // Two numeric columns, an indicator, a block of 4 (one category over half the rows, some
+        // rows unknown) and a block of 2.
+        let n = 3000;
+        let mut r = 7u64;
+        let mut next = move |m: u64| {
+            r = r
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (r >> 33) % m
+        };
+        let mut dense = vec![vec![0.0; n]; 3];
+        let (mut a, mut b) = (vec![0u32; n], vec![0u32; n]);
+        let mut y = vec![0.0; n];
+        for i in 0..n {
+            dense[0][i] = (i as f64 * 0.37).sin() * 3.0 + 100.0;
+            dense[1][i] = (i as f64 * 0.11).cos() - 0.25;
+            dense[2][i] = f64::from(next(10) == 0);
+            a[i] = match next(20) {
+                0 => NO_SLOT,
+                k if k < 12 => 0,
+                k => 1 + (k % 3) as u32,
+            };
+            b[i] = next(2) as u32;
+            y[i] = 2.0 * dense[0][i] - dense[1][i] + f64::from(a[i].min(5)) * 10.0 + 1000.0;
+        }
+        let design = Design {
+            dense: Matrix::from_columns(n, dense),
+            blocks: vec![
+                OneHotBlock { width: 4, slot: a },
+                OneHotBlock { width: 2, slot: b },
+            ],
+        };
+        let x = design.to_dense();
+        for center in [true, false] {
+            let fast = NormalEquations::from_design(&design, &y, center);
+            let plain = NormalEquations::with_sparse_columns(&x, &y, center, false);
+            assert_eq!(fast.x_mean, plain.x_mean);
+            assert_eq!(plain.gram.len(), 9);
+            assert_same_products(&fast, &plain);
         }
     }
 

@@ -7,7 +7,7 @@ use crate::config::{self, LoadedPipeline, Override, Pipeline};
 use crate::data::{self, ColumnData, Dataset, TargetData};
 use crate::error::{KilnError, Result};
 use crate::metrics::Metric;
-use crate::models::Task;
+use crate::models::{FitCache, Task};
 use crate::preprocess::FittedPreprocessor;
 use crate::rng::{rng_for, Purpose};
 use crate::runlog::{writer, BestSummary, DataSummary, ExpectResult, RunDir, Summary};
@@ -560,7 +560,7 @@ fn refit(
     let ds = &prepared.dataset;
     let rows = &prepared.train_rows;
     let pre = FittedPreprocessor::fit(&ds.features, rows, &p.impute, &p.encode, &p.scale);
-    let x = pre.transform(&ds.features, Some(rows))?;
+    let x = pre.transform_design(&ds.features, Some(rows))?;
     let all = Split {
         fold: -1,
         train: rows.clone(),
@@ -568,7 +568,14 @@ fn refit(
     };
     let fd = FoldData::new(ds.target.as_ref(), &all, prepared.positive);
     let mut rng = rng_for(p.seed, Purpose::Refit, &[cand.index as u64]);
-    let fit = p.model.fit(&x, fd.train_targets(), &mut rng, p.seed)?;
+    let fit = p.model.fit_shared(
+        &x,
+        fd.train_targets(),
+        &mut rng,
+        p.seed,
+        &FitCache::default(),
+    )?;
+    drop(x);
     let mut test = BTreeMap::new();
     if !prepared.test_rows.is_empty() {
         let xt = pre.transform(&ds.features, Some(&prepared.test_rows))?;

@@ -12,7 +12,7 @@ use crate::models::Task;
 use polars::prelude::*;
 use polars::sql::SQLContext;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 pub use read::{file_hash, read_frame, TextOptions};
 
@@ -561,19 +561,39 @@ pub fn encode_text(values: &[Option<String>]) -> (Vec<u32>, Vec<String>) {
             None => (vec![MISSING_CODE], Vec::new()),
         };
     }
-    let mut dictionary: Vec<String> = {
-        let set: std::collections::BTreeSet<&String> = values.iter().flatten().collect();
-        set.into_iter().cloned().collect()
-    };
+    // Codes in order of first appearance through a hash map, then renumbered to the sorted order:
+    // one hash lookup per value, where a sorted map would compare strings log n times.
+    let mut seen: HashMap<&str, u32> = HashMap::new();
+    let mut distinct: Vec<&str> = Vec::new();
+    let first_codes: Vec<u32> = values
+        .iter()
+        .map(|v| match v.as_deref() {
+            None => MISSING_CODE,
+            Some(s) => *seen.entry(s).or_insert_with(|| {
+                distinct.push(s);
+                distinct.len() as u32 - 1
+            }),
+        })
+        .collect();
+    // Sorted as text first, so labels equal as numbers ("1", "1.0") keep one order.
+    let mut dictionary: Vec<String> = distinct.iter().map(|s| s.to_string()).collect();
+    dictionary.sort();
     sort_labels(&mut dictionary);
-    let index: BTreeMap<&str, u32> = dictionary
+    let sorted_code: HashMap<&str, u32> = dictionary
         .iter()
         .enumerate()
         .map(|(i, s)| (s.as_str(), i as u32))
         .collect();
-    let codes = values
-        .iter()
-        .map(|v| v.as_deref().map_or(MISSING_CODE, |s| index[s]))
+    let renumber: Vec<u32> = distinct.iter().map(|s| sorted_code[s]).collect();
+    let codes = first_codes
+        .into_iter()
+        .map(|c| {
+            if c == MISSING_CODE {
+                MISSING_CODE
+            } else {
+                renumber[c as usize]
+            }
+        })
         .collect();
     (codes, dictionary)
 }

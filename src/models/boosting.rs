@@ -6,6 +6,7 @@ use super::tree::{
     Tree,
 };
 use super::{ModelInfo, Output, Targets, Task};
+use crate::design::{Design, RowValues};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use rand::Rng as _;
@@ -151,20 +152,21 @@ pub fn fit_gradient_boosting(
     targets: Targets,
     rng: &mut Rng,
 ) -> Result<(GradientBoostingModel, Vec<String>), String> {
-    fit_gradient_boosting_presorted(p, x, &Presort::new(x), targets, rng)
+    let x = Design::from_dense(x.clone());
+    fit_gradient_boosting_presorted(p, &x, &Presort::new(&x), targets, rng)
 }
 
 /// As [`fit_gradient_boosting`], with `x`'s columns already sorted (shared by a grid's fits on one design).
 pub fn fit_gradient_boosting_presorted(
     p: &GradientBoostingParams,
-    x: &Matrix,
+    x: &Design,
     presort: &Presort,
     targets: Targets,
     rng: &mut Rng,
 ) -> Result<(GradientBoostingModel, Vec<String>), String> {
     p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
     let (response, _) = response_of(x, targets, "gradient_boosting")?;
-    let n = x.n_rows;
+    let n = x.n_rows();
     // The loss, as what the raw scores are compared with: y itself, or one-hot class indicators.
     let (n_outputs, init, indicator): (usize, Vec<f64>, Vec<Vec<f64>>) = match response {
         Response::Values(y) => (1, vec![y.iter().sum::<f64>() / n as f64], vec![y.to_vec()]),
@@ -206,13 +208,13 @@ pub fn fit_gradient_boosting_presorted(
         max_depth: Some(p.max_depth),
         min_samples_split: 2,
         min_samples_leaf: p.min_samples_leaf,
-        max_features: x.n_cols,
+        max_features: x.n_cols(),
     };
     let n_inbag = ((p.subsample * n as f64).floor() as usize).max(1);
     // raw[k][i]: the current score of row i for output k.
     let mut raw: Vec<Vec<f64>> = init.iter().map(|&v| vec![v; n]).collect();
     let mut stages: Vec<Vec<Tree>> = Vec::with_capacity(p.n_estimators);
-    let mut raw_importances = vec![0.0; x.n_cols];
+    let mut raw_importances = vec![0.0; x.n_cols()];
     let mut n_split_trees = 0usize;
     let mut proba_row = vec![0.0; n_outputs];
     let mut raw_row = vec![0.0; n_outputs];
@@ -369,9 +371,9 @@ fn newton_leaves(
 
 impl GradientBoostingModel {
     /// Raw scores, row-major n x outputs, summed in stage order.
-    fn raw_scores(&self, x: &Matrix) -> Vec<f64> {
+    fn raw_scores<X: RowValues>(&self, x: &X) -> Vec<f64> {
         let k = self.init.len();
-        let mut out = vec![0.0; x.n_rows * k];
+        let mut out = vec![0.0; x.n_rows() * k];
         if k == 0 {
             return out;
         }
@@ -386,16 +388,16 @@ impl GradientBoostingModel {
         out
     }
 
-    pub fn predict(&self, x: &Matrix) -> Output {
+    pub fn predict<X: RowValues>(&self, x: &X) -> Output {
         let raw = self.raw_scores(x);
         match self.n_classes {
             None => Output::Values(raw),
-            Some(2) => Output::Proba(rows_to_matrix(x.n_rows, 2, |i, out| {
+            Some(2) => Output::Proba(rows_to_matrix(x.n_rows(), 2, |i, out| {
                 let p1 = sigmoid(raw[i]);
                 out[0] = 1.0 - p1;
                 out[1] = p1;
             })),
-            Some(k) => Output::Proba(rows_to_matrix(x.n_rows, k, |i, out| {
+            Some(k) => Output::Proba(rows_to_matrix(x.n_rows(), k, |i, out| {
                 softmax(&raw[i * k..(i + 1) * k], out)
             })),
         }

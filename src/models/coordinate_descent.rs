@@ -293,7 +293,7 @@ pub fn elastic_net_from_gram(
 /// and l1_ratio of a grid. The optimum is the one [`fit_elastic_net`] reaches, to within `tol`.
 pub fn fit_from_cache(
     p: &ElasticNetParams,
-    x: &Matrix,
+    x: &crate::design::Design,
     y: &[f64],
     cache: &super::FitCache,
 ) -> Result<(ElasticNetModel, Vec<String>), String> {

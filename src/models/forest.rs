@@ -6,6 +6,7 @@ use super::tree::{
     SplitRule, Tree, MAX_DEPTH_DOC, MIN_SAMPLES_LEAF_DOC,
 };
 use super::{ModelInfo, Output, Targets, Task};
+use crate::design::{Design, RowValues};
 use crate::matrix::Matrix;
 use crate::rng::{derive_seed, Rng};
 use rand::{Rng as _, SeedableRng};
@@ -215,13 +216,14 @@ pub fn fit_random_forest(
     targets: Targets,
     rng: &mut Rng,
 ) -> Result<(RandomForestModel, Vec<String>), String> {
-    fit_random_forest_presorted(p, x, &Presort::new(x), targets, rng)
+    let x = Design::from_dense(x.clone());
+    fit_random_forest_presorted(p, &x, &Presort::new(&x), targets, rng)
 }
 
 /// As [`fit_random_forest`], with `x`'s columns already sorted (shared by a grid's fits on one design).
 pub fn fit_random_forest_presorted(
     p: &RandomForestParams,
-    x: &Matrix,
+    x: &Design,
     presort: &Presort,
     targets: Targets,
     rng: &mut Rng,
@@ -236,9 +238,9 @@ pub fn fit_random_forest_presorted(
         max_depth: p.max_depth,
         min_samples_split: 2,
         min_samples_leaf: p.min_samples_leaf,
-        max_features: p.max_features_for(task).resolve(x.n_cols)?,
+        max_features: p.max_features_for(task).resolve(x.n_cols())?,
     };
-    let n = x.n_rows;
+    let n = x.n_rows();
     let base: u64 = rng.gen();
     let grown: Vec<(Tree, Vec<f64>)> = (0..p.n_estimators)
         .into_par_iter()
@@ -264,7 +266,7 @@ pub fn fit_random_forest_presorted(
 
     // scikit-learn: the mean of the trees' normalised importances (single leaves left out), itself
     // normalised.
-    let mut importances = vec![0.0; x.n_cols];
+    let mut importances = vec![0.0; x.n_cols()];
     let mut n_split_trees = 0usize;
     for (tree, raw) in &grown {
         if tree.nodes.len() > 1 {
@@ -292,16 +294,16 @@ pub fn fit_random_forest_presorted(
 }
 
 impl RandomForestModel {
-    pub fn predict(&self, x: &Matrix) -> Output {
+    pub fn predict<X: RowValues>(&self, x: &X) -> Output {
         let n_trees = self.trees.len() as f64;
         match self.n_classes {
             None => Output::Values(
-                (0..x.n_rows)
+                (0..x.n_rows())
                     .into_par_iter()
                     .map(|i| self.trees.iter().map(|t| t.value(x, i)[0]).sum::<f64>() / n_trees)
                     .collect(),
             ),
-            Some(k) => Output::Proba(rows_to_matrix(x.n_rows, k, |i, out| {
+            Some(k) => Output::Proba(rows_to_matrix(x.n_rows(), k, |i, out| {
                 for t in &self.trees {
                     for (o, v) in out.iter_mut().zip(t.value(x, i)) {
                         *o += v;

@@ -2,6 +2,7 @@
 
 use super::params::{at_least, non_negative, positive, ParamDoc, ParamError, ParamKind};
 use super::{Fit, FittedModel, ModelInfo, Task};
+use crate::design::Design;
 use crate::linalg::{cholesky_solve, NormalEquations, SymmetricEigen};
 use crate::matrix::{dot, Matrix};
 use serde::{Deserialize, Serialize};
@@ -110,7 +111,7 @@ pub const LINEAR_REGRESSION_INFO: ModelInfo = ModelInfo {
 
 pub fn fit_linear_regression(
     p: &LinearRegressionParams,
-    x: &Matrix,
+    x: &Design,
     y: &[f64],
     cache: &super::FitCache,
 ) -> Result<Fit, String> {
@@ -123,7 +124,13 @@ pub fn fit_linear_regression(
             let intercept = ne.intercept(&coef);
             LinearModel { coef, intercept }
         }
-        LinearSolver::Gd => gradient_descent(x, y, p.learning_rate, p.epochs, p.fit_intercept)?,
+        LinearSolver::Gd => gradient_descent(
+            cache.dense(x),
+            y,
+            p.learning_rate,
+            p.epochs,
+            p.fit_intercept,
+        )?,
     };
     finite_or_err(model).map(|m| Fit::new(FittedModel::Linear(m)))
 }
@@ -244,13 +251,13 @@ fn finite_or_err(m: LinearModel) -> Result<LinearModel, String> {
 mod tests {
     use super::*;
 
-    fn line_data() -> (Matrix, Vec<f64>) {
+    fn line_data() -> (Design, Vec<f64>) {
         // y = 3 x0 - 2 x1 + 5, exactly.
         let rows: Vec<Vec<f64>> = (0..20)
             .map(|i| vec![i as f64 / 10.0, ((i * 7) % 11) as f64 / 10.0])
             .collect();
         let y = rows.iter().map(|r| 3.0 * r[0] - 2.0 * r[1] + 5.0).collect();
-        (Matrix::from_rows(&rows), y)
+        (Design::from_dense(Matrix::from_rows(&rows)), y)
     }
 
     fn linear(fit: Fit) -> LinearModel {
@@ -285,7 +292,7 @@ mod tests {
         let m = linear(
             fit_linear_regression(
                 &LinearRegressionParams::default(),
-                &Matrix::from_rows(&rows),
+                &Design::from_dense(Matrix::from_rows(&rows)),
                 &y,
                 &Default::default(),
             )

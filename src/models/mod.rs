@@ -20,6 +20,7 @@ pub mod naive_bayes;
 pub mod params;
 pub mod tree;
 
+use crate::design::Design;
 use crate::linalg::NormalEquations;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
@@ -126,22 +127,33 @@ pub struct FitCache {
     centred: OnceLock<NormalEquations>,
     raw: OnceLock<NormalEquations>,
     presort: OnceLock<tree::Presort>,
+    dense: OnceLock<Matrix>,
 }
 
 impl FitCache {
     /// The normal equations of (x, y): of the centred data when `center` (fit_intercept).
-    pub fn normal_equations(&self, x: &Matrix, y: &[f64], center: bool) -> &NormalEquations {
+    pub fn normal_equations(&self, x: &Design, y: &[f64], center: bool) -> &NormalEquations {
         let cell = if center { &self.centred } else { &self.raw };
-        cell.get_or_init(|| NormalEquations::new(x, y, center))
+        cell.get_or_init(|| NormalEquations::from_design(x, y, center))
     }
 
-    /// Every column of x sorted, for the tree models: sorted once, shared by every tree candidate.
-    pub fn presort(&self, x: &Matrix) -> &tree::Presort {
+    /// Every dense column of x sorted, for the tree models: sorted once, shared by every tree
+    /// candidate.
+    pub fn presort(&self, x: &Design) -> &tree::Presort {
         self.presort.get_or_init(|| tree::Presort::new(x))
+    }
+
+    /// The dense matrix of x, for the models that read every column: built once, by the first
+    /// of them, and only when x has one-hot blocks (otherwise it is x's own dense part).
+    pub fn dense<'a>(&'a self, x: &'a Design) -> &'a Matrix {
+        if x.blocks.is_empty() {
+            &x.dense
+        } else {
+            self.dense.get_or_init(|| x.to_dense())
+        }
     }
 }
 
-/// One entry of the model registry: what `kiln schema`, validation and the docs know of a model.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelInfo {
     pub name: &'static str,
@@ -228,6 +240,7 @@ impl ModelSpec {
 
     /// Fits on a design matrix. `rng` is this fit's own generator; `seed` is the pipeline's seed, which
     /// k-means uses as scikit-learn's `random_state` so that its k-means++ draws are numpy's.
+    /// Fits on a dense matrix (tests, small inputs); [`Self::fit_shared`] takes a design.
     pub fn fit(
         &self,
         x: &Matrix,
@@ -235,14 +248,15 @@ impl ModelSpec {
         rng: &mut Rng,
         seed: u64,
     ) -> Result<Fit, String> {
-        self.fit_shared(x, targets, rng, seed, &FitCache::default())
+        let x = Design::from_dense(x.clone());
+        self.fit_shared(&x, targets, rng, seed, &FitCache::default())
     }
 
     /// As `fit`, with a cache shared by every fit on the same (x, targets): the linear models take
     /// their normal equations from it, so a grid of alphas computes XᵀX once per fold.
     pub fn fit_shared(
         &self,
-        x: &Matrix,
+        design: &Design,
         targets: Targets,
         rng: &mut Rng,
         seed: u64,
@@ -257,60 +271,62 @@ impl ModelSpec {
                 warnings,
             })
         }
+        // The models below the linear ones read every column of the dense matrix.
+        let x = || cache.dense(design);
         match (self, targets) {
             (ModelSpec::LinearRegression(p), Targets::Values(y)) => {
-                linear::fit_linear_regression(p, x, y, cache)
+                linear::fit_linear_regression(p, design, y, cache)
             }
             (ModelSpec::Ridge(p), Targets::Values(y)) => {
-                let ne = cache.normal_equations(x, y, p.fit_intercept);
+                let ne = cache.normal_equations(design, y, p.fit_intercept);
                 linear::ridge_from_normal_equations(ne, p.alpha)
                     .map(|m| Fit::new(FittedModel::Linear(m)))
             }
             (ModelSpec::Lasso(p), Targets::Values(y)) => wrap(
-                coordinate_descent::fit_from_cache(&p.as_elastic_net(), x, y, cache),
+                coordinate_descent::fit_from_cache(&p.as_elastic_net(), design, y, cache),
                 FittedModel::ElasticNet,
             ),
             (ModelSpec::ElasticNet(p), Targets::Values(y)) => wrap(
-                coordinate_descent::fit_from_cache(p, x, y, cache),
+                coordinate_descent::fit_from_cache(p, design, y, cache),
                 FittedModel::ElasticNet,
             ),
             (ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_), _) => {
                 Err(format!("model `{}` does regression only", self.name()))
             }
             (ModelSpec::Lasso(p), t) => wrap(
-                coordinate_descent::fit_lasso(p, x, t, rng),
+                coordinate_descent::fit_lasso(p, x(), t, rng),
                 FittedModel::ElasticNet,
             ),
             (ModelSpec::ElasticNet(p), t) => wrap(
-                coordinate_descent::fit_elastic_net(p, x, t, rng),
+                coordinate_descent::fit_elastic_net(p, x(), t, rng),
                 FittedModel::ElasticNet,
             ),
-            (ModelSpec::Knn(p), t) => wrap(knn::fit_knn(p, x, t, rng), FittedModel::Knn),
+            (ModelSpec::Knn(p), t) => wrap(knn::fit_knn(p, x(), t, rng), FittedModel::Knn),
             (ModelSpec::Kmeans(p), Targets::Unsupervised) => wrap(
-                kmeans::fit_kmeans_numpy_seeded(p, x, seed as u32),
+                kmeans::fit_kmeans_numpy_seeded(p, x(), seed as u32),
                 FittedModel::Kmeans,
             ),
             (ModelSpec::Kmeans(_), _) => {
                 Err("kmeans is a clustering model: set task = \"clustering\"".into())
             }
             (ModelSpec::LogisticRegression(p), t) => wrap(
-                logistic::fit_logistic_regression(p, x, t, rng),
+                logistic::fit_logistic_regression(p, x(), t, rng),
                 FittedModel::LogisticRegression,
             ),
             (ModelSpec::DecisionTree(p), t) => wrap(
-                tree::fit_decision_tree_presorted(p, x, cache.presort(x), t),
+                tree::fit_decision_tree_presorted(p, design, cache.presort(design), t),
                 FittedModel::DecisionTree,
             ),
             (ModelSpec::RandomForest(p), t) => wrap(
-                forest::fit_random_forest_presorted(p, x, cache.presort(x), t, rng),
+                forest::fit_random_forest_presorted(p, design, cache.presort(design), t, rng),
                 FittedModel::RandomForest,
             ),
             (ModelSpec::GradientBoosting(p), t) => wrap(
-                boosting::fit_gradient_boosting_presorted(p, x, cache.presort(x), t, rng),
+                boosting::fit_gradient_boosting_presorted(p, design, cache.presort(design), t, rng),
                 FittedModel::GradientBoosting,
             ),
             (ModelSpec::NaiveBayes(p), t) => wrap(
-                naive_bayes::fit_naive_bayes(p, x, t, rng),
+                naive_bayes::fit_naive_bayes(p, x(), t, rng),
                 FittedModel::NaiveBayes,
             ),
         }
@@ -348,6 +364,20 @@ impl FittedModel {
     }
 
     /// Per-feature coefficients or importances, for reports: (what they are, one value per column).
+    /// The predictions for a design: the linear and tree models read the one-hot slots directly; the others
+    /// predict on its dense form. Both give the same bits as [`Self::predict`] on the dense matrix.
+    pub fn predict_design(&self, x: &Design) -> Output {
+        match self {
+            FittedModel::Linear(m) => Output::Values(x.mat_vec(&m.coef, m.intercept)),
+            FittedModel::ElasticNet(m) => Output::Values(x.mat_vec(&m.coef, m.intercept)),
+            FittedModel::DecisionTree(m) => m.predict(x),
+            FittedModel::RandomForest(m) => m.predict(x),
+            FittedModel::GradientBoosting(m) => m.predict(x),
+            _ if x.blocks.is_empty() => self.predict(&x.dense),
+            _ => self.predict(&x.to_dense()),
+        }
+    }
+
     pub fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
         match self {
             FittedModel::Linear(m) => Some(("coefficient", m.coef.clone())),

@@ -1,13 +1,17 @@
 //! Decision trees (CART, as scikit-learn's `DecisionTreeRegressor` / `DecisionTreeClassifier`) and the
 //! tree builder that `random_forest` and `gradient_boosting` share.
 //!
-//! The builder sorts every feature once per design ([`Presort`], shared through `FitCache`) and keeps, for each feature, the rows of
-//! every open node as a contiguous run of that feature's sorted order; a split partitions each run
-//! stably into its left and right halves, so no node ever sorts. Bootstrap samples and subsamples are
-//! per-row weights (rows of weight 0 take no part), so X is never copied.
+//! The builder sorts every dense feature once per design ([`Presort`], shared through `FitCache`) and
+//! keeps, for each, the rows of every open node as a contiguous run of that feature's sorted order; a
+//! split partitions each run stably into its left and right halves, so no node ever sorts. One-hot
+//! columns are not sorted or partitioned at all: a node counts its rows into each block's categories
+//! in one pass (from one more run, the rows in row order), which gives every column of the block its
+//! split at once. Bootstrap samples and subsamples are per-row weights (rows of weight 0 take no
+//! part), so X is never copied.
 
 use super::params::{at_least, ParamDoc, ParamError, ParamKind};
 use super::{ModelInfo, Output, Targets, Task};
+use crate::design::{Design, OneHotBlock, RowValues, NO_SLOT};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use rand::Rng as _;
@@ -205,14 +209,15 @@ pub fn fit_decision_tree(
     rng: &mut Rng,
 ) -> Result<(DecisionTreeModel, Vec<String>), String> {
     let _ = rng; // a tree considering every feature at every split is deterministic
-    fit_decision_tree_presorted(p, x, &Presort::new(x), targets)
+    let x = Design::from_dense(x.clone());
+    fit_decision_tree_presorted(p, &x, &Presort::new(&x), targets)
 }
 
 /// As [`fit_decision_tree`], with `x`'s columns already sorted: a grid of trees on one design sorts
 /// them once ([`crate::models::FitCache::presort`]).
 pub fn fit_decision_tree_presorted(
     p: &DecisionTreeParams,
-    x: &Matrix,
+    x: &Design,
     presort: &Presort,
     targets: Targets,
 ) -> Result<(DecisionTreeModel, Vec<String>), String> {
@@ -225,7 +230,7 @@ pub fn fit_decision_tree_presorted(
         max_depth: p.max_depth,
         min_samples_split: p.min_samples_split,
         min_samples_leaf: p.min_samples_leaf,
-        max_features: x.n_cols,
+        max_features: x.n_cols(),
     };
     let (tree, raw) = grow(x, presort, response, None, &cfg, None);
     let mut warnings = Vec::new();
@@ -233,7 +238,8 @@ pub fn fit_decision_tree_presorted(
         warnings.push(format!(
             "the tree is a single leaf: no split of the {} training rows improved it while leaving \
              min_samples_leaf={} rows on each side",
-            x.n_rows, p.min_samples_leaf
+            x.n_rows(),
+            p.min_samples_leaf
         ));
     }
     Ok((
@@ -247,15 +253,15 @@ pub fn fit_decision_tree_presorted(
 }
 
 impl DecisionTreeModel {
-    pub fn predict(&self, x: &Matrix) -> Output {
+    pub fn predict<X: RowValues>(&self, x: &X) -> Output {
         match self.n_classes {
             None => Output::Values(
-                (0..x.n_rows)
+                (0..x.n_rows())
                     .into_par_iter()
                     .map(|i| self.tree.value(x, i)[0])
                     .collect(),
             ),
-            Some(k) => Output::Proba(rows_to_matrix(x.n_rows, k, |i, out| {
+            Some(k) => Output::Proba(rows_to_matrix(x.n_rows(), k, |i, out| {
                 out.copy_from_slice(self.tree.value(x, i))
             })),
         }
@@ -273,7 +279,7 @@ impl DecisionTreeModel {
 /// The builder's view of the targets, after checking them against X (rows, finiteness, labels) and
 /// the task they imply.
 pub(crate) fn response_of<'a>(
-    x: &Matrix,
+    x: &Design,
     targets: Targets<'a>,
     model: &str,
 ) -> Result<(Response<'a>, Task), String> {
@@ -297,16 +303,18 @@ pub(crate) fn response_of<'a>(
             ))
         }
     };
-    if n != x.n_rows {
+    if n != x.n_rows() {
         return Err(format!(
             "the design matrix has {} rows but there are {n} targets",
-            x.n_rows
+            x.n_rows()
         ));
     }
     if n == 0 {
         return Err(format!("{model} cannot be fitted on zero rows"));
     }
-    if let Some(j) = (0..x.n_cols).find(|&j| x.col(j).iter().any(|v| !v.is_finite())) {
+    // One-hot blocks hold only 0 and 1.
+    let dense = &x.dense;
+    if let Some(j) = (0..dense.n_cols).find(|&j| dense.col(j).iter().any(|v| !v.is_finite())) {
         return Err(format!(
             "column {j} of the design matrix holds NaN or infinite values; impute or drop them"
         ));
@@ -377,7 +385,7 @@ pub struct Tree {
 
 impl Tree {
     /// The index of the leaf that row i of x falls in.
-    pub fn leaf_index(&self, x: &Matrix, i: usize) -> usize {
+    pub fn leaf_index<X: RowValues + ?Sized>(&self, x: &X, i: usize) -> usize {
         let mut k = 0;
         loop {
             match &self.nodes[k] {
@@ -388,7 +396,7 @@ impl Tree {
                     left,
                     right,
                 } => {
-                    k = if x.get(i, *feature) <= *threshold {
+                    k = if x.value(i, *feature) <= *threshold {
                         *left
                     } else {
                         *right
@@ -399,7 +407,7 @@ impl Tree {
     }
 
     /// The leaf value for row i of x.
-    pub fn value(&self, x: &Matrix, i: usize) -> &[f64] {
+    pub fn value<X: RowValues + ?Sized>(&self, x: &X, i: usize) -> &[f64] {
         match &self.nodes[self.leaf_index(x, i)] {
             Node::Leaf { value } => value,
             Node::Split { .. } => unreachable!("leaf_index returns a leaf"),
@@ -469,32 +477,39 @@ pub(crate) struct GrowConfig {
     pub max_features: usize,
 }
 
-/// Every column's row order, sorted by value (ties by row index): computed once per design and
-/// shared by every tree grown on the same X. Values are read from X through the order (4 bytes a
-/// cell here and in each tree's working copy, not 12).
+/// Every dense column's row order, sorted by value (ties by row index): computed once per design
+/// and shared by every tree grown on the same X. Values are read from X through the order (4 bytes
+/// a cell here and in each tree's working copy, not 12). A design with one-hot blocks has one more
+/// run, the rows in row order, from which a node counts its categories.
 #[derive(Debug)]
 pub struct Presort {
     n_rows: usize,
-    /// Column j's order occupies order[j * n_rows .. (j + 1) * n_rows].
+    /// Run j occupies order[j * n_rows .. (j + 1) * n_rows].
     order: Vec<u32>,
 }
 
 impl Presort {
-    pub(crate) fn new(x: &Matrix) -> Self {
+    pub(crate) fn new(x: &Design) -> Self {
         assert!(
-            x.n_rows <= u32::MAX as usize,
+            x.n_rows() <= u32::MAX as usize,
             "more rows than a tree can index"
         );
-        let n = x.n_rows;
-        let mut order = vec![0u32; n * x.n_cols];
-        // Each column is sorted into its own slice of `order`: a two-valued column (one-hot,
-        // indicator) in one counting pass; others as (value, row) pairs, one column's at a time.
+        let n = x.n_rows();
+        let d = x.dense.n_cols;
+        let runs = d + usize::from(!x.blocks.is_empty());
+        let mut order = vec![0u32; n * runs];
+        // Each column is sorted into its own slice of `order`: a two-valued column (indicator) in
+        // one counting pass; others as (value, row) pairs, one column's at a time.
         if n > 0 {
             order
                 .par_chunks_mut(n)
                 .enumerate()
                 .for_each(|(j, order_j)| {
-                    let col = x.col(j);
+                    if j == d {
+                        order_j.iter_mut().zip(0u32..).for_each(|(o, i)| *o = i);
+                        return;
+                    }
+                    let col = x.dense.col(j);
                     let lo = col.iter().copied().fold(f64::INFINITY, f64::min);
                     let hi = col.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     if col.iter().all(|&v| v == lo || v == hi) {
@@ -523,14 +538,14 @@ impl Presort {
 /// feature importances: Σ over splits of (w·impurity - wL·impurity_L - wR·impurity_R) / w_root.
 /// `rng` is needed (and used) only when `max_features` is below the column count.
 pub(crate) fn grow(
-    x: &Matrix,
+    x: &Design,
     presort: &Presort,
     response: Response,
     weights: Option<&[f64]>,
     cfg: &GrowConfig,
     rng: Option<&mut Rng>,
 ) -> (Tree, Vec<f64>) {
-    debug_assert_eq!(presort.n_rows, x.n_rows);
+    debug_assert_eq!(presort.n_rows, x.n_rows());
     match response {
         Response::Values(y) => {
             debug_assert_eq!(cfg.rule, SplitRule::SquaredError);
@@ -565,16 +580,24 @@ trait Criterion: Sync {
     fn weight(s: &Self::Stats) -> f64;
     fn impurity(&self, s: &Self::Stats) -> f64;
     fn leaf_value(s: &Self::Stats) -> Vec<f64>;
-    /// The best threshold on one feature (column `col` of X), over the node's rows sorted by that
-    /// feature (`seg`), leaving at least `min_leaf` rows each side; None when none qualifies.
-    fn scan(
-        &self,
-        col: &[f64],
-        seg: &[u32],
-        w: &[f64],
-        s: &Self::Stats,
-        min_leaf: usize,
-    ) -> Option<Candidate>;
+    /// The best threshold on one feature, walked as `walk` says, leaving at least `min_leaf` rows
+    /// each side; None when none qualifies.
+    fn scan(&self, walk: Walk, w: &[f64], s: &Self::Stats, min_leaf: usize) -> Option<Candidate>;
+}
+
+/// How the candidate positions of one feature on a node are walked.
+#[derive(Clone, Copy)]
+enum Walk<'a> {
+    /// The node's rows sorted by the feature (`seg`), whose values by row are `col`.
+    Sorted { col: &'a [f64], seg: &'a [u32] },
+    /// A one-hot column, 0 on `n_zeros` of the node's rows and 1 on `n_ones`: `rows` are the ones
+    /// when they are fewer, else the zeros, in row order. These are the rows the sorted walk would
+    /// add, in its order, so both give the same bits.
+    OneHot {
+        n_zeros: usize,
+        n_ones: usize,
+        rows: &'a [u32],
+    },
 }
 
 /// The threshold between two consecutive distinct values: their midpoint (as scikit-learn computes
@@ -600,14 +623,36 @@ fn midpoint(lo: f64, hi: f64) -> f64 {
 /// its own rows, not the node's.
 #[inline]
 fn scan_positions<S>(
-    col: &[f64],
-    seg: &[u32],
+    walk: Walk,
     min_leaf: usize,
     state: &mut S,
     add: impl Fn(&mut S, usize),
     complement: impl Fn(&mut S),
     score: impl Fn(&mut S) -> f64,
 ) -> Option<Candidate> {
+    let (col, seg) = match walk {
+        Walk::Sorted { col, seg } => (col, seg),
+        Walk::OneHot {
+            n_zeros,
+            n_ones,
+            rows,
+        } => {
+            if n_zeros < min_leaf || n_ones < min_leaf {
+                return None;
+            }
+            for &r in rows {
+                add(state, r as usize);
+            }
+            if n_ones < n_zeros {
+                complement(state);
+            }
+            return Some(Candidate {
+                proxy: score(state),
+                n_left: n_zeros,
+                threshold: midpoint(0.0, 1.0),
+            });
+        }
+    };
     let len = seg.len();
     if len < 2 {
         return None;
@@ -719,20 +764,12 @@ impl Criterion for RegressionCriterion<'_> {
         vec![s.mean]
     }
 
-    fn scan(
-        &self,
-        col: &[f64],
-        seg: &[u32],
-        w: &[f64],
-        s: &RegStats,
-        min_leaf: usize,
-    ) -> Option<Candidate> {
+    fn scan(&self, walk: Walk, w: &[f64], s: &RegStats, min_leaf: usize) -> Option<Candidate> {
         // Running sums of w and w (y - mean): centring keeps the proxy well conditioned for
         // targets far from zero and changes it by a constant only.
         let (y, mean) = (self.y, s.mean);
         scan_positions(
-            col,
-            seg,
+            walk,
             min_leaf,
             &mut (0.0f64, 0.0f64),
             |(wl, sl), r| {
@@ -826,19 +863,11 @@ impl Criterion for ClassCriterion<'_> {
         s.counts.iter().map(|c| c / s.w).collect()
     }
 
-    fn scan(
-        &self,
-        col: &[f64],
-        seg: &[u32],
-        w: &[f64],
-        s: &ClassStats,
-        min_leaf: usize,
-    ) -> Option<Candidate> {
+    fn scan(&self, walk: Walk, w: &[f64], s: &ClassStats, min_leaf: usize) -> Option<Candidate> {
         // (left counts, left weight, right counts)
         let mut state = (vec![0.0; self.n_classes], 0.0f64, vec![0.0; self.n_classes]);
         scan_positions(
-            col,
-            seg,
+            walk,
             min_leaf,
             &mut state,
             |(lc, lw, _), r| {
@@ -875,13 +904,21 @@ struct Pending<S> {
 
 fn grow_with<C: Criterion>(
     c: &C,
-    x: &Matrix,
+    x: &Design,
     presort: &Presort,
     weights: Option<&[f64]>,
     cfg: &GrowConfig,
     mut rng: Option<&mut Rng>,
 ) -> (Tree, Vec<f64>) {
-    let (n, p) = (x.n_rows, x.n_cols);
+    let (n, p) = (x.n_rows(), x.n_cols());
+    let d = x.dense.n_cols;
+    // Columns d.. are the blocks' columns: (block, column within it) of each.
+    let one_hot: Vec<(usize, u32)> = x
+        .blocks
+        .iter()
+        .enumerate()
+        .flat_map(|(b, block)| (0..block.width as u32).map(move |k| (b, k)))
+        .collect();
     let ones;
     let w: &[f64] = match weights {
         Some(w) => w,
@@ -932,7 +969,17 @@ fn grow_with<C: Criterion>(
         let split = if is_leaf {
             None
         } else {
-            find_split(c, x, &sorted, m, &node, w, cfg, rng.as_deref_mut())
+            find_split(
+                c,
+                x,
+                &one_hot,
+                &sorted,
+                m,
+                &node,
+                w,
+                cfg,
+                rng.as_deref_mut(),
+            )
         };
         let Some((feature, best, constant)) = split else {
             nodes.push(Node::Leaf {
@@ -943,22 +990,37 @@ fn grow_with<C: Criterion>(
 
         let (start, end) = (node.start, node.end);
         let mid = start + best.n_left;
-        let run = &sorted[feature * m + start..feature * m + end];
-        let left_stats = c.stats(&run[..best.n_left], w);
-        let right_stats = c.stats(&run[best.n_left..], w);
+        // The rows going left and right, each in the order of a sorted walk of the feature.
+        let one_hot_split: (Vec<u32>, Vec<u32>);
+        let (left, right): (&[u32], &[u32]) = if feature < d {
+            sorted[feature * m + start..feature * m + end].split_at(best.n_left)
+        } else {
+            let (b, k) = one_hot[feature - d];
+            let slot = &x.blocks[b].slot;
+            one_hot_split = sorted[d * m + start..d * m + end]
+                .iter()
+                .partition(|&&r| slot[r as usize] != k);
+            (&one_hot_split.0, &one_hot_split.1)
+        };
+        debug_assert_eq!(left.len(), best.n_left);
+        let left_stats = c.stats(left, w);
+        let right_stats = c.stats(right, w);
         importances[feature] += C::weight(&node.stats) * impurity
             - C::weight(&left_stats) * c.impurity(&left_stats)
             - C::weight(&right_stats) * c.impurity(&right_stats);
-        for (k, &r) in run.iter().enumerate() {
-            go_left[r as usize] = k < best.n_left;
+        for (rows, side) in [(left, true), (right, false)] {
+            for &r in rows {
+                go_left[r as usize] = side;
+            }
         }
+        // The dense features' runs (but the split feature's, already in order, and constant ones)
+        // and the row-order run.
         partition(
             &mut sorted,
             m,
             start,
             end,
-            feature,
-            &constant,
+            |j| j == d || (j != feature && !constant[j]),
             &go_left,
             &mut scratch,
         );
@@ -1002,7 +1064,8 @@ fn grow_with<C: Criterion>(
 #[allow(clippy::too_many_arguments)]
 fn find_split<C: Criterion>(
     c: &C,
-    x: &Matrix,
+    x: &Design,
+    one_hot: &[(usize, u32)],
     sorted: &[u32],
     m: usize,
     node: &Pending<C::Stats>,
@@ -1011,15 +1074,30 @@ fn find_split<C: Criterion>(
     rng: Option<&mut Rng>,
 ) -> Option<(usize, Candidate, Vec<bool>)> {
     let (start, end) = (node.start, node.end);
+    let n_node = end - start;
+    let d = x.dense.n_cols;
     let run = |j: usize| &sorted[j * m + start..j * m + end];
-    let p = x.n_cols;
+    let p = x.n_cols();
+    // The node's rows of each one-hot column, counted from the row-order run (run d).
+    let categories = (!x.blocks.is_empty()).then(|| NodeCategories::new(&x.blocks, run(d)));
+    let ones = |j: usize| {
+        let (b, k) = one_hot[j - d];
+        categories
+            .as_ref()
+            .map_or(&[][..], |cat| cat.rows(b, k as usize))
+    };
     let mut constant = node.constant.clone();
     let mut is_constant = |j: usize| {
         if constant[j] {
             return true;
         }
-        let (rows, col) = (run(j), x.col(j));
-        let flat = col[rows[rows.len() - 1] as usize] <= col[rows[0] as usize] + FEATURE_THRESHOLD;
+        let flat = if j < d {
+            let (rows, col) = (run(j), x.dense.col(j));
+            col[rows[rows.len() - 1] as usize] <= col[rows[0] as usize] + FEATURE_THRESHOLD
+        } else {
+            let n_ones = ones(j).len();
+            n_ones == 0 || n_ones == n_node
+        };
         constant[j] |= flat;
         flat
     };
@@ -1041,11 +1119,39 @@ fn find_split<C: Criterion>(
         }
     }
     let score = |&j: &usize| {
-        c.scan(x.col(j), run(j), w, &node.stats, cfg.min_samples_leaf)
-            .map(|cand| (j, cand))
+        let walk_scan = |walk| c.scan(walk, w, &node.stats, cfg.min_samples_leaf);
+        let found = if j < d {
+            walk_scan(Walk::Sorted {
+                col: x.dense.col(j),
+                seg: run(j),
+            })
+        } else {
+            let ones = ones(j);
+            let (n_ones, n_zeros) = (ones.len(), n_node - ones.len());
+            if n_ones < n_zeros {
+                walk_scan(Walk::OneHot {
+                    n_zeros,
+                    n_ones,
+                    rows: ones,
+                })
+            } else {
+                let (b, k) = one_hot[j - d];
+                let slot = &x.blocks[b].slot;
+                let zeros: Vec<u32> = run(d)
+                    .iter()
+                    .copied()
+                    .filter(|&r| slot[r as usize] != k)
+                    .collect();
+                walk_scan(Walk::OneHot {
+                    n_zeros,
+                    n_ones,
+                    rows: &zeros,
+                })
+            }
+        };
+        found.map(|cand| (j, cand))
     };
-    let found: Vec<Option<(usize, Candidate)>> = if end - start >= PARALLEL_ROWS && visit.len() > 1
-    {
+    let found: Vec<Option<(usize, Candidate)>> = if n_node >= PARALLEL_ROWS && visit.len() > 1 {
         visit.par_iter().map(score).collect()
     } else {
         visit.iter().map(score).collect()
@@ -1060,16 +1166,57 @@ fn find_split<C: Criterion>(
     best.map(|(j, cand)| (j, cand, constant))
 }
 
-/// Stable partition of every non-constant feature's run start..end into its left rows, then its
-/// right rows (`go_left` by row); the split feature's run is already in that order.
-#[allow(clippy::too_many_arguments)]
+/// A node's rows sorted into the columns of each one-hot block (a counting sort of the row-order
+/// run): column k of block b has rows[b][offsets[b][k]..offsets[b][k + 1]], in row order.
+struct NodeCategories {
+    offsets: Vec<Vec<usize>>,
+    rows: Vec<Vec<u32>>,
+}
+
+impl NodeCategories {
+    fn new(blocks: &[OneHotBlock], node_rows: &[u32]) -> Self {
+        let mut offsets = Vec::with_capacity(blocks.len());
+        let mut rows = Vec::with_capacity(blocks.len());
+        for block in blocks {
+            let mut offset = vec![0usize; block.width + 1];
+            for &r in node_rows {
+                let s = block.slot[r as usize];
+                if s != NO_SLOT {
+                    offset[s as usize + 1] += 1;
+                }
+            }
+            for k in 0..block.width {
+                offset[k + 1] += offset[k];
+            }
+            let mut fill = offset.clone();
+            let mut sorted = vec![0u32; offset[block.width]];
+            for &r in node_rows {
+                let s = block.slot[r as usize];
+                if s != NO_SLOT {
+                    sorted[fill[s as usize]] = r;
+                    fill[s as usize] += 1;
+                }
+            }
+            offsets.push(offset);
+            rows.push(sorted);
+        }
+        NodeCategories { offsets, rows }
+    }
+
+    fn rows(&self, block: usize, k: usize) -> &[u32] {
+        let o = &self.offsets[block];
+        &self.rows[block][o[k]..o[k + 1]]
+    }
+}
+
+/// Stable partition of the start..end part of every run j with `todo(j)` into its left rows, then
+/// its right rows (`go_left` by row).
 fn partition(
     sorted: &mut [u32],
     m: usize,
     start: usize,
     end: usize,
-    feature: usize,
-    constant: &[bool],
+    todo: impl Fn(usize) -> bool + Sync,
     go_left: &[bool],
     scratch: &mut [u32],
 ) {
@@ -1090,7 +1237,6 @@ fn partition(
     if m == 0 {
         return;
     }
-    let todo = |j: usize| j != feature && !constant[j];
     let len = end - start;
     if len >= PARALLEL_ROWS {
         sorted
@@ -1349,17 +1495,18 @@ mod tests {
             min_samples_leaf: 1,
             max_features: 3,
         };
+        let (xd, xed) = (Design::from_dense(x.clone()), Design::from_dense(xe));
         let grown = grow(
-            &x,
-            &Presort::new(&x),
+            &xd,
+            &Presort::new(&xd),
             Response::Values(&y),
             Some(&w),
             &cfg(SplitRule::SquaredError),
             None,
         );
         let plain = grow(
-            &xe,
-            &Presort::new(&xe),
+            &xed,
+            &Presort::new(&xed),
             Response::Values(&ye),
             None,
             &cfg(SplitRule::SquaredError),
@@ -1381,8 +1528,8 @@ mod tests {
             n_classes: 4,
         };
         let grown = grow(
-            &x,
-            &Presort::new(&x),
+            &xd,
+            &Presort::new(&xd),
             resp,
             Some(&w),
             &cfg(SplitRule::Gini),
@@ -1393,8 +1540,8 @@ mod tests {
             n_classes: 4,
         };
         let plain = grow(
-            &xe,
-            &Presort::new(&xe),
+            &xed,
+            &Presort::new(&xed),
             resp,
             None,
             &cfg(SplitRule::Gini),
@@ -1406,6 +1553,7 @@ mod tests {
     #[test]
     fn random_feature_subsets_are_seeded_and_respect_max_features() {
         let (x, y, _) = synthetic(400, 6, 5);
+        let x = Design::from_dense(x);
         let cfg = GrowConfig {
             rule: SplitRule::SquaredError,
             max_depth: Some(1),
@@ -1549,5 +1697,105 @@ mod tests {
         let json = serde_json::to_value(DecisionTreeParams::default()).unwrap();
         assert_eq!(names.len(), json.as_object().unwrap().len());
         assert!(names.iter().all(|n| json.get(n).is_some()));
+    }
+
+    /// Three dense columns and two one-hot blocks: one of 5 categories with unknown rows, one of 3
+    /// whose first category covers most rows (so some nodes walk its zeros, not its ones).
+    pub(crate) fn design_with_blocks(n: usize, seed: u64) -> (Design, Vec<f64>, Vec<usize>) {
+        let (dense, _, _) = synthetic(n, 3, seed);
+        let mut r = Rng::seed_from_u64(seed + 100);
+        let slot_a: Vec<u32> = (0..n)
+            .map(|_| match r.gen_range(0..12) {
+                0 => NO_SLOT,
+                k => k % 5,
+            })
+            .collect();
+        let slot_b: Vec<u32> = (0..n)
+            .map(|_| {
+                if r.gen_bool(0.7) {
+                    0
+                } else {
+                    r.gen_range(1..3)
+                }
+            })
+            .collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                dense.get(i, 0) * 2.0
+                    + [0.0, 3.0, -1.0, 0.5, 2.0][slot_a[i].min(4) as usize]
+                    + [1.0, -2.0, 0.0][slot_b[i] as usize]
+            })
+            .collect();
+        let labels = y
+            .iter()
+            .map(|v| (v.clamp(-2.9, 4.9) + 3.0) as usize / 2)
+            .collect();
+        let design = Design {
+            dense,
+            blocks: vec![
+                OneHotBlock {
+                    width: 5,
+                    slot: slot_a,
+                },
+                OneHotBlock {
+                    width: 3,
+                    slot: slot_b,
+                },
+            ],
+        };
+        (design, y, labels)
+    }
+
+    #[test]
+    fn one_hot_blocks_grow_the_same_trees_as_their_dense_columns() {
+        let (xb, y, labels) = design_with_blocks(600, 9);
+        let xd = Design::from_dense(xb.to_dense());
+        let w: Vec<f64> = (0..600).map(|i| [1.0, 0.0, 2.0][i % 3]).collect();
+        for (rule, max_features) in [
+            (SplitRule::SquaredError, 11),
+            (SplitRule::Gini, 11),
+            (SplitRule::Entropy, 4),
+            (SplitRule::SquaredError, 3),
+        ] {
+            for (weights, min_leaf) in [(None, 1), (Some(&w[..]), 3)] {
+                let cfg = GrowConfig {
+                    rule,
+                    max_depth: Some(7),
+                    min_samples_split: 2,
+                    min_samples_leaf: min_leaf,
+                    max_features,
+                };
+                let response = match rule {
+                    SplitRule::SquaredError => Response::Values(&y),
+                    _ => Response::Classes {
+                        labels: &labels,
+                        n_classes: 4,
+                    },
+                };
+                let grow_on = |x: &Design| {
+                    let mut r = Rng::seed_from_u64(3);
+                    grow(x, &Presort::new(x), response, weights, &cfg, Some(&mut r))
+                };
+                let (blocks, dense) = (grow_on(&xb), grow_on(&xd));
+                assert!(blocks.0.nodes.len() > 7, "{rule:?}: a tree worth comparing");
+                assert!(
+                    blocks.0.nodes.iter().any(|n| matches!(
+                        n,
+                        Node::Split { feature, .. } if *feature >= 3
+                    )),
+                    "{rule:?}: some split is on a one-hot column"
+                );
+                assert_eq!(blocks, dense, "{rule:?} max_features={max_features}");
+                let (pb, pd) = (
+                    (0..600)
+                        .map(|i| blocks.0.value(&xb, i)[0])
+                        .collect::<Vec<_>>(),
+                    (0..600)
+                        .map(|i| dense.0.value(&xd, i)[0])
+                        .collect::<Vec<_>>(),
+                );
+                assert_eq!(pb, pd);
+            }
+        }
     }
 }

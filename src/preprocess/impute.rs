@@ -16,10 +16,10 @@ pub fn numeric_fill(strategy: NumericImpute, fill_value: f64, present: &mut [f64
     }
 }
 
-/// The q-quantile with linear interpolation between order statistics (numpy's default), sorting
-/// `values` in place.
+/// The q-quantile with linear interpolation between order statistics (numpy's default),
+/// reordering `values` in place. Selection, not a sort: the two order statistics it needs are the
+/// ones a sort would put there, found in linear time.
 pub fn quantile(values: &mut [f64], q: f64) -> f64 {
-    values.sort_by(f64::total_cmp);
     let n = values.len();
     if n == 0 {
         return f64::NAN;
@@ -27,7 +27,19 @@ pub fn quantile(values: &mut [f64], q: f64) -> f64 {
     let pos = q * (n - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;
-    values[lo] + (values[hi] - values[lo]) * (pos - lo as f64)
+    let (_, at_lo, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    let at_lo = *at_lo;
+    let at_hi = if hi == lo {
+        at_lo
+    } else {
+        // Order statistic lo + 1: the smallest of the values above.
+        above
+            .iter()
+            .copied()
+            .min_by(f64::total_cmp)
+            .unwrap_or(at_lo)
+    };
+    at_lo + (at_hi - at_lo) * (pos - lo as f64)
 }
 
 /// The category that fills a categorical column's gaps. `most_frequent` breaks ties towards the

@@ -13,6 +13,7 @@ pub mod scale;
 
 use crate::config::{EncodeMethod, EncodeSpec, ImputeSpec, ScaleSpec, UnknownCategory};
 use crate::data::{Column, ColumnData, MISSING_CODE};
+use crate::design::{Design, OneHotBlock, NO_SLOT};
 use crate::matrix::Matrix;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -232,10 +233,19 @@ impl FittedPreprocessor {
         self.output_names.len()
     }
 
-    /// The design matrix of `rows` (None: every row). `columns` are the input columns in the fitted
-    /// order (numeric ones first as fitted, then categorical, matched by name). Errors name the column
-    /// and the (1-based) row.
+    /// The design matrix of `rows` (None: every row), dense. See [`Self::transform_design`].
     pub fn transform(&self, columns: &[Column], rows: Option<&[usize]>) -> Result<Matrix, String> {
+        self.transform_design(columns, rows).map(Design::into_dense)
+    }
+
+    /// The design of `rows` (None: every row), one-hot blocks kept as slots. `columns` are the
+    /// input columns in the fitted order (numeric ones first as fitted, then categorical, matched by
+    /// name). Errors name the column and the (1-based) row.
+    pub fn transform_design(
+        &self,
+        columns: &[Column],
+        rows: Option<&[usize]>,
+    ) -> Result<Design, String> {
         let by_name: HashMap<&str, &Column> =
             columns.iter().map(|c| (c.name.as_str(), c)).collect();
         let n_all = columns.first().map_or(0, |c| c.len());
@@ -248,7 +258,12 @@ impl FittedPreprocessor {
             }
         };
         let n = rows.len();
-        let mut data = Vec::with_capacity(n * self.n_outputs());
+        let n_dense = match self.method {
+            EncodeMethod::OneHot => self.n_outputs() - self.one_hot_width(),
+            EncodeMethod::Ordinal => self.n_outputs(),
+        };
+        let mut data = Vec::with_capacity(n * n_dense);
+        let mut blocks = Vec::new();
         let find = |name: &str| {
             by_name
                 .get(name)
@@ -283,20 +298,14 @@ impl FittedPreprocessor {
             };
             // The input's own dictionary mapped once to output slots.
             let (slots, fill_slot) = step.slots(dictionary);
-            let width = step.n_outputs(self.method);
-            let start = data.len();
-            data.resize(start + width * n, 0.0);
-            let block = &mut data[start..];
-            for (r, &i) in rows.iter().enumerate() {
+            let mut out = Vec::with_capacity(n);
+            for &i in rows {
                 let slot = match codes[i] {
                     MISSING_CODE => fill_slot,
                     c => slots[c as usize],
                 };
-                match slot {
-                    Slot::Index(k) => match self.method {
-                        EncodeMethod::OneHot => block[k * n + r] = 1.0,
-                        EncodeMethod::Ordinal => block[r] = k as f64,
-                    },
+                out.push(match slot {
+                    Slot::Index(k) => k as u32,
                     Slot::Missing => {
                         return Err(format!(
                             "column `{}` is missing a value at row {}",
@@ -319,20 +328,40 @@ impl FittedPreprocessor {
                                 i + 1
                             ));
                         }
-                        UnknownCategory::Ignore => {
-                            if self.method == EncodeMethod::Ordinal {
-                                block[r] = -1.0;
-                            }
-                        }
+                        UnknownCategory::Ignore => NO_SLOT,
                     },
+                });
+            }
+            match self.method {
+                EncodeMethod::OneHot => blocks.push(OneHotBlock {
+                    width: step.n_outputs(self.method),
+                    slot: out,
+                }),
+                // An unknown category's code is -1.
+                EncodeMethod::Ordinal => {
+                    data.extend(
+                        out.iter()
+                            .map(|&k| if k == NO_SLOT { -1.0 } else { k as f64 }),
+                    )
                 }
             }
         }
-        Ok(Matrix {
-            n_rows: n,
-            n_cols: self.n_outputs(),
-            data,
+        Ok(Design {
+            dense: Matrix {
+                n_rows: n,
+                n_cols: n_dense,
+                data,
+            },
+            blocks,
         })
+    }
+
+    /// The columns of the one-hot blocks (with `encode.method = "one_hot"`).
+    fn one_hot_width(&self) -> usize {
+        self.categorical
+            .iter()
+            .map(|c| c.n_outputs(EncodeMethod::OneHot))
+            .sum()
     }
 }
 

@@ -12,6 +12,7 @@ use super::progress::Progress;
 use super::trial::{toml_to_json, FoldScore, Trial, TrialStatus};
 use crate::config::{Candidate, OnError};
 use crate::data::{Dataset, TargetData};
+use crate::design::Design;
 use crate::matrix::Matrix;
 use crate::metrics::{Metric, Truth};
 use crate::models::{FitCache, Targets};
@@ -105,15 +106,15 @@ pub struct SearchPlan<'a> {
 }
 
 /// A fold's design matrices, fitted once and shared.
-struct Design {
-    x_train: Matrix,
-    x_valid: Matrix,
+struct FoldDesign {
+    x_train: Design,
+    x_valid: Design,
     /// XᵀX and Xᵀy, shared by the linear candidates of this (fold, preprocessing).
     cache: FitCache,
 }
 
 struct DesignSlot {
-    cell: Mutex<Option<Arc<Result<Design, String>>>>,
+    cell: Mutex<Option<Arc<Result<FoldDesign, String>>>>,
     remaining: AtomicUsize,
 }
 
@@ -280,23 +281,23 @@ pub fn search(
     }
 }
 
-fn build_design(cand: &Candidate, ds: &Dataset, split: &Split) -> Result<Design, String> {
+fn build_design(cand: &Candidate, ds: &Dataset, split: &Split) -> Result<FoldDesign, String> {
     let p = &cand.pipeline;
     let pre = FittedPreprocessor::fit(&ds.features, &split.train, &p.impute, &p.encode, &p.scale);
     let x_train = pre
-        .transform(&ds.features, Some(&split.train))
+        .transform_design(&ds.features, Some(&split.train))
         .map_err(|e| format!("preprocessing: {e}"))?;
     let x_valid = pre
-        .transform(&ds.features, Some(&split.valid))
+        .transform_design(&ds.features, Some(&split.valid))
         .map_err(|e| format!("preprocessing: {e}"))?;
-    Ok(Design {
+    Ok(FoldDesign {
         x_train,
         x_valid,
         cache: FitCache::default(),
     })
 }
 
-fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &Design) -> FitOutcome {
+fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome {
     let cand = &plan.candidates[c];
     let fd = &plan.fold_data[f];
     let mut rng = rng_for(plan.seed, Purpose::Fit, &[cand.index as u64, f as u64]);
@@ -309,8 +310,13 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &Design) -> FitOutcome {
         &d.cache,
     )?;
     let fit_seconds = started.elapsed().as_secs_f64();
-    let output = fit.model.predict(&d.x_valid);
-    let truth = fd.valid_truth(&d.x_valid);
+    let output = fit.model.predict_design(&d.x_valid);
+    // Clustering metrics read the rows themselves.
+    let dense_valid = match fd {
+        FoldData::Unsupervised => d.x_valid.to_dense(),
+        _ => Matrix::zeros(0, 0),
+    };
+    let truth = fd.valid_truth(&dense_valid);
     let mut scores = std::collections::BTreeMap::new();
     for m in plan.metrics {
         let v = m.score(truth, &output)?;

@@ -1,0 +1,216 @@
+//! The design matrix as preprocessing builds it: the dense columns (numeric, missing indicators,
+//! ordinal codes), then each one-hot encoded input as one category slot per row.
+//!
+//! A one-hot block of a hundred categories is a hundred columns that are zero but in one place per
+//! row. Stored densely that is 800 bytes a row of zeros to allocate, fault in, fill and read back;
+//! stored as the slot it is 4 bytes. The models that can use the slots directly (the Gram matrix
+//! of the linear models, linear predictions, the tree builder) do; the others ask for
+//! [`Design::into_dense`] / [`Design::to_dense`], which gives exactly the matrix the slots stand for.
+
+use crate::matrix::Matrix;
+
+/// The slot of a row whose category has no column (an unknown category under
+/// `encode.unknown = "ignore"`): every column of its block is zero.
+pub const NO_SLOT: u32 = u32::MAX;
+
+/// One one-hot encoded input: `width` columns, of which row i has a 1 in column `slot[i]` (or none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneHotBlock {
+    pub width: usize,
+    pub slot: Vec<u32>,
+}
+
+impl OneHotBlock {
+    /// The rows with a 1 in each column of the block, each list in row order.
+    pub fn rows_by_column(&self) -> Vec<Vec<u32>> {
+        let mut counts = vec![0usize; self.width];
+        for &s in &self.slot {
+            if s != NO_SLOT {
+                counts[s as usize] += 1;
+            }
+        }
+        let mut rows: Vec<Vec<u32>> = counts.into_iter().map(Vec::with_capacity).collect();
+        for (i, &s) in self.slot.iter().enumerate() {
+            if s != NO_SLOT {
+                rows[s as usize].push(i as u32);
+            }
+        }
+        rows
+    }
+}
+
+/// Columns 0..dense.n_cols are `dense`; the blocks' columns follow, block after block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Design {
+    pub dense: Matrix,
+    pub blocks: Vec<OneHotBlock>,
+}
+
+impl Design {
+    /// A design of dense columns only.
+    pub fn from_dense(dense: Matrix) -> Self {
+        Design {
+            dense,
+            blocks: Vec::new(),
+        }
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.dense.n_rows
+    }
+
+    pub fn n_cols(&self) -> usize {
+        self.dense.n_cols + self.blocks.iter().map(|b| b.width).sum::<usize>()
+    }
+
+    /// Each block with the index of its first column.
+    pub fn blocks_at(&self) -> impl Iterator<Item = (usize, &OneHotBlock)> {
+        self.blocks.iter().scan(self.dense.n_cols, |first, b| {
+            let at = *first;
+            *first += b.width;
+            Some((at, b))
+        })
+    }
+
+    /// The value at row i, column j.
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        if j < self.dense.n_cols {
+            return self.dense.get(i, j);
+        }
+        let mut first = self.dense.n_cols;
+        for b in &self.blocks {
+            if j < first + b.width {
+                return if b.slot[i] as usize == j - first {
+                    1.0
+                } else {
+                    0.0
+                };
+            }
+            first += b.width;
+        }
+        panic!("column {j} of a design of {} columns", self.n_cols())
+    }
+
+    /// The dense matrix the design stands for.
+    pub fn into_dense(self) -> Matrix {
+        let n = self.dense.n_rows;
+        let n_cols = self.n_cols();
+        let mut data = self.dense.data;
+        for b in &self.blocks {
+            let start = data.len();
+            data.resize(start + b.width * n, 0.0);
+            let block = &mut data[start..];
+            for (i, &s) in b.slot.iter().enumerate() {
+                if s != NO_SLOT {
+                    block[s as usize * n + i] = 1.0;
+                }
+            }
+        }
+        Matrix {
+            n_rows: n,
+            n_cols,
+            data,
+        }
+    }
+
+    pub fn to_dense(&self) -> Matrix {
+        self.clone().into_dense()
+    }
+
+    /// X w + b, adding the terms of each row in column order as [`Matrix::mat_vec`] does (a
+    /// one-hot zero adds nothing), so both give the same bits.
+    pub fn mat_vec(&self, w: &[f64], intercept: f64) -> Vec<f64> {
+        let d = self.dense.n_cols;
+        let mut out = self.dense.mat_vec(&w[..d], intercept);
+        for (first, b) in self.blocks_at() {
+            let wb = &w[first..first + b.width];
+            for (o, &s) in out.iter_mut().zip(&b.slot) {
+                if s != NO_SLOT && wb[s as usize] != 0.0 {
+                    *o += wb[s as usize];
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Read access to a row's values, for code that walks rows (tree predictions) and takes either a
+/// dense matrix or a design.
+pub trait RowValues: Sync {
+    fn n_rows(&self) -> usize;
+    fn value(&self, i: usize, j: usize) -> f64;
+}
+
+impl RowValues for Matrix {
+    fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+    #[inline]
+    fn value(&self, i: usize, j: usize) -> f64 {
+        self.get(i, j)
+    }
+}
+
+impl RowValues for Design {
+    fn n_rows(&self) -> usize {
+        self.dense.n_rows
+    }
+    #[inline]
+    fn value(&self, i: usize, j: usize) -> f64 {
+        self.get(i, j)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two dense columns, a block of 3 (row 3 unknown) and a block of 2.
+    pub(crate) fn sample() -> Design {
+        Design {
+            dense: Matrix::from_rows(&[
+                vec![1.0, -2.0],
+                vec![0.5, 0.0],
+                vec![3.0, 4.0],
+                vec![-1.0, 1.5],
+            ]),
+            blocks: vec![
+                OneHotBlock {
+                    width: 3,
+                    slot: vec![2, 0, 2, NO_SLOT],
+                },
+                OneHotBlock {
+                    width: 2,
+                    slot: vec![1, 1, 0, 0],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn dense_form_get_and_products_agree() {
+        let d = sample();
+        assert_eq!(d.n_cols(), 7);
+        let m = d.to_dense();
+        assert_eq!(m.row(0), vec![1.0, -2.0, 0.0, 0.0, 1.0, 0.0, 1.0]);
+        assert_eq!(m.row(3), vec![-1.0, 1.5, 0.0, 0.0, 0.0, 1.0, 0.0]);
+        for i in 0..4 {
+            for j in 0..7 {
+                assert_eq!(d.get(i, j), m.get(i, j));
+            }
+        }
+        let w = [0.3, -1.7, 2.5, 0.0, -0.125, 1e-3, 7.0];
+        assert_eq!(d.mat_vec(&w, 0.25), m.mat_vec(&w, 0.25));
+        assert_eq!(
+            d.blocks_at()
+                .map(|(at, b)| (at, b.width))
+                .collect::<Vec<_>>(),
+            [(2, 3), (5, 2)]
+        );
+        assert_eq!(
+            d.blocks[0].rows_by_column(),
+            vec![vec![1], vec![], vec![0, 2]]
+        );
+    }
+}
