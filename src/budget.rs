@@ -4,8 +4,10 @@
 //!
 //! The estimate: every distinct preprocessing of the grid (impute, encode, scale settings) makes one
 //! design per fold: the fold's training and validation rows (together, every cross-validation row)
-//! times that preprocessing's output columns (numeric columns, missing-value indicators, one column
-//! per category under one-hot) times 8 bytes. The executor shares a design among the candidates of
+//! times 8 bytes for each dense output column (numeric columns, missing-value indicators, ordinal
+//! codes) and 4 bytes for each one-hot encoded input (its category slot). When a candidate's model
+//! needs the dense matrix (see `ModelSpec::reads_slots`), the one-hot columns count 8 bytes each
+//! as well. The executor shares a design among the candidates of
 //! one preprocessing and drops it when the last of them is done; it works fold by fold, so the
 //! designs of every preprocessing of at most two folds (one with a single thread) are held at once.
 //! The models' own working memory comes on top; the default budget leaves room for it.
@@ -130,26 +132,47 @@ pub struct Estimate {
 /// The output columns `candidate`'s preprocessing makes from `ds`'s features (an upper bound:
 /// categories and gaps are counted over every row, not a fold's training rows).
 pub fn output_columns(candidate: &Candidate, ds: &Dataset) -> usize {
+    let w = widths(candidate, ds);
+    w.dense + w.one_hot
+}
+
+/// A preprocessing's output, by how it is stored.
+struct Widths {
+    /// Dense columns (8 bytes a row each).
+    dense: usize,
+    /// One-hot encoded inputs (a 4-byte slot a row each)...
+    blocks: usize,
+    /// ...and the columns they stand for.
+    one_hot: usize,
+}
+
+fn widths(candidate: &Candidate, ds: &Dataset) -> Widths {
     let p = &candidate.pipeline;
-    ds.features
-        .iter()
-        .map(|c| match &c.data {
+    let mut w = Widths {
+        dense: 0,
+        blocks: 0,
+        one_hot: 0,
+    };
+    for c in &ds.features {
+        match &c.data {
             ColumnData::Numeric(v) => {
-                1 + usize::from(p.impute.indicator && v.iter().any(|x| x.is_nan()))
+                w.dense += 1 + usize::from(p.impute.indicator && v.iter().any(|x| x.is_nan()))
             }
             ColumnData::Categorical { codes, dictionary } => match p.encode.method {
-                EncodeMethod::Ordinal => 1,
+                EncodeMethod::Ordinal => w.dense += 1,
                 EncodeMethod::OneHot => {
                     // A filled gap may add its fill value as a category of its own.
                     let n = dictionary.len() + usize::from(codes.contains(&MISSING_CODE));
-                    match p.encode.max_categories {
+                    w.blocks += 1;
+                    w.one_hot += match p.encode.max_categories {
                         Some(m) if n > m => m,
                         _ => n,
-                    }
+                    };
                 }
             },
-        })
-        .sum()
+        }
+    }
+    w
 }
 
 /// The estimate for a search of `candidates` over `cv_rows` rows in `folds` folds on `threads` threads.
@@ -160,22 +183,28 @@ pub fn estimate(
     folds: usize,
     threads: usize,
 ) -> Estimate {
-    let mut groups: Vec<(String, usize)> = Vec::new();
+    // Per preprocessing: (key, output columns, bytes a row).
+    let mut groups: Vec<(String, usize, u64)> = Vec::new();
     for c in candidates {
         let key = c.pipeline.preprocessing_key();
-        if !groups.iter().any(|(k, _)| *k == key) {
-            groups.push((key, output_columns(c, ds)));
+        let w = widths(c, ds);
+        let dense_copy = !c.pipeline.model.reads_slots(c.pipeline.task);
+        let row_bytes = 8 * w.dense as u64
+            + 4 * w.blocks as u64
+            + if dense_copy { 8 * w.one_hot as u64 } else { 0 };
+        match groups.iter_mut().find(|(k, _, _)| *k == key) {
+            Some(g) => g.2 = g.2.max(row_bytes),
+            None => groups.push((key, w.dense + w.one_hot, row_bytes)),
         }
     }
     let folds_at_once = if threads > 1 { folds.min(2) } else { 1 };
-    let columns: u64 = groups.iter().map(|(_, c)| *c as u64).sum();
+    let row_bytes: u64 = groups.iter().map(|(_, _, b)| *b).sum();
     let bytes = (cv_rows as u64)
-        .saturating_mul(columns)
-        .saturating_mul(8)
+        .saturating_mul(row_bytes)
         .saturating_mul(folds_at_once as u64);
     Estimate {
         rows: cv_rows,
-        max_columns: groups.iter().map(|(_, c)| *c).max().unwrap_or(0),
+        max_columns: groups.iter().map(|(_, c, _)| *c).max().unwrap_or(0),
         matrices: groups.len() * folds_at_once,
         bytes,
     }
@@ -349,7 +378,17 @@ mod tests {
         assert_eq!(output_columns(&loaded.candidates[2], &ds), 3);
         let e = estimate(&loaded.candidates, &ds, 8, 5, 4);
         assert_eq!(e.matrices, 4, "2 preprocessings x 2 folds");
-        assert_eq!(e.bytes, 8 * (7 + 3) * 8 * 2);
+        // kmeans reads the dense matrix: under one_hot the slot (4 bytes) and its dense copy, all
+        // 7 columns at 8 bytes; ordinal, 3 columns at 8 bytes.
+        assert_eq!(e.bytes, 8 * ((4 + 7 * 8) + 3 * 8) * 2);
+        // A tree reads the one-hot slots: x and x__missing at 8 bytes, c's slot at 4.
+        let trees = "[pipeline]\ntask = 'regression'\n[data]\npath = 'x.csv'\ntarget = 'y'\n\
+                     [model]\ntype = 'decision_tree'\n[impute]\nindicator = true\n[grid]\n\
+                     encode.method = ['one_hot', 'ordinal']\nmodel.max_depth = [2, 3]\n";
+        let trees =
+            crate::config::load_str(std::path::Path::new("p.toml"), trees.into(), &[]).unwrap();
+        let e = estimate(&trees.candidates, &ds, 8, 5, 4);
+        assert_eq!(e.bytes, 8 * ((8 + 8 + 4) + 3 * 8) * 2);
         assert_eq!(e.max_columns, 7);
         let e = estimate(&loaded.candidates, &ds, 8, 5, 1);
         assert_eq!(e.matrices, 2, "one thread: one fold at a time");

@@ -240,6 +240,23 @@ impl ModelSpec {
 
     /// Fits on a design matrix. `rng` is this fit's own generator; `seed` is the pipeline's seed, which
     /// k-means uses as scikit-learn's `random_state` so that its k-means++ draws are numpy's.
+    /// Whether fitting reads a design's one-hot blocks as slots (the normal equations, the tree
+    /// builder) rather than through the dense matrix: what a fold's design costs in memory.
+    pub fn reads_slots(&self, task: Task) -> bool {
+        match self {
+            ModelSpec::LinearRegression(p) => p.solver == linear::LinearSolver::Normal,
+            ModelSpec::Ridge(_) => true,
+            ModelSpec::Lasso(_) | ModelSpec::ElasticNet(_) => task == Task::Regression,
+            ModelSpec::DecisionTree(_)
+            | ModelSpec::RandomForest(_)
+            | ModelSpec::GradientBoosting(_) => true,
+            ModelSpec::LogisticRegression(_)
+            | ModelSpec::Knn(_)
+            | ModelSpec::NaiveBayes(_)
+            | ModelSpec::Kmeans(_) => false,
+        }
+    }
+
     /// Fits on a dense matrix (tests, small inputs); [`Self::fit_shared`] takes a design.
     pub fn fit(
         &self,
@@ -364,8 +381,21 @@ impl FittedModel {
     }
 
     /// Per-feature coefficients or importances, for reports: (what they are, one value per column).
-    /// The predictions for a design: the linear and tree models read the one-hot slots directly; the others
-    /// predict on its dense form. Both give the same bits as [`Self::predict`] on the dense matrix.
+    /// Whether [`Self::predict_design`] reads the one-hot slots (rather than making the dense matrix).
+    pub fn reads_slots(&self) -> bool {
+        matches!(
+            self,
+            FittedModel::Linear(_)
+                | FittedModel::ElasticNet(_)
+                | FittedModel::DecisionTree(_)
+                | FittedModel::RandomForest(_)
+                | FittedModel::GradientBoosting(_)
+        )
+    }
+
+    /// The predictions for a design: the linear and tree models read the one-hot slots directly;
+    /// the others predict on its dense form. Both give the same bits as [`Self::predict`] on the
+    /// dense matrix.
     pub fn predict_design(&self, x: &Design) -> Output {
         match self {
             FittedModel::Linear(m) => Output::Values(x.mat_vec(&m.coef, m.intercept)),

@@ -19,7 +19,7 @@ use crate::models::{FitCache, Targets};
 use crate::preprocess::FittedPreprocessor;
 use crate::rng::{rng_for, Purpose};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 /// The targets of one fold, split into training and validation rows.
@@ -109,6 +109,8 @@ pub struct SearchPlan<'a> {
 struct FoldDesign {
     x_train: Design,
     x_valid: Design,
+    /// The dense form of x_valid, made once for the models that predict on it.
+    x_valid_dense: OnceLock<Matrix>,
     /// XᵀX and Xᵀy, shared by the linear candidates of this (fold, preprocessing).
     cache: FitCache,
 }
@@ -293,6 +295,7 @@ fn build_design(cand: &Candidate, ds: &Dataset, split: &Split) -> Result<FoldDes
     Ok(FoldDesign {
         x_train,
         x_valid,
+        x_valid_dense: OnceLock::new(),
         cache: FitCache::default(),
     })
 }
@@ -310,13 +313,18 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome 
         &d.cache,
     )?;
     let fit_seconds = started.elapsed().as_secs_f64();
-    let output = fit.model.predict_design(&d.x_valid);
-    // Clustering metrics read the rows themselves.
-    let dense_valid = match fd {
-        FoldData::Unsupervised => d.x_valid.to_dense(),
-        _ => Matrix::zeros(0, 0),
+    let dense_valid = || d.x_valid_dense.get_or_init(|| d.x_valid.to_dense());
+    let output = if fit.model.reads_slots() {
+        fit.model.predict_design(&d.x_valid)
+    } else {
+        fit.model.predict(dense_valid())
     };
-    let truth = fd.valid_truth(&dense_valid);
+    // Clustering metrics read the rows themselves; the others only the targets.
+    let no_rows = Matrix::zeros(0, 0);
+    let truth = fd.valid_truth(match fd {
+        FoldData::Unsupervised => dense_valid(),
+        _ => &no_rows,
+    });
     let mut scores = std::collections::BTreeMap::new();
     for m in plan.metrics {
         let v = m.score(truth, &output)?;
