@@ -127,8 +127,9 @@ impl NormalEquations {
                 .map(|&j| x.col(j).iter().map(|v| v - x_mean[j]).sum())
                 .collect();
             // Sparse x dense and sparse x y, Σ over each sparse column's non-zero rows in row
-            // order: a listed column through its entries, a block's columns in one pass over the
-            // rows (streaming the dense columns, where a column at a time would jump about them).
+            // order: a listed column through its entries; the blocks' columns in one pass over
+            // each dense column (and y), adding each row to the sums of its slots. Column by
+            // column, the reads are two or three sequential streams, not one per dense column.
             let centred = |i: usize, jb: usize| x.col(jb)[i] - x_mean[jb];
             let mut cross: Vec<(Vec<f64>, f64)> = listed
                 .par_iter()
@@ -144,22 +145,29 @@ impl NormalEquations {
                     (sd, sy)
                 })
                 .collect();
-            let block_cross: Vec<Vec<(Vec<f64>, f64)>> = blocks
-                .par_iter()
-                .map(|b| {
-                    let mut acc = vec![(vec![0.0; d], 0.0); b.width];
-                    for (i, &slot) in b.slot.iter().enumerate() {
-                        if slot != NO_SLOT {
-                            let (sd, sy) = &mut acc[slot as usize];
-                            *sy += y[i] - y_mean;
-                            for (s, &jb) in sd.iter_mut().zip(&dense) {
-                                *s += centred(i, jb);
-                            }
+            let sums_by_slot = |col: &[f64], center: f64| -> Vec<Vec<f64>> {
+                let mut acc: Vec<Vec<f64>> = blocks.iter().map(|b| vec![0.0; b.width]).collect();
+                for (i, v) in col.iter().enumerate() {
+                    let c = v - center;
+                    for (a, b) in acc.iter_mut().zip(blocks) {
+                        let s = b.slot[i];
+                        if s != NO_SLOT {
+                            a[s as usize] += c;
                         }
                     }
-                    acc
-                })
+                }
+                acc
+            };
+            let by_dense: Vec<Vec<Vec<f64>>> = dense
+                .par_iter()
+                .map(|&jb| sums_by_slot(x.col(jb), x_mean[jb]))
                 .collect();
+            let by_y = sums_by_slot(y, y_mean);
+            let block_cross = blocks.iter().enumerate().map(|(b, block)| {
+                (0..block.width)
+                    .map(|s| (by_dense.iter().map(|t| t[b][s]).collect(), by_y[b][s]))
+                    .collect::<Vec<(Vec<f64>, f64)>>()
+            });
             cross.extend(block_cross.into_iter().flatten());
             for (&a, (sd, sy)) in sparse.iter().zip(&cross) {
                 xty[a] = sy - x_mean[a] * yc_sum;

@@ -133,20 +133,27 @@ impl FittedPreprocessor {
                     let mut present: Vec<f64> =
                         rows.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
                     let had_gaps = present.len() < rows.len();
-                    let fill = impute::numeric_fill(
-                        impute.numeric,
-                        impute.fill_value,
-                        &mut present.clone(),
-                    );
-                    // The scaler sees the imputed training column, as in a scikit-learn Pipeline.
-                    let filled: Vec<f64> = match fill {
-                        Some(f) => rows
-                            .iter()
-                            .map(|&i| if v[i].is_nan() { f } else { v[i] })
-                            .collect(),
-                        None => std::mem::take(&mut present),
+                    // The scaler sees the imputed training column, as in a scikit-learn Pipeline:
+                    // without gaps that is `present` itself, scaled before the fill statistic
+                    // reorders it; with gaps, the column rebuilt with the fill.
+                    let (fill, (center, scale)) = if had_gaps {
+                        let fill =
+                            impute::numeric_fill(impute.numeric, impute.fill_value, &mut present);
+                        let filled: Vec<f64> = match fill {
+                            Some(f) => rows
+                                .iter()
+                                .map(|&i| if v[i].is_nan() { f } else { v[i] })
+                                .collect(),
+                            // drop / error: no statistic was taken, `present` is in row order.
+                            None => std::mem::take(&mut present),
+                        };
+                        (fill, scale::fit(scale.method, &filled))
+                    } else {
+                        let scaled = scale::fit(scale.method, &present);
+                        let fill =
+                            impute::numeric_fill(impute.numeric, impute.fill_value, &mut present);
+                        (fill, scaled)
                     };
-                    let (center, scale) = scale::fit(scale.method, &filled);
                     numeric.push(NumericStep {
                         name: col.name.clone(),
                         fill,
