@@ -459,6 +459,72 @@ mod tests {
         toml::from_str(text).unwrap()
     }
 
+    /// A design with one-hot blocks and its dense matrix give the same fit and the same predictions,
+    /// bit for bit, for every model that reads the slots (the others are fitted on the dense matrix).
+    #[test]
+    fn designs_with_one_hot_blocks_fit_and_predict_as_their_dense_matrix() {
+        let (design, y, labels) = tree::tests::design_with_blocks(400, 5);
+        let dense = design.to_dense();
+        let classes = Targets::Classes {
+            labels: &labels,
+            n_classes: 4,
+        };
+        let cases: Vec<(&str, Targets)> = vec![
+            ("type = 'linear_regression'", Targets::Values(&y)),
+            ("type = 'ridge'\nalpha = 0.5", Targets::Values(&y)),
+            ("type = 'lasso'\nalpha = 0.01", Targets::Values(&y)),
+            ("type = 'decision_tree'\nmax_depth = 6", Targets::Values(&y)),
+            ("type = 'decision_tree'", classes),
+            (
+                "type = 'random_forest'\nn_estimators = 5",
+                Targets::Values(&y),
+            ),
+            (
+                "type = 'gradient_boosting'\nn_estimators = 10\nsubsample = 0.7",
+                classes,
+            ),
+            ("type = 'knn'", classes),
+        ];
+        for (text, targets) in cases {
+            let m = spec(text);
+            let fit = |x: &Design| {
+                let mut rng = Rng::seed_from_u64(11);
+                m.fit_shared(x, targets, &mut rng, 11, &FitCache::default())
+                    .unwrap()
+                    .model
+            };
+            let (from_slots, from_dense) = (fit(&design), fit(&Design::from_dense(dense.clone())));
+            let reads_slots = from_slots.reads_slots();
+            assert_eq!(reads_slots, m.reads_slots(Task::Regression), "{text}");
+            // Normal equations summed from slots differ from dense sums in the last bits only.
+            let (ws, wd) = (
+                from_slots.feature_weights().unwrap_or_default().1,
+                from_dense.feature_weights().unwrap_or_default().1,
+            );
+            if matches!(
+                m,
+                ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_) | ModelSpec::Lasso(_)
+            ) {
+                for (s, d) in ws.iter().zip(&wd) {
+                    assert!(
+                        (s - d).abs() <= 1e-8 * d.abs().max(1.0),
+                        "{text}: {s} vs {d}"
+                    );
+                }
+            } else {
+                assert_eq!(from_slots, from_dense, "{text}");
+            }
+            let (a, b) = (
+                from_slots.predict_design(&design),
+                from_slots.predict(&dense),
+            );
+            assert_eq!(
+                a, b,
+                "{text}: predictions from slots and from the dense matrix"
+            );
+        }
+    }
+
     /// model.json stores every fitted model kind, and a model read back predicts bit for bit what the
     /// model in memory predicted.
     #[test]

@@ -94,9 +94,15 @@ impl Predictor {
         let x = self
             .artifact
             .preprocessor
-            .transform(columns, None)
+            .transform_design(columns, None)
             .map_err(InputError::general)?;
-        Ok(match self.artifact.model.predict(&x) {
+        let model = &self.artifact.model;
+        let output = if model.reads_slots() {
+            model.predict_design(&x)
+        } else {
+            model.predict(&x.into_dense())
+        };
+        Ok(match output {
             Output::Values(v) => Predictions::Values(v),
             Output::Proba(p) => Predictions::Classes {
                 labels: argmax_rows(&p),
