@@ -330,10 +330,13 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     trials.sort_by_key(|t| t.candidate);
     summary.candidates_failed = trials.iter().filter(|t| !t.is_ok()).count();
     if outcome.interrupted {
-        summary.status = "interrupted".into();
-        finish_times(&mut summary, started);
-        run.write_json("summary.json", &summary)?;
-        crate::report::write_after_run(&run.path, &prepared.dataset);
+        close_run(
+            &run,
+            &prepared.dataset,
+            &mut summary,
+            started,
+            "interrupted",
+        )?;
         return Err(KilnError::Interrupted);
     }
     if let Some((c, error)) = outcome.first_failure {
@@ -450,9 +453,21 @@ pub(crate) fn initial_summary(
     }
 }
 
-fn finish_times(summary: &mut Summary, started: Instant) {
+/// Ends a run on disk, whatever its outcome ("complete", "failed", "interrupted"): the status and
+/// times in summary.json, then report.html from what the run directory holds.
+fn close_run(
+    run: &RunDir,
+    data: &Dataset,
+    summary: &mut Summary,
+    started: Instant,
+    status: &str,
+) -> Result<()> {
+    summary.status = status.into();
     summary.finished_at = writer::utc_iso(writer::now_secs());
     summary.duration_seconds = started.elapsed().as_secs_f64();
+    run.write_json("summary.json", summary)?;
+    crate::report::write_after_run(&run.path, data);
+    Ok(())
 }
 
 /// A run that cannot produce a model: summary.json says why, no model.json is written, exit 2. The
@@ -464,11 +479,8 @@ fn fail_run(
     started: Instant,
     message: String,
 ) -> Result<RunOutcome> {
-    summary.status = "failed".into();
     summary.error = Some(message.clone());
-    finish_times(summary, started);
-    run.write_json("summary.json", summary)?;
-    crate::report::write_after_run(&run.path, data);
+    close_run(run, data, summary, started, "failed")?;
     Err(KilnError::AllCandidatesFailed(format!(
         "{message}\nrun directory: {}",
         run.path.display()
@@ -520,10 +532,7 @@ pub fn finish_run(
         expect_failed = summary.expect.iter().any(|e| !e.passed);
         writer::atomic_write(&run.path.join("model.json"), artifact.to_json().as_bytes())?;
     }
-    summary.status = "complete".into();
-    finish_times(&mut summary, started);
-    run.write_json("summary.json", &summary)?;
-    crate::report::write_after_run(&run.path, &prepared.dataset);
+    close_run(run, &prepared.dataset, &mut summary, started, "complete")?;
     if !quiet || expect_failed {
         crate::output::emit(&leaderboard(trials, base, &summary));
     }

@@ -47,6 +47,7 @@ pub fn check_readable_file(path: &Path) -> Result<String> {
 
 /// Refuses a ragged csv/tsv file, naming the first line whose number of fields differs from the
 /// header's: polars would fill a short row with gaps and fail on a long one without saying where.
+/// `read_frame` calls it only when polars failed or the last column has gaps.
 /// Streams the file (quoted fields may hold separators and newlines; blank lines are skipped).
 pub fn check_ragged(path: &Path, separator: u8) -> Result<()> {
     use std::io::Read;
@@ -200,20 +201,31 @@ pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
             let sep = opts
                 .separator
                 .unwrap_or(if ext == "tsv" { b'\t' } else { b',' });
-            check_ragged(path, sep)?;
             let parse = CsvParseOptions::default()
                 .with_separator(sep)
                 .with_null_values(Some(NullValues::AllColumns(
                     opts.null_values.iter().map(|s| s.as_str().into()).collect(),
                 )));
-            CsvReadOptions::default()
+            let read = CsvReadOptions::default()
                 .with_has_header(true)
                 .with_infer_schema_length(None)
                 .with_parse_options(parse)
                 .try_into_reader_with_file_path(Some(path.to_path_buf()))
-                .map_err(polars_err)?
-                .finish()
-                .map_err(polars_err)?
+                .and_then(|reader| reader.finish());
+            // A ragged file either fails to read (a long row) or reads with gaps in its last column
+            // (a short row): only then is the file read again to name the line.
+            let suspect = |df: &DataFrame| df.columns().last().is_some_and(|c| c.null_count() > 0);
+            match read {
+                Ok(df) if !suspect(&df) => df,
+                Ok(df) => {
+                    check_ragged(path, sep)?;
+                    df
+                }
+                Err(e) => {
+                    check_ragged(path, sep)?;
+                    return Err(polars_err(e));
+                }
+            }
         }
         "parquet" => ParquetReader::new(open()?).finish().map_err(polars_err)?,
         "json" => JsonReader::new(open()?)
