@@ -327,9 +327,35 @@ impl Artifact {
                     model_width(c.len(), "cluster centre")?;
                 }
             }
-            FittedModel::DecisionTree(m) => classes(m.n_classes.unwrap_or(n_classes))?,
-            FittedModel::RandomForest(m) => classes(m.n_classes.unwrap_or(n_classes))?,
-            FittedModel::GradientBoosting(m) => classes(m.n_classes.unwrap_or(n_classes))?,
+            FittedModel::DecisionTree(m) => {
+                classes(m.n_classes.unwrap_or(n_classes))?;
+                m.tree.check(width, m.n_classes.unwrap_or(1))?;
+            }
+            FittedModel::RandomForest(m) => {
+                classes(m.n_classes.unwrap_or(n_classes))?;
+                if m.trees.is_empty() {
+                    return Err("the forest has no trees".into());
+                }
+                for t in &m.trees {
+                    t.check(width, m.n_classes.unwrap_or(1))?;
+                }
+            }
+            FittedModel::GradientBoosting(m) => {
+                classes(m.n_classes.unwrap_or(n_classes))?;
+                // One raw score per output: 1 for regression and two classes, else one per class.
+                let outputs = match m.n_classes {
+                    Some(k) if k > 2 => k,
+                    _ => 1,
+                };
+                if m.init.len() != outputs || m.trees.iter().any(|stage| stage.len() != outputs) {
+                    return Err(format!(
+                        "the boosting model's stages do not each hold {outputs} tree(s) and score(s)"
+                    ));
+                }
+                for t in m.trees.iter().flatten() {
+                    t.check(width, 1)?;
+                }
+            }
             FittedModel::Linear(_) | FittedModel::ElasticNet(_) => {}
         }
         Ok(())

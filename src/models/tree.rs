@@ -414,6 +414,45 @@ impl Tree {
         }
     }
 
+    /// Checks a tree read from a file before it predicts: every split on one of the design's
+    /// `width` columns, every child numbered after its parent (depth first, as trees are grown, so
+    /// a walk always ends) and inside the tree, every leaf holding `value_len` values.
+    pub fn check(&self, width: usize, value_len: usize) -> Result<(), String> {
+        if self.nodes.is_empty() {
+            return Err("a tree has no nodes".into());
+        }
+        for (k, node) in self.nodes.iter().enumerate() {
+            match node {
+                Node::Split {
+                    feature,
+                    left,
+                    right,
+                    ..
+                } => {
+                    if *feature >= width {
+                        return Err(format!(
+                            "node {k} splits on column {feature}, but the preprocessor makes {width}"
+                        ));
+                    }
+                    let inside = |c: usize| c > k && c < self.nodes.len();
+                    if !inside(*left) || !inside(*right) {
+                        return Err(format!(
+                            "node {k}'s children ({left}, {right}) are not later nodes of the tree"
+                        ));
+                    }
+                }
+                Node::Leaf { value } if value.len() != value_len => {
+                    return Err(format!(
+                        "leaf {k} holds {} values where {value_len} are expected",
+                        value.len()
+                    ));
+                }
+                Node::Leaf { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Depth of the deepest leaf (0 for a single leaf).
     pub fn depth(&self) -> usize {
         fn walk(t: &Tree, k: usize) -> usize {
@@ -1744,6 +1783,32 @@ pub(crate) mod tests {
             ],
         };
         (design, y, labels)
+    }
+
+    #[test]
+    fn a_tree_from_a_file_is_checked_before_it_walks() {
+        let leaf = |v: f64| Node::Leaf { value: vec![v] };
+        let split = |feature, left, right| Node::Split {
+            feature,
+            threshold: 0.5,
+            left,
+            right,
+        };
+        let good = Tree {
+            nodes: vec![split(1, 1, 2), leaf(1.0), leaf(2.0)],
+        };
+        assert_eq!(good.check(2, 1), Ok(()));
+        assert!(good.check(1, 1).unwrap_err().contains("column 1"));
+        assert!(good.check(2, 3).unwrap_err().contains("3 are expected"));
+        let cycle = Tree {
+            nodes: vec![split(0, 1, 2), split(0, 0, 2), leaf(2.0)],
+        };
+        assert!(cycle.check(2, 1).unwrap_err().contains("node 1's children"));
+        let outside = Tree {
+            nodes: vec![split(0, 1, 7), leaf(1.0)],
+        };
+        assert!(outside.check(2, 1).is_err());
+        assert!(Tree { nodes: vec![] }.check(2, 1).is_err());
     }
 
     #[test]
