@@ -21,21 +21,55 @@ pub struct OneHotBlock {
 }
 
 impl OneHotBlock {
-    /// The rows with a 1 in each column of the block, each list in row order.
-    pub fn rows_by_column(&self) -> Vec<Vec<u32>> {
+    /// How many of `rows` have a 1 in each column of the block.
+    pub fn counts(&self, rows: impl IntoIterator<Item = usize>) -> Vec<usize> {
         let mut counts = vec![0usize; self.width];
-        for &s in &self.slot {
+        for r in rows {
+            let s = self.slot[r];
             if s != NO_SLOT {
                 counts[s as usize] += 1;
             }
         }
-        let mut rows: Vec<Vec<u32>> = counts.into_iter().map(Vec::with_capacity).collect();
-        for (i, &s) in self.slot.iter().enumerate() {
+        counts
+    }
+
+    /// `rows` sorted into the block's columns (a counting sort), each column's in the order given.
+    pub fn rows_by_column(&self, rows: &[u32]) -> RowsByColumn {
+        let mut offsets = vec![0usize; self.width + 1];
+        for (k, c) in self
+            .counts(rows.iter().map(|&r| r as usize))
+            .into_iter()
+            .enumerate()
+        {
+            offsets[k + 1] = offsets[k] + c;
+        }
+        let mut fill = offsets.clone();
+        let mut sorted = vec![0u32; offsets[self.width]];
+        for &r in rows {
+            let s = self.slot[r as usize];
             if s != NO_SLOT {
-                rows[s as usize].push(i as u32);
+                sorted[fill[s as usize]] = r;
+                fill[s as usize] += 1;
             }
         }
-        rows
+        RowsByColumn {
+            offsets,
+            rows: sorted,
+        }
+    }
+}
+
+/// Rows sorted into the columns of a block: column k's are rows[offsets[k]..offsets[k + 1]].
+/// Rows with no column (an unknown category) are left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowsByColumn {
+    offsets: Vec<usize>,
+    rows: Vec<u32>,
+}
+
+impl RowsByColumn {
+    pub fn column(&self, k: usize) -> &[u32] {
+        &self.rows[self.offsets[k]..self.offsets[k + 1]]
     }
 }
 
@@ -208,9 +242,13 @@ mod tests {
                 .collect::<Vec<_>>(),
             [(2, 3), (5, 2)]
         );
+        let by_column = d.blocks[0].rows_by_column(&[0, 1, 2, 3]);
         assert_eq!(
-            d.blocks[0].rows_by_column(),
+            (0..3)
+                .map(|k| by_column.column(k).to_vec())
+                .collect::<Vec<_>>(),
             vec![vec![1], vec![], vec![0, 2]]
         );
+        assert_eq!(d.blocks[0].counts(0..4), [1, 0, 2]);
     }
 }

@@ -96,13 +96,7 @@ impl NormalEquations {
             x_mean[j] = mean(e.iter().map(|(_, v)| v).sum());
         }
         for (b, &base) in blocks.iter().zip(&block_base) {
-            let mut count = vec![0usize; b.width];
-            for &s in &b.slot {
-                if s != NO_SLOT {
-                    count[s as usize] += 1;
-                }
-            }
-            for (s, c) in count.into_iter().enumerate() {
+            for (s, c) in b.counts(0..n).into_iter().enumerate() {
                 x_mean[sparse[base + s]] = mean(c as f64);
             }
         }
@@ -168,7 +162,7 @@ impl NormalEquations {
                     .map(|s| (by_dense.iter().map(|t| t[b][s]).collect(), by_y[b][s]))
                     .collect::<Vec<(Vec<f64>, f64)>>()
             });
-            cross.extend(block_cross.into_iter().flatten());
+            cross.extend(block_cross.flatten());
             for (&a, (sd, sy)) in sparse.iter().zip(&cross) {
                 xty[a] = sy - x_mean[a] * yc_sum;
                 for ((&jb, s), dsum) in dense.iter().zip(sd).zip(&dc_sum) {

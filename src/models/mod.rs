@@ -394,17 +394,24 @@ impl FittedModel {
     }
 
     /// The predictions for a design: the linear and tree models read the one-hot slots directly;
-    /// the others predict on its dense form. Both give the same bits as [`Self::predict`] on the
-    /// dense matrix.
-    pub fn predict_design(&self, x: &Design) -> Output {
+    /// the others predict on its dense form, which `dense` gives (called only for them, and only
+    /// when the design has blocks). Both give the same bits as [`Self::predict`] on the dense
+    /// matrix.
+    pub fn predict_design<'d>(&self, x: &'d Design, dense: impl FnOnce() -> &'d Matrix) -> Output {
         match self {
             FittedModel::Linear(m) => Output::Values(x.mat_vec(&m.coef, m.intercept)),
             FittedModel::ElasticNet(m) => Output::Values(x.mat_vec(&m.coef, m.intercept)),
             FittedModel::DecisionTree(m) => m.predict(x),
             FittedModel::RandomForest(m) => m.predict(x),
             FittedModel::GradientBoosting(m) => m.predict(x),
-            _ if x.blocks.is_empty() => self.predict(&x.dense),
-            _ => self.predict(&x.to_dense()),
+            _ => {
+                debug_assert!(!self.reads_slots());
+                if x.blocks.is_empty() {
+                    self.predict(&x.dense)
+                } else {
+                    self.predict(dense())
+                }
+            }
         }
     }
 
@@ -515,7 +522,7 @@ mod tests {
                 assert_eq!(from_slots, from_dense, "{text}");
             }
             let (a, b) = (
-                from_slots.predict_design(&design),
+                from_slots.predict_design(&design, || &dense),
                 from_slots.predict(&dense),
             );
             assert_eq!(

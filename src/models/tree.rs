@@ -11,7 +11,7 @@
 
 use super::params::{at_least, ParamDoc, ParamError, ParamKind};
 use super::{ModelInfo, Output, Targets, Task};
-use crate::design::{Design, OneHotBlock, RowValues, NO_SLOT};
+use crate::design::{Design, RowValues, RowsByColumn};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use rand::Rng as _;
@@ -1117,13 +1117,11 @@ fn find_split<C: Criterion>(
     let d = x.dense.n_cols;
     let run = |j: usize| &sorted[j * m + start..j * m + end];
     let p = x.n_cols();
-    // The node's rows of each one-hot column, counted from the row-order run (run d).
-    let categories = (!x.blocks.is_empty()).then(|| NodeCategories::new(&x.blocks, run(d)));
+    // The node's rows of each one-hot column, sorted out of the row-order run (run d).
+    let categories: Vec<RowsByColumn> = x.blocks.iter().map(|b| b.rows_by_column(run(d))).collect();
     let ones = |j: usize| {
         let (b, k) = one_hot[j - d];
-        categories
-            .as_ref()
-            .map_or(&[][..], |cat| cat.rows(b, k as usize))
+        categories[b].column(k as usize)
     };
     let mut constant = node.constant.clone();
     let mut is_constant = |j: usize| {
@@ -1205,49 +1203,6 @@ fn find_split<C: Criterion>(
     best.map(|(j, cand)| (j, cand, constant))
 }
 
-/// A node's rows sorted into the columns of each one-hot block (a counting sort of the row-order
-/// run): column k of block b has rows[b][offsets[b][k]..offsets[b][k + 1]], in row order.
-struct NodeCategories {
-    offsets: Vec<Vec<usize>>,
-    rows: Vec<Vec<u32>>,
-}
-
-impl NodeCategories {
-    fn new(blocks: &[OneHotBlock], node_rows: &[u32]) -> Self {
-        let mut offsets = Vec::with_capacity(blocks.len());
-        let mut rows = Vec::with_capacity(blocks.len());
-        for block in blocks {
-            let mut offset = vec![0usize; block.width + 1];
-            for &r in node_rows {
-                let s = block.slot[r as usize];
-                if s != NO_SLOT {
-                    offset[s as usize + 1] += 1;
-                }
-            }
-            for k in 0..block.width {
-                offset[k + 1] += offset[k];
-            }
-            let mut fill = offset.clone();
-            let mut sorted = vec![0u32; offset[block.width]];
-            for &r in node_rows {
-                let s = block.slot[r as usize];
-                if s != NO_SLOT {
-                    sorted[fill[s as usize]] = r;
-                    fill[s as usize] += 1;
-                }
-            }
-            offsets.push(offset);
-            rows.push(sorted);
-        }
-        NodeCategories { offsets, rows }
-    }
-
-    fn rows(&self, block: usize, k: usize) -> &[u32] {
-        let o = &self.offsets[block];
-        &self.rows[block][o[k]..o[k + 1]]
-    }
-}
-
 /// Stable partition of the start..end part of every run j with `todo(j)` into its left rows, then
 /// its right rows (`go_left` by row).
 fn partition(
@@ -1298,6 +1253,7 @@ fn partition(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::design::{OneHotBlock, NO_SLOT};
     use rand::SeedableRng;
 
     fn rng() -> Rng {

@@ -96,12 +96,9 @@ impl Predictor {
             .preprocessor
             .transform_design(columns, None)
             .map_err(InputError::general)?;
-        let model = &self.artifact.model;
-        let output = if model.reads_slots() {
-            model.predict_design(&x)
-        } else {
-            model.predict(&x.into_dense())
-        };
+        let dense = std::cell::OnceCell::new();
+        let output =
+            (self.artifact.model).predict_design(&x, || dense.get_or_init(|| x.to_dense()));
         Ok(match output {
             Output::Values(v) => Predictions::Values(v),
             Output::Proba(p) => Predictions::Classes {

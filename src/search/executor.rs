@@ -314,11 +314,7 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome 
     )?;
     let fit_seconds = started.elapsed().as_secs_f64();
     let dense_valid = || d.x_valid_dense.get_or_init(|| d.x_valid.to_dense());
-    let output = if fit.model.reads_slots() {
-        fit.model.predict_design(&d.x_valid)
-    } else {
-        fit.model.predict(dense_valid())
-    };
+    let output = fit.model.predict_design(&d.x_valid, dense_valid);
     // Clustering metrics read the rows themselves; the others only the targets.
     let no_rows = Matrix::zeros(0, 0);
     let truth = fd.valid_truth(match fd {
