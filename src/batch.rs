@@ -27,12 +27,12 @@ pub fn command(a: RunArgs, command: Vec<String>) -> u8 {
     let (overrides, shard) = match parsed {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::say!("error: {e}");
             return 2;
         }
     };
     if a.resume.is_some() && a.pipelines.len() > 1 {
-        eprintln!("error: --resume completes one run: give exactly one pipeline");
+        crate::say!("error: --resume completes one run: give exactly one pipeline");
         return 2;
     }
     install_signal_handler();
@@ -54,7 +54,7 @@ pub fn command(a: RunArgs, command: Vec<String>) -> u8 {
         let (code, summary, error) = match run::run_pipeline(path, &opts) {
             Ok(outcome) => (u8::from(outcome.expect_failed), outcome.summary, None),
             Err(KilnError::Interrupted) => {
-                eprintln!(
+                crate::say!(
                     "interrupted: {} (finished trials are kept; complete it with --resume)",
                     path.display()
                 );
@@ -79,7 +79,7 @@ pub fn command(a: RunArgs, command: Vec<String>) -> u8 {
     }
     if let Some(file) = &a.junit {
         if let Err(e) = junit::write(file, &suites(&entries)) {
-            eprintln!("error: --junit {}: {e}", file.display());
+            crate::say!("error: --junit {}: {e}", file.display());
             return 2;
         }
     }
@@ -96,7 +96,7 @@ fn install_signal_handler() {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("\nstopping: finishing the fits under way (again to quit at once)");
+        crate::say!("\nstopping: finishing the fits under way (again to quit at once)");
     });
 }
 

@@ -115,9 +115,9 @@ pub(crate) fn report(pipeline: &std::path::Path, e: &KilnError) -> u8 {
     let shown = pipeline.display().to_string();
     // Config errors already start with the pipeline's file:line; others get it as context.
     if message.contains(&shown) {
-        eprintln!("error: {message}");
+        crate::say!("error: {message}");
     } else {
-        eprintln!("error: {shown}: {message}");
+        crate::say!("error: {shown}: {message}");
     }
     e.exit_code()
 }
@@ -130,7 +130,7 @@ fn validate_cmd(a: ValidateArgs) -> u8 {
     let overrides = match overrides(&a.set) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::say!("error: {e}");
             return 2;
         }
     };

@@ -406,7 +406,7 @@ fn check_output(out: &Path, data: &Path, force: bool) -> Result<()> {
 pub fn command(a: InitArgs) -> u8 {
     if let Some(out) = &a.output {
         if let Err(e) = check_output(out, &a.data, a.force) {
-            eprintln!("error: {e}");
+            crate::say!("error: {e}");
             return e.exit_code();
         }
     }
@@ -417,9 +417,9 @@ pub fn command(a: InitArgs) -> u8 {
             let shown = a.data.display().to_string();
             let msg = e.to_string();
             if msg.contains(&shown) {
-                eprintln!("error: {msg}");
+                crate::say!("error: {msg}");
             } else {
-                eprintln!("error: {shown}: {msg}");
+                crate::say!("error: {shown}: {msg}");
             }
             return e.exit_code();
         }
@@ -439,7 +439,7 @@ pub fn command(a: InitArgs) -> u8 {
                 0
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::say!("error: {e}");
                 2
             }
         },

@@ -282,7 +282,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     run.write_json("summary.json", &summary)?;
     if !opts.quiet {
         for w in &prepared.warnings {
-            eprintln!("warning: {w}");
+            crate::say!("warning: {w}");
         }
     }
     let done: std::collections::BTreeSet<usize> = previous.iter().map(|t| t.candidate).collect();

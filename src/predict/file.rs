@@ -368,12 +368,12 @@ pub fn command(a: PredictArgs) -> u8 {
     match predict_file(&a.model, &a.input, a.output.as_deref()) {
         Ok(report) => {
             if let (Some(o), false) = (&a.output, report.stdout_closed) {
-                eprintln!("predicted {} rows -> {}", report.rows, o.display());
+                crate::say!("predicted {} rows -> {}", report.rows, o.display());
             }
             0
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::say!("error: {e}");
             e.exit_code()
         }
     }

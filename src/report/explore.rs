@@ -778,14 +778,14 @@ pub fn command(a: ExploreArgs) -> u8 {
     let e = match explore(&a.input, a.target.as_deref()) {
         Ok(e) => e,
         Err(err) => {
-            eprintln!("error: {}: {err}", a.input.display());
+            crate::say!("error: {}: {err}", a.input.display());
             return err.exit_code();
         }
     };
     emit(&text_report(&e));
     if let Some(path) = &a.html {
         if let Err(err) = crate::runlog::atomic_write(path, html_report(&e).as_bytes()) {
-            eprintln!("error: cannot write the HTML report: {err}");
+            crate::say!("error: cannot write the HTML report: {err}");
             return 2;
         }
         emit(&format!("html report: {}\n", path.display()));

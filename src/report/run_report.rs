@@ -76,7 +76,7 @@ pub fn write_after_run(run_dir: &Path, data: &Dataset) {
         Ok(Err(e)) => e.to_string(),
         Err(_) => "the report panicked (a bug in kiln)".to_string(),
     };
-    eprintln!(
+    crate::say!(
         "warning: {}: report.html not written: {why}; the run's other files are unaffected (try `kiln report {}`)",
         run_dir.display(),
         run_dir.display()
@@ -980,7 +980,7 @@ pub fn command(a: ReportArgs) -> u8 {
             0
         }
         Err(e) => {
-            eprintln!("error: {}: {e}", a.run_dir.display());
+            crate::say!("error: {}: {e}", a.run_dir.display());
             e.exit_code()
         }
     }

@@ -55,7 +55,7 @@ pub fn command(a: CompareArgs) -> u8 {
             0
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::say!("error: {e}");
             e.exit_code()
         }
     }

@@ -28,7 +28,7 @@ pub fn command(a: MergeArgs) -> u8 {
     match merge(&a, std::env::args().collect()) {
         Ok(outcome) => u8::from(outcome.expect_failed),
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::say!("error: {e}");
             e.exit_code()
         }
     }

@@ -50,7 +50,7 @@ impl Progress {
                     b.set_message(format!("best {best}"));
                 }
             }
-            Progress::Lines { total, done } => eprintln!("[{done}/{total} fits] {line}"),
+            Progress::Lines { total, done } => crate::say!("[{done}/{total} fits] {line}"),
             Progress::Quiet => {}
         }
     }

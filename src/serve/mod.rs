@@ -63,7 +63,7 @@ pub fn command(a: ServeArgs) -> u8 {
     match run(&a.model, &a) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::say!("error: {e}");
             e.exit_code()
         }
     }
@@ -92,7 +92,7 @@ pub fn run(model: &Path, a: &ServeArgs) -> Result<()> {
         let local = listener
             .local_addr()
             .map_err(|e| KilnError::Config(format!("cannot listen on {}: {e}", a.addr)))?;
-        eprintln!(
+        crate::say!(
             "kiln serve: {pipeline} ({task}) from {} listening on http://{local}",
             model.display()
         );
@@ -101,7 +101,7 @@ pub fn run(model: &Path, a: &ServeArgs) -> Result<()> {
         let signalled = stopping.clone();
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             let name = shutdown_signal().await;
-            eprintln!("kiln serve: {name} received, finishing requests in flight");
+            crate::say!("kiln serve: {name} received, finishing requests in flight");
             signalled.notify_one();
         });
         let grace = async {
@@ -110,9 +110,9 @@ pub fn run(model: &Path, a: &ServeArgs) -> Result<()> {
         };
         tokio::select! {
             r = server => r.map_err(|e| KilnError::Config(format!("the server stopped: {e}")))?,
-            _ = grace => eprintln!("kiln serve: requests still open after {} s; closing them", GRACE.as_secs()),
+            _ = grace => crate::say!("kiln serve: requests still open after {} s; closing them", GRACE.as_secs()),
         }
-        eprintln!(
+        crate::say!(
             "kiln serve: stopped after {} requests, {} rows predicted",
             state.metrics.requests(),
             state.metrics.rows()
