@@ -262,6 +262,7 @@ impl Artifact {
             FittedModel::DecisionTree(m) => Some(m.n_classes.is_some()),
             FittedModel::RandomForest(m) => Some(m.n_classes.is_some()),
             FittedModel::GradientBoosting(m) => Some(m.n_classes.is_some()),
+            FittedModel::HistGradientBoosting(m) => Some(m.n_classes.is_some()),
             FittedModel::Kmeans(_) => None,
         };
         let task_ok = match classifies {
@@ -355,6 +356,11 @@ impl Artifact {
                 for t in m.trees.iter().flatten() {
                     t.check(width, 1)?;
                 }
+            }
+            FittedModel::HistGradientBoosting(m) => {
+                classes(m.n_classes.unwrap_or(n_classes))?;
+                model_width(m.n_features, "tree table")?;
+                m.check()?;
             }
             FittedModel::Linear(_) | FittedModel::ElasticNet(_) => {}
         }

@@ -78,6 +78,9 @@ impl RowsByColumn {
 pub struct Design {
     pub dense: Matrix,
     pub blocks: Vec<OneHotBlock>,
+    /// The last `ordinal_codes` dense columns are ordinal category codes (`encode.method =
+    /// "ordinal"`), which hist_gradient_boosting may split on as categories.
+    pub ordinal_codes: usize,
 }
 
 impl Design {
@@ -86,6 +89,7 @@ impl Design {
         Design {
             dense,
             blocks: Vec::new(),
+            ordinal_codes: 0,
         }
     }
 
@@ -219,6 +223,7 @@ mod tests {
                     slot: vec![1, 1, 0, 0],
                 },
             ],
+            ordinal_codes: 0,
         }
     }
 

@@ -680,6 +680,7 @@ mod tests {
                 OneHotBlock { width: 4, slot: a },
                 OneHotBlock { width: 2, slot: b },
             ],
+            ordinal_codes: 0,
         };
         let x = design.to_dense();
         for center in [true, false] {

@@ -33,6 +33,10 @@ fn param_kind(kind: ParamKind) -> Value {
         ParamKind::Int => json!({"type": "integer", "minimum": 0}),
         ParamKind::Bool => json!({"type": "boolean"}),
         ParamKind::Choice(c) => json!({"type": "string", "enum": c}),
+        ParamKind::AutoOrBool => json!({"anyOf": [
+            {"type": "string", "enum": ["auto"]},
+            {"type": "boolean"}
+        ]}),
         ParamKind::MaxFeatures => json!({"anyOf": [
             {"type": "string", "enum": ["sqrt", "log2"]},
             {"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 1},

@@ -73,15 +73,22 @@ macro_rules! reference_cases {
 }
 
 reference_cases!(
+    ames_hgb_nan,
+    ames_hgb_native,
     ames_ridge,
     ames_tree,
+    breast_cancer_hgb,
     breast_cancer_logreg,
     diabetes_gbm,
+    diabetes_hgb,
+    diabetes_hgb_depth,
     diabetes_lasso,
     diabetes_ols,
     diabetes_ridge,
     iris_kmeans,
     iris_knn,
+    penguins_hgb,
+    penguins_hgb_native,
     penguins_logreg,
     penguins_tree,
     wine_forest,

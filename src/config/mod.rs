@@ -408,6 +408,16 @@ fn resolve(raw: RawPipeline, file: &Path) -> std::result::Result<Pipeline, Vec<P
             ),
         ));
     }
+    if raw.impute.numeric == crate::config::NumericImpute::None && !raw.model.handles_missing() {
+        problems.push(Problem::new(
+            &["impute", "numeric"],
+            format!(
+                "`impute.numeric = \"none\"` keeps missing values, which model `{}` cannot fit; \
+                 use it with hist_gradient_boosting, or fill them (mean, median, constant)",
+                info.name
+            ),
+        ));
+    }
     if let Err(e) = raw.model.check(task) {
         problems.push(Problem::new(
             &["model", e.key],

@@ -65,7 +65,7 @@ const fn required(name: &'static str, kind: Kind, doc: &'static str) -> KeyDoc {
     }
 }
 
-pub const NUMERIC_IMPUTE: &[&str] = &["mean", "median", "constant", "drop", "error"];
+pub const NUMERIC_IMPUTE: &[&str] = &["mean", "median", "constant", "drop", "error", "none"];
 pub const CATEGORICAL_IMPUTE: &[&str] = &["most_frequent", "constant", "drop", "error"];
 
 pub const SECTIONS: &[SectionDoc] = &[
@@ -457,6 +457,11 @@ pub fn check_kind(kind: Kind, v: &Value) -> Result<(), String> {
             }
             Ok(())
         }
+        Kind::Param(ParamKind::AutoOrBool) => match v {
+            Value::Boolean(_) => Ok(()),
+            Value::String(s) if s == "auto" => Ok(()),
+            _ => expected("\"auto\", true or false"),
+        },
         Kind::Param(ParamKind::MaxFeatures) => match v {
             Value::String(s) if s == "sqrt" || s == "log2" => Ok(()),
             Value::Float(f) if *f > 0.0 && *f <= 1.0 => Ok(()),

@@ -79,6 +79,8 @@ pub enum NumericImpute {
     Constant,
     Drop,
     Error,
+    /// Keep missing values as NaN, for a model that handles them (hist_gradient_boosting).
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -126,7 +126,27 @@ pub struct GradientBoostingModel {
 /// Below this the Newton step's denominator counts as zero (scikit-learn's `_safe_divide`).
 const TINY_HESSIAN: f64 = 1e-150;
 
-fn sigmoid(z: f64) -> f64 {
+/// What raw scores (row-major, one or one per class) predict: the scores themselves for
+/// regression, sigmoid probabilities for two classes, softmax for more. Shared by both boostings.
+pub(crate) fn output_of_raw_scores(
+    raw: Vec<f64>,
+    n_rows: usize,
+    n_classes: Option<usize>,
+) -> Output {
+    match n_classes {
+        None => Output::Values(raw),
+        Some(2) => Output::Proba(rows_to_matrix(n_rows, 2, |i, out| {
+            let p1 = sigmoid(raw[i]);
+            out[0] = 1.0 - p1;
+            out[1] = p1;
+        })),
+        Some(k) => Output::Proba(rows_to_matrix(n_rows, k, |i, out| {
+            softmax(&raw[i * k..(i + 1) * k], out)
+        })),
+    }
+}
+
+pub(crate) fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {
@@ -136,7 +156,7 @@ fn sigmoid(z: f64) -> f64 {
 }
 
 /// Softmax of a row of raw scores, written into `out`.
-fn softmax(raw: &[f64], out: &mut [f64]) {
+pub(crate) fn softmax(raw: &[f64], out: &mut [f64]) {
     let max = raw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let mut s = 0.0;
     for (o, r) in out.iter_mut().zip(raw) {
@@ -389,18 +409,7 @@ impl GradientBoostingModel {
     }
 
     pub fn predict<X: RowValues>(&self, x: &X) -> Output {
-        let raw = self.raw_scores(x);
-        match self.n_classes {
-            None => Output::Values(raw),
-            Some(2) => Output::Proba(rows_to_matrix(x.n_rows(), 2, |i, out| {
-                let p1 = sigmoid(raw[i]);
-                out[0] = 1.0 - p1;
-                out[1] = p1;
-            })),
-            Some(k) => Output::Proba(rows_to_matrix(x.n_rows(), k, |i, out| {
-                softmax(&raw[i * k..(i + 1) * k], out)
-            })),
-        }
+        output_of_raw_scores(self.raw_scores(x), x.n_rows(), self.n_classes)
     }
 
     pub fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {

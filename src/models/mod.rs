@@ -12,6 +12,7 @@
 pub mod boosting;
 pub mod coordinate_descent;
 pub mod forest;
+pub mod hist_gb;
 pub mod kmeans;
 pub mod knn;
 pub mod linear;
@@ -128,6 +129,7 @@ pub struct FitCache {
     raw: OnceLock<NormalEquations>,
     presort: OnceLock<tree::Presort>,
     dense: OnceLock<Matrix>,
+    hist_bins: hist_gb::BinsCache,
 }
 
 impl FitCache {
@@ -173,6 +175,7 @@ pub const MODELS: &[ModelInfo] = &[
     tree::DECISION_TREE_INFO,
     forest::RANDOM_FOREST_INFO,
     boosting::GRADIENT_BOOSTING_INFO,
+    hist_gb::HIST_GRADIENT_BOOSTING_INFO,
     knn::KNN_INFO,
     naive_bayes::NAIVE_BAYES_INFO,
     kmeans::KMEANS_INFO,
@@ -194,6 +197,7 @@ pub enum ModelSpec {
     DecisionTree(tree::DecisionTreeParams),
     RandomForest(forest::RandomForestParams),
     GradientBoosting(boosting::GradientBoostingParams),
+    HistGradientBoosting(hist_gb::HistGradientBoostingParams),
     Knn(knn::KnnParams),
     NaiveBayes(naive_bayes::NaiveBayesParams),
     Kmeans(kmeans::KMeansParams),
@@ -210,6 +214,7 @@ impl ModelSpec {
             ModelSpec::DecisionTree(_) => "decision_tree",
             ModelSpec::RandomForest(_) => "random_forest",
             ModelSpec::GradientBoosting(_) => "gradient_boosting",
+            ModelSpec::HistGradientBoosting(_) => "hist_gradient_boosting",
             ModelSpec::Knn(_) => "knn",
             ModelSpec::NaiveBayes(_) => "naive_bayes",
             ModelSpec::Kmeans(_) => "kmeans",
@@ -232,6 +237,7 @@ impl ModelSpec {
             ModelSpec::DecisionTree(p) => p.check().and_then(|_| p.check_task(task)),
             ModelSpec::RandomForest(p) => p.check(),
             ModelSpec::GradientBoosting(p) => p.check(),
+            ModelSpec::HistGradientBoosting(p) => p.check(),
             ModelSpec::Knn(p) => p.check(),
             ModelSpec::NaiveBayes(p) => p.check(),
             ModelSpec::Kmeans(p) => p.check(),
@@ -251,10 +257,17 @@ impl ModelSpec {
             | ModelSpec::RandomForest(_)
             | ModelSpec::GradientBoosting(_) => true,
             ModelSpec::LogisticRegression(_)
+            | ModelSpec::HistGradientBoosting(_)
             | ModelSpec::Knn(_)
             | ModelSpec::NaiveBayes(_)
             | ModelSpec::Kmeans(_) => false,
         }
+    }
+
+    /// Whether the model fits rows with missing values (NaN), as `impute.numeric = "none"` leaves
+    /// them.
+    pub fn handles_missing(&self) -> bool {
+        matches!(self, ModelSpec::HistGradientBoosting(_))
     }
 
     /// Fits on a dense matrix (tests, small inputs); [`Self::fit_shared`] takes a design.
@@ -342,6 +355,21 @@ impl ModelSpec {
                 boosting::fit_gradient_boosting_presorted(p, design, cache.presort(design), t, rng),
                 FittedModel::GradientBoosting,
             ),
+            (ModelSpec::HistGradientBoosting(p), t) => {
+                let dense = design.dense.n_cols;
+                let ordinal_columns: Vec<bool> = (0..design.n_cols())
+                    .map(|j| j < dense && j >= dense - design.ordinal_codes)
+                    .collect();
+                let input = hist_gb::FitInput {
+                    x: x(),
+                    ordinal_columns: &ordinal_columns,
+                    seed,
+                };
+                wrap(
+                    hist_gb::fit_hist_gradient_boosting(p, input, t, rng, &cache.hist_bins),
+                    FittedModel::HistGradientBoosting,
+                )
+            }
             (ModelSpec::NaiveBayes(p), t) => wrap(
                 naive_bayes::fit_naive_bayes(p, x(), t, rng),
                 FittedModel::NaiveBayes,
@@ -360,6 +388,7 @@ pub enum FittedModel {
     DecisionTree(tree::DecisionTreeModel),
     RandomForest(forest::RandomForestModel),
     GradientBoosting(boosting::GradientBoostingModel),
+    HistGradientBoosting(hist_gb::HistGradientBoostingModel),
     Knn(knn::KnnModel),
     NaiveBayes(naive_bayes::NaiveBayesModel),
     Kmeans(kmeans::KMeansModel),
@@ -376,6 +405,7 @@ impl FittedModel {
             FittedModel::DecisionTree(m) => m.predict(x),
             FittedModel::RandomForest(m) => m.predict(x),
             FittedModel::GradientBoosting(m) => m.predict(x),
+            FittedModel::HistGradientBoosting(m) => m.predict(x),
             FittedModel::NaiveBayes(m) => m.predict(x),
         }
     }
@@ -425,6 +455,7 @@ impl FittedModel {
             FittedModel::DecisionTree(m) => m.feature_weights(),
             FittedModel::RandomForest(m) => m.feature_weights(),
             FittedModel::GradientBoosting(m) => m.feature_weights(),
+            FittedModel::HistGradientBoosting(m) => m.feature_weights(),
             FittedModel::NaiveBayes(m) => m.feature_weights(),
         }
     }
@@ -583,6 +614,17 @@ mod tests {
                     n_classes: 3,
                 },
             ),
+            (
+                "type = 'hist_gradient_boosting'\nmax_iter = 10\nmin_samples_leaf = 5",
+                Targets::Values(&y),
+            ),
+            (
+                "type = 'hist_gradient_boosting'\nmax_iter = 10\nmin_samples_leaf = 5",
+                Targets::Classes {
+                    labels: &classes,
+                    n_classes: 3,
+                },
+            ),
             ("type = 'knn'", Targets::Values(&y)),
             (
                 "type = 'knn'\nweights = 'distance'",
@@ -615,10 +657,10 @@ mod tests {
         }
         assert_eq!(
             kinds.len(),
-            9,
+            10,
             "every FittedModel kind is covered: {kinds:?}"
         );
-        assert_eq!(MODELS.len(), 11);
+        assert_eq!(MODELS.len(), 12);
     }
 
     #[test]

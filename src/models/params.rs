@@ -11,6 +11,8 @@ pub enum ParamKind {
     Choice(&'static [&'static str]),
     /// `max_features`: "sqrt" | "log2" | a fraction in (0, 1] | a count >= 1.
     MaxFeatures,
+    /// `early_stopping`: the string "auto", true or false.
+    AutoOrBool,
 }
 
 /// One row of a model's parameter table.

@@ -1737,6 +1737,7 @@ pub(crate) mod tests {
                     slot: slot_b,
                 },
             ],
+            ordinal_codes: 0,
         };
         (design, y, labels)
     }

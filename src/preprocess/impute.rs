@@ -4,12 +4,13 @@ use crate::config::{CategoricalImpute, NumericImpute};
 use crate::data::sort_labels;
 
 /// The value that fills a numeric column's gaps, or `None` when gaps are not filled (drop / error:
-/// those rows were dealt with when the data was read, and a gap at predict time is an error).
+/// those rows were dealt with when the data was read, and a gap at predict time is an error;
+/// none: gaps stay NaN for the model).
 /// A column with no training values is filled with 0.
 pub fn numeric_fill(strategy: NumericImpute, fill_value: f64, present: &mut [f64]) -> Option<f64> {
     match strategy {
         NumericImpute::Constant => Some(fill_value),
-        NumericImpute::Drop | NumericImpute::Error => None,
+        NumericImpute::Drop | NumericImpute::Error | NumericImpute::None => None,
         _ if present.is_empty() => Some(0.0),
         NumericImpute::Mean => Some(present.iter().sum::<f64>() / present.len() as f64),
         NumericImpute::Median => Some(quantile(present, 0.5)),

@@ -25,8 +25,11 @@ pub const OTHER: &str = "__other";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NumericStep {
     pub name: String,
-    /// None: gaps are not filled (impute drop / error).
+    /// None: gaps are not filled (impute drop / error / none).
     pub fill: Option<f64>,
+    /// `impute.numeric = "none"`: gaps stay NaN in the design (for a model that handles them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_missing: bool,
     pub indicator: bool,
     pub center: f64,
     pub scale: f64,
@@ -157,6 +160,7 @@ impl FittedPreprocessor {
                     numeric.push(NumericStep {
                         name: col.name.clone(),
                         fill,
+                        keep_missing: impute.numeric == crate::config::NumericImpute::None,
                         indicator: impute.indicator && had_gaps,
                         center,
                         scale,
@@ -283,7 +287,9 @@ impl FittedPreprocessor {
             };
             for &i in rows {
                 let x = v[i];
-                let x = if x.is_nan() {
+                let x = if x.is_nan() && step.keep_missing {
+                    x
+                } else if x.is_nan() {
                     step.fill.ok_or_else(|| {
                         format!("column `{}` is missing a value at row {}", step.name, i + 1)
                     })?
@@ -360,6 +366,10 @@ impl FittedPreprocessor {
                 data,
             },
             blocks,
+            ordinal_codes: match self.method {
+                EncodeMethod::OneHot => 0,
+                EncodeMethod::Ordinal => self.categorical.len(),
+            },
         })
     }
 

@@ -123,3 +123,14 @@ pub fn signal_after_trials(
     let status = child.wait().unwrap();
     (status.code().unwrap_or(-1), dir)
 }
+
+/// `kiln run PIPELINE --out <fresh scratch TAG> --quiet EXTRA`, which must succeed; returns the run
+/// directory.
+pub fn run_to_dir(pipeline: &str, tag: &str, extra: &[&str]) -> PathBuf {
+    let out = scratch(tag);
+    let mut args = vec!["run", pipeline, "--out", out.to_str().unwrap(), "--quiet"];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, 0, "kiln run {pipeline} failed:\n{stdout}\n{stderr}");
+    run_dir(&out)
+}
