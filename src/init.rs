@@ -1,7 +1,8 @@
 //! `kiln init DATA --target COL [-o FILE]`: a commented starter pipeline that runs as it is. The data is
 //! explored first: the target's values give the task (text, or a few whole numbers: classification),
-//! ID-like, constant, date-as-text and unusable columns are left out with the reason beside each, and
-//! the grid is a penalty sweep of a linear model (ridge alpha, or logistic regression C).
+//! ID-like, constant, leaking (predicting the target alone), date-as-text and unusable columns are
+//! left out with the reason beside each, and the grid is a penalty sweep of a linear model (ridge
+//! alpha, or logistic regression C).
 
 use crate::config;
 use crate::error::{KilnError, Result};
@@ -81,6 +82,14 @@ fn leave_out(p: &ColumnProfile) -> Option<String> {
             p.distinct, p.non_null
         ));
     }
+    // A column that predicts the target alone this well is most often the target in disguise
+    // (derived from it, or known only afterwards): kept, it makes every score a fiction.
+    if let Some(Flag::Leakage(score)) = p.flags.iter().find(|f| matches!(f, Flag::Leakage(_))) {
+        return Some(format!(
+            "leakage? it predicts the target alone ({score}): derived from it or known only \
+             afterwards; keep it only if it is known when predicting"
+        ));
+    }
     if !p.numeric && p.kind != "text" {
         return Some(format!(
             "{}: kiln models numbers and text; derive a number from it with [[data.derive]]",
@@ -156,7 +165,7 @@ pub fn pipeline_text(data: &Path, target: &str, output: Option<&Path>) -> Result
         .flat_map(|p| {
             p.flags
                 .iter()
-                .filter(|f| matches!(f, Flag::Leakage(_) | Flag::HeavyMissing(_)))
+                .filter(|f| matches!(f, Flag::HeavyMissing(_)))
                 .map(|f| p.warning(f))
         })
         .collect();

@@ -1,6 +1,6 @@
 //! `kiln init DATA --target COL -o FILE`: on every shipped dataset the written pipeline runs as it is
-//! (exit 0, a model.json), with the task inferred from the target and ID-like columns left out; and
-//! the command refuses to overwrite what it should not.
+//! (exit 0, a model.json), with the task inferred from the target and ID-like and leaking columns left
+//! out; and the command refuses to overwrite what it should not.
 
 mod common;
 
@@ -250,6 +250,41 @@ fn ids_and_dates_are_left_out_and_a_few_whole_numbers_are_classes() {
     );
     assert_eq!(s.dropped(), ["customer_id", "signup"], "{}", s.text);
     assert_eq!(s.inputs(), ["plan", "usage"]);
+}
+
+/// Houses whose price is noisy in their area and rooms, and a `price_k` column that is the price in
+/// thousands: the target in disguise (r = 1).
+fn write_houses(path: &Path) {
+    let mut csv = String::from("area,rooms,price_k,price\n");
+    for i in 0..200u64 {
+        let area = 50 + (i * 37) % 150;
+        let rooms = 1 + i % 5;
+        let noise = ((i * 7919) % 101) as f64 / 101.0;
+        let price = 1000.0 * area as f64 + 5000.0 * rooms as f64 + 200_000.0 * noise;
+        csv.push_str(&format!("{area},{rooms},{},{price}\n", price / 1000.0));
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+#[test]
+fn a_column_that_leaks_the_target_is_left_out_with_the_reason() {
+    let dir = scratch("init-leak-data");
+    let data = dir.join("houses.csv");
+    write_houses(&data);
+    let s = init_and_run(&data, "price", "init-leak");
+    assert_eq!(s.dropped(), ["price_k"], "{}", s.text);
+    let reason = s
+        .text
+        .lines()
+        .find(|l| l.contains("\"price_k\","))
+        .unwrap_or_else(|| panic!("no drop line for price_k in\n{}", s.text));
+    assert!(reason.contains("leakage?"), "{reason}");
+    assert!(reason.contains("r = 1"), "{reason}");
+    assert_eq!(s.inputs(), ["area", "rooms"]);
+    // Without the leak, the test score is an honest one, not the 0.99999 the leak gave.
+    let summary = json(&s.run_dir.join("summary.json"));
+    let r2 = summary["test"]["r2"].as_f64().unwrap();
+    assert!(r2 < 0.99, "{summary}");
 }
 
 #[test]

@@ -23,6 +23,17 @@ const LEAK_R2: f64 = 0.9;
 const LEAK_ACCURACY: f64 = 0.99;
 /// Most frequent values kept per column.
 const TOP: usize = 10;
+/// A text column with at least this share of distinct values among its present ones has nearly one
+/// category per row: it identifies rows (an ID, a free-text field), and one-hot encoding it makes a
+/// column per row.
+pub const ID_SHARE: f64 = 0.9;
+/// Fewer present values than this are too few to call a column an ID by its share of distinct ones.
+const ID_MIN_ROWS: usize = 20;
+/// A text column whose categories are numbers but for at most this share was meant as numbers: a
+/// few stray values ("n/a", "unknown") made it text.
+const STRAY_TEXT_SHARE: f64 = 0.01;
+/// Stray text values named in a warning.
+const STRAY_SHOWN: usize = 3;
 
 /// The target as the statistics need it.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,7 +96,8 @@ pub struct NumericStats {
 pub enum Flag {
     /// At most one distinct value.
     Constant,
-    /// Every value distinct (or named like an identifier and nearly so): it identifies rows.
+    /// Every value distinct, a text column with nearly one category per row (`ID_SHARE`), or named
+    /// like an identifier and nearly so: it identifies rows.
     IdLike,
     /// A text column with this many distinct values.
     HighCardinality(usize),
@@ -111,6 +123,56 @@ pub struct ColumnProfile {
     /// Pearson r with a numeric or two-class target; correlation ratio (eta) with 3+ classes.
     pub target_assoc: Option<f64>,
     pub flags: Vec<Flag>,
+    /// A text column of numbers but for a few categories: those (see [`StrayText`]).
+    pub stray_text: Option<StrayText>,
+}
+
+/// The few categories of a text column that are not numbers when all the others are: the values that
+/// made a number column text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrayText {
+    /// How many categories are not numbers.
+    pub count: usize,
+    /// The first of them in sorted order, at most `STRAY_SHOWN`.
+    pub examples: Vec<String>,
+}
+
+impl StrayText {
+    /// The stray categories of a text column, when at most `STRAY_TEXT_SHARE` of its present ones.
+    fn find(dictionary: &[String], counts: &[usize]) -> Option<StrayText> {
+        let present: Vec<&String> = dictionary
+            .iter()
+            .zip(counts)
+            .filter(|(_, c)| **c > 0)
+            .map(|(v, _)| v)
+            .collect();
+        let stray: Vec<&String> = present
+            .iter()
+            .copied()
+            .filter(|v| v.trim().parse::<f64>().is_err())
+            .collect();
+        let few = stray.len() as f64 <= STRAY_TEXT_SHARE * present.len() as f64;
+        (!stray.is_empty() && few).then(|| StrayText {
+            count: stray.len(),
+            examples: stray
+                .iter()
+                .take(STRAY_SHOWN)
+                .map(|v| v.to_string())
+                .collect(),
+        })
+    }
+
+    /// "1 value (\"n/a\")", "5 values (\"?\", \"n/a\", \"none\", ...)".
+    fn describe(&self) -> String {
+        let quoted: Vec<String> = self.examples.iter().map(|v| format!("\"{v}\"")).collect();
+        let more = if self.count > self.examples.len() {
+            ", ..."
+        } else {
+            ""
+        };
+        let noun = if self.count == 1 { "value" } else { "values" };
+        format!("{} {noun} ({}{more})", self.count, quoted.join(", "))
+    }
 }
 
 impl ColumnProfile {
@@ -155,10 +217,11 @@ impl ColumnProfile {
                     }
                     _ => format!("`{n}` is constant: it cannot help a model"),
                 },
-                Flag::IdLike => format!(
+                Flag::IdLike if self.numeric => format!(
                     "`{n}` looks like an ID ({} distinct values in {} rows): leave it out with data.drop",
                     self.distinct, self.non_null
                 ),
+                Flag::IdLike => self.text_id_warning(),
                 Flag::HighCardinality(k) => format!(
                     "`{n}` is text with {k} distinct values: one-hot encoding adds a column for each; \
                      set encode.max_categories or leave it out"
@@ -173,6 +236,39 @@ impl ColumnProfile {
                 ),
         }
     }
+
+    /// The warning for a text column with nearly one category per row: what one-hot encoding makes
+    /// of it, and, when its values are numbers but for a few, the few that made it text.
+    fn text_id_warning(&self) -> String {
+        let n = &self.name;
+        let mut w = format!(
+            "`{n}` looks like an ID ({} distinct values in {} rows, nearly one per row): one-hot \
+             encoding makes a column of each, which is almost never meant; leave it out with \
+             data.drop",
+            self.distinct, self.non_null
+        );
+        if let Some(stray) = &self.stray_text {
+            w.push_str(&format!(
+                ". Its values are numbers but for {}, which made it text: if it holds numbers, \
+                 list those in data.null_values",
+                stray.describe()
+            ));
+        }
+        w
+    }
+}
+
+/// The warnings `kiln validate` and `kiln run` give about feature columns that are IDs: the text
+/// columns with nearly one category per row (see [`ID_SHARE`]), whose one-hot encoding is a column
+/// per row, the design matrix's width and the Gram matrix's square.
+pub fn id_column_warnings(features: &[Column]) -> Vec<String> {
+    features
+        .iter()
+        .filter(|c| matches!(c.data, ColumnData::Categorical { .. }))
+        .map(|c| profile_column(c, None, None, false))
+        .filter(ColumnProfile::is_id_like)
+        .map(|p| p.warning(&Flag::IdLike))
+        .collect()
 }
 
 /// numpy's default (linear) quantile of sorted values.
@@ -485,7 +581,7 @@ pub fn profile_column(
     is_target: bool,
 ) -> ColumnProfile {
     let rows = column.len();
-    let (stats, non_null, distinct, top, kind) = match &column.data {
+    let (stats, non_null, distinct, top, kind, stray_text) = match &column.data {
         ColumnData::Numeric(v) => {
             let (stats, non_null, distinct) = numeric_stats(v);
             let kind = match dtype {
@@ -493,7 +589,7 @@ pub fn profile_column(
                 _ if stats.as_ref().is_some_and(|s| s.integer) => "int".to_string(),
                 _ => "float".to_string(),
             };
-            (stats, non_null, distinct, Vec::new(), kind)
+            (stats, non_null, distinct, Vec::new(), kind, None)
         }
         ColumnData::Categorical { codes, dictionary } => {
             let (counts, present) = category_counts(codes, dictionary.len());
@@ -510,7 +606,8 @@ pub fn profile_column(
                 Some(d) if d != "str" => d.to_string(),
                 _ => "text".to_string(),
             };
-            (None, present, distinct, top, kind)
+            let stray = StrayText::find(dictionary, &counts);
+            (None, present, distinct, top, kind, stray)
         }
     };
     let numeric = matches!(column.data, ColumnData::Numeric(_));
@@ -520,10 +617,11 @@ pub fn profile_column(
     }
     let whole = stats.as_ref().is_some_and(|s| s.integer);
     let identifier_kind = !numeric || whole;
-    let all_distinct = non_null == rows && distinct == rows && rows >= 20;
-    let named_id =
-        looks_like_id(&column.name) && non_null > 0 && distinct as f64 >= 0.9 * non_null as f64;
-    if !is_target && identifier_kind && (all_distinct || named_id) && distinct > 1 {
+    let all_distinct = non_null == rows && distinct == rows && rows >= ID_MIN_ROWS;
+    let nearly_one_per_row = distinct as f64 >= ID_SHARE * non_null as f64;
+    let named_id = looks_like_id(&column.name) && non_null > 0 && nearly_one_per_row;
+    let text_id = !numeric && non_null >= ID_MIN_ROWS && nearly_one_per_row;
+    if !is_target && identifier_kind && (all_distinct || named_id || text_id) && distinct > 1 {
         flags.push(Flag::IdLike);
     }
     if !is_target && !numeric && distinct > HIGH_CARDINALITY && !flags.contains(&Flag::IdLike) {
@@ -557,6 +655,7 @@ pub fn profile_column(
         is_target,
         target_assoc,
         flags,
+        stray_text,
     }
 }
 
