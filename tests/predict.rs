@@ -491,3 +491,81 @@ fn a_closed_stdout_ends_quietly() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+/// A linear model.json of `n` numeric inputs x0..x{n-1}, each unscaled with coefficient 1 (a
+/// prediction is the sum of the row plus 0.5), with a drift table per input.
+fn wide_model(n: usize) -> String {
+    let names: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
+    serde_json::json!({
+        "format": "kiln-model", "version": 1, "kiln_version": "0.1.0", "pipeline": "wide",
+        "task": "regression", "created_at": "2026-12-01T00:00:00Z", "target": "y",
+        "inputs": names.iter().map(|c| serde_json::json!({"name": c, "kind": "numeric"})).collect::<Vec<_>>(),
+        "preprocessor": {
+            "numeric": names.iter().map(|c| serde_json::json!(
+                {"name": c, "fill": 0.0, "indicator": false, "center": 0.0, "scale": 1.0})).collect::<Vec<_>>(),
+            "categorical": [], "method": "one_hot", "unknown": "ignore", "output_names": names,
+        },
+        "model": {"kind": "linear", "coef": vec![1.0; n], "intercept": 0.5},
+        "params": {}, "metric": "r2", "cv": {"r2": 0.5}, "test": {}, "data_hash": "0",
+        "training_rows": 3,
+        "drift": names.iter().map(|c| serde_json::json!(
+            {"kind": "numeric", "name": c, "edges": [0.0, 1.0], "shares": [0.3, 0.4, 0.3], "missing": 0.0}))
+            .collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// A model of 20,000 inputs loads, matches its inputs and predicts (matching was quadratic in the
+/// inputs: issue 14, item 11), and a file missing most of them gets a message of bounded length.
+#[test]
+fn a_wide_model_predicts_and_a_missing_column_message_is_capped() {
+    let n = 20_000;
+    let dir = scratch("predict-wide");
+    let model = dir.join("model.json");
+    std::fs::write(&model, wide_model(n)).unwrap();
+    let names: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
+    let mut csv = names.join(",") + "\n";
+    for r in 0..3 {
+        let row: Vec<String> = (0..n).map(|i| ((i + r) % 3).to_string()).collect();
+        csv += &(row.join(",") + "\n");
+    }
+    let data = dir.join("wide.csv");
+    std::fs::write(&data, csv).unwrap();
+    let (code, stdout, stderr) = run(&["predict", s(&model), s(&data)]);
+    assert_eq!(code, 0, "{stderr}");
+    let out = read_csv_text(&stdout);
+    let expected: Vec<f64> = (0..3)
+        .map(|r| (0..n).map(|i| ((i + r) % 3) as f64).sum::<f64>() + 0.5)
+        .collect();
+    assert_eq!(f64s(&out, "prediction"), expected);
+
+    let few = dir.join("few.csv");
+    std::fs::write(&few, "x0,x1,x2\n1,2,3\n").unwrap();
+    let (code, _, stderr) = run(&["predict", s(&model), s(&few)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("column `x3` is missing: the model needs it as an input (19,996 other inputs are missing too)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`x19` ... and 19,980 more"), "{stderr}");
+    assert!(stderr.len() < 2_000, "{} bytes", stderr.len());
+}
+
+/// A prediction that overflows from finite inputs is an error naming the row from the library
+/// function `kiln serve` calls (which answers it 422), not a null (issue 14, item 5).
+#[test]
+fn a_non_finite_prediction_is_an_error_naming_the_row() {
+    let model = root().join("tests/bad/data/large_coefficient_model.json");
+    let p = predictor(&model);
+    let row = |age: f64| serde_json::json!({"age": age, "sex": 0.05, "bmi": 0.06, "bp": 0.02});
+    let ok = p.predict_json(&[row(0.03)]).unwrap();
+    assert_eq!(ok.len(), 1);
+    let e = p.predict_json(&[row(0.03), row(5e108)]).unwrap_err();
+    assert_eq!(e.row, Some(2), "{e}");
+    assert!(
+        e.message.contains("row 2: the model's prediction is inf"),
+        "{e}"
+    );
+    let e = p.predict_json(&[row(1.797e308)]).unwrap_err();
+    assert_eq!((e.column.as_deref(), e.row), (Some("age"), Some(1)), "{e}");
+}

@@ -1,6 +1,6 @@
 //! k-nearest neighbours, for regression and classification, by exact brute-force search.
 
-use super::params::{at_least, ParamDoc, ParamError, ParamKind};
+use super::params::{at_least, at_most, ParamDoc, ParamError, ParamKind};
 use super::{ModelInfo, Output, Targets, Task};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
@@ -38,7 +38,7 @@ pub enum KnnWeights {
 ///
 /// | parameter | default | meaning |
 /// |---|---|---|
-/// | n_neighbors | 5 | neighbours consulted, >= 1 and at most the training rows |
+/// | n_neighbors | 5 | neighbours consulted, >= 1 and at most the training rows (and 2^32 - 1) |
 /// | weights | "uniform" | "uniform" (equal votes) or "distance" (votes 1/distance) |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -56,9 +56,15 @@ impl Default for KnnParams {
     }
 }
 
+/// The most neighbours a pipeline may ask for: more training rows than this (4,294,967,295 rows
+/// of even one column are 32 GiB) are not a data set kiln holds in memory, so a larger value is a
+/// typo, refused with its line before any data is read rather than by every fit.
+pub const MAX_NEIGHBORS: usize = u32::MAX as usize;
+
 impl KnnParams {
     pub fn check(&self) -> Result<(), ParamError> {
-        at_least("n_neighbors", self.n_neighbors, 1)
+        at_least("n_neighbors", self.n_neighbors, 1)?;
+        at_most("n_neighbors", self.n_neighbors, MAX_NEIGHBORS)
     }
 }
 
@@ -280,6 +286,18 @@ impl KnnModel {
 
     pub fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
         None
+    }
+
+    /// A loaded model's own numbers: `fit_knn` takes between 1 and the training rows neighbours.
+    pub fn check(&self) -> Result<(), String> {
+        if (1..=self.train.n_rows).contains(&self.n_neighbors) {
+            Ok(())
+        } else {
+            Err(format!(
+                "`model.n_neighbors` = {} is not between 1 and the model's {} training rows",
+                self.n_neighbors, self.train.n_rows
+            ))
+        }
     }
 }
 

@@ -184,6 +184,21 @@ impl NaiveBayesModel {
     pub fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
         None
     }
+
+    /// A loaded model's own numbers: every variance divides, so it must be a positive normal number
+    /// (`fit_naive_bayes` refuses a zero one; a denormal makes infinite log-likelihoods).
+    pub fn check(&self) -> Result<(), String> {
+        for (c, row) in self.var.iter().enumerate() {
+            if let Some(j) = row.iter().position(|v| !(*v > 0.0 && v.is_normal())) {
+                return Err(format!(
+                    "`model.var[{c}][{j}]` is {}: a variance must be a positive number of at least {:e}",
+                    row[j],
+                    f64::MIN_POSITIVE
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

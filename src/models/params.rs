@@ -72,6 +72,18 @@ pub fn at_least(key: &'static str, value: usize, min: usize) -> Result<(), Param
     }
 }
 
+/// `Err` unless `value <= max`.
+pub fn at_most(key: &'static str, value: usize, max: usize) -> Result<(), ParamError> {
+    if value <= max {
+        Ok(())
+    } else {
+        Err(ParamError::new(
+            key,
+            format!("must be <= {max}, got {value}"),
+        ))
+    }
+}
+
 /// `Err` unless `lo <= value <= hi`.
 pub fn within(key: &'static str, value: f64, lo: f64, hi: f64) -> Result<(), ParamError> {
     if (lo..=hi).contains(&value) {

@@ -13,11 +13,12 @@ pub mod write;
 use crate::artifact::Artifact;
 use crate::config::UnknownCategory;
 use crate::data::{Column, ColumnData, MISSING_CODE};
+use crate::design::Design;
 use crate::matrix::Matrix;
 use crate::models::{argmax_rows, Output, Task};
 use polars::prelude::DataFrame;
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub use input::InputError;
 
@@ -91,14 +92,36 @@ impl Predictor {
     /// Predicts rows already read as columns; `first_row` numbers them in errors.
     pub fn predict(&self, columns: &[Column], first_row: usize) -> Result<Predictions, InputError> {
         self.check(columns, first_row)?;
-        let x = self
-            .artifact
-            .preprocessor
+        let pre = &self.artifact.preprocessor;
+        let x = pre
             .transform_design(columns, None)
             .map_err(InputError::general)?;
+        if let Some((i, j)) = non_finite_design_cell(&x) {
+            let row = first_row + i + 1;
+            let name = pre.output_names.get(j).map_or("?", String::as_str);
+            return Err(InputError::at(
+                name,
+                row,
+                format!(
+                    "column `{name}` at row {row}: the value is too large for the model: centred \
+                     and scaled as in training it is not a finite number"
+                ),
+            ));
+        }
         let dense = std::cell::OnceCell::new();
         let output =
             (self.artifact.model).predict_design(&x, || dense.get_or_init(|| x.to_dense()));
+        if let Some((i, v)) = non_finite_output_row(&output) {
+            let row = first_row + i + 1;
+            return Err(InputError {
+                column: None,
+                row: Some(row),
+                message: format!(
+                    "row {row}: the model's prediction is {v}, not a finite number (are its values \
+                     far outside the training range?)"
+                ),
+            });
+        }
         Ok(match output {
             Output::Values(v) => Predictions::Values(v),
             Output::Proba(p) => Predictions::Classes {
@@ -132,10 +155,13 @@ impl Predictor {
     /// under `encode.unknown = "error"`. Checked here because `transform` only knows rows of a chunk.
     fn check(&self, columns: &[Column], first_row: usize) -> Result<(), InputError> {
         let pre = &self.artifact.preprocessor;
+        // Hashed once: a search per step would be quadratic in the number of inputs.
+        let by_name: HashMap<&str, &Column> =
+            columns.iter().map(|c| (c.name.as_str(), c)).collect();
         let find = |name: &str| {
-            columns
-                .iter()
-                .find(|c| c.name == name)
+            by_name
+                .get(name)
+                .copied()
                 .ok_or_else(|| input::missing_column(name))
         };
         let gap = |name: &str, i: usize, what: &str| {
@@ -196,5 +222,34 @@ impl Predictor {
             }
         }
         Ok(())
+    }
+}
+
+/// The first (row, column) of a design that is not a finite number, rows first: a finite input
+/// that centring and scaling pushed past f64's range (1.797e308 less a negative centre). Only the
+/// dense part can hold one: one-hot slots are 0 or 1.
+pub(crate) fn non_finite_design_cell(x: &Design) -> Option<(usize, usize)> {
+    let m = &x.dense;
+    (0..m.n_cols)
+        .filter_map(|j| m.col(j).iter().position(|v| !v.is_finite()).map(|i| (i, j)))
+        .min()
+}
+
+/// The first row whose prediction is not a finite number, with the value: a regression value, a
+/// class probability, or a cluster's distance (a row infinitely far from every centre has no
+/// nearest one).
+pub(crate) fn non_finite_output_row(output: &Output) -> Option<(usize, f64)> {
+    let first = |values: &[f64]| {
+        (values.iter())
+            .position(|v| !v.is_finite())
+            .map(|i| (i, values[i]))
+    };
+    match output {
+        Output::Values(v) => first(v),
+        // Column-major: the earliest row over every class's column.
+        Output::Proba(p) => (0..p.n_cols)
+            .filter_map(|j| first(p.col(j)))
+            .min_by_key(|(i, _)| *i),
+        Output::Clusters { distances_sq, .. } => first(distances_sq),
     }
 }
