@@ -55,7 +55,7 @@ pub fn command(a: RunArgs, command: Vec<String>) -> u8 {
             Ok(outcome) => (u8::from(outcome.expect_failed), outcome.summary, None),
             Err(KilnError::Interrupted) => {
                 crate::say!(
-                    "interrupted: {} (finished trials are kept; complete it with --resume)",
+                    "interrupted: {} (finished fits are kept; complete it with --resume)",
                     path.display()
                 );
                 interrupted = true;
@@ -90,8 +90,14 @@ pub fn command(a: RunArgs, command: Vec<String>) -> u8 {
 }
 
 /// SIGINT or SIGTERM: stop scheduling fits and write the run as interrupted. A second one exits at
-/// once (trials.jsonl still holds only whole lines).
+/// once (trials.jsonl still holds only whole lines). SIGXFSZ (a file grown past `ulimit -f`) is
+/// ignored, so the write fails and the run records it, as on a full disk, instead of dying.
 fn install_signal_handler() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to "ignore" has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let _ = ctrlc::set_handler(|| {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);

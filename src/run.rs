@@ -10,8 +10,9 @@ use crate::metrics::Metric;
 use crate::models::{FitCache, Task};
 use crate::preprocess::FittedPreprocessor;
 use crate::rng::{rng_for, Purpose};
-use crate::runlog::{writer, BestSummary, DataSummary, ExpectResult, RunDir, Summary};
-use crate::search::{self, progress::Progress, FoldData, SearchPlan, Split, Trial};
+use crate::runlog::writer::{self, RunLock};
+use crate::runlog::{BestSummary, DataSummary, ExpectResult, RunDir, Summary};
+use crate::search::{self, progress::Progress, FitRecord, FoldData, SearchPlan, Split, Trial};
 use crate::table::Table;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -245,20 +246,20 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
             expect_failed: false,
         });
     }
-    let (mut run, previous, shard) = match &opts.resume {
+    let (mut run, previous, done_fits, shard) = match &opts.resume {
         Some(dir) => {
-            let (run, previous, shard) = open_for_resume(dir, &prepared)?;
-            if opts.shard.is_some() && opts.shard != shard {
+            let resumed = open_for_resume(dir, &prepared)?;
+            if opts.shard.is_some() && opts.shard != resumed.shard {
                 return Err(KilnError::Config(format!(
                     "--resume {}: that run is {}, not the --shard given",
                     dir.display(),
-                    shard.map_or("not a shard".to_string(), |s| format!(
+                    resumed.shard.map_or("not a shard".to_string(), |s| format!(
                         "shard {}/{}",
                         s.index, s.count
                     ))
                 )));
             }
-            (run, previous, shard)
+            (resumed.run, resumed.trials, resumed.fits, resumed.shard)
         }
         None => {
             let output = opts.out.clone().unwrap_or_else(|| base.output_dir.clone());
@@ -273,7 +274,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
                 &prepared.loaded.document_text(),
                 &suffix,
             )?;
-            (run, Vec::new(), opts.shard)
+            (run, Vec::new(), Vec::new(), opts.shard)
         }
     };
     let threads = opts
@@ -281,8 +282,14 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
     let mut summary = initial_summary(&prepared, &run, opts, threads, shard, path);
-    // Written at once, so even a killed run records what it was and which data it read.
-    run.write_json("summary.json", &summary)?;
+    // Written at once, so even a killed run records what it was and which data it read. A new run
+    // without it could not be resumed: it is removed.
+    if let Err(e) = run.write_json("summary.json", &summary) {
+        if opts.resume.is_none() {
+            run.discard();
+        }
+        return Err(e);
+    }
     if !opts.quiet {
         for w in &prepared.warnings {
             crate::say!("warning: {w}");
@@ -315,31 +322,24 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         seed: base.seed,
         on_error: base.on_error,
         interrupt: &INTERRUPTED,
+        done_fits: &done_fits,
     };
-    let mut progress = Progress::new(todo.len() * prepared.splits.len(), opts.quiet);
-    let mut write_error = None;
-    let outcome = pool.install(|| {
-        search::search(&plan, &mut progress, |t| {
-            if let Err(e) = run.append_trial(t) {
-                write_error.get_or_insert(e);
-            }
-        })
-    });
-    if let Some(e) = write_error {
-        return Err(e);
-    }
+    let mut progress = Progress::new(plan.fits_to_run(), opts.quiet);
+    let outcome = pool.install(|| search::search(&plan, &mut progress, &mut run));
     let mut trials = previous;
     trials.extend(outcome.trials);
     trials.sort_by_key(|t| t.candidate);
     summary.candidates_failed = trials.iter().filter(|t| !t.is_ok()).count();
+    let closing = Closing {
+        data: &prepared.dataset,
+        trials: &trials,
+        started,
+    };
+    if let Some(e) = outcome.write_error {
+        return Err(closing.write_failed(&run, &mut summary, e));
+    }
     if outcome.interrupted {
-        close_run(
-            &run,
-            &prepared.dataset,
-            &mut summary,
-            started,
-            "interrupted",
-        )?;
+        closing.close(&mut run, &mut summary, "interrupted")?;
         return Err(KilnError::Interrupted);
     }
     if let Some((c, error)) = outcome.first_failure {
@@ -348,9 +348,9 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
             "candidate {c} ({}) failed and search.on_error = \"fail\": {error}",
             search::trial::params_text(&params)
         );
-        return fail_run(&run, &prepared.dataset, &mut summary, started, msg);
+        return closing.fail(&mut run, &mut summary, msg);
     }
-    finish_run(&prepared, &run, summary, &trials, opts.quiet, started)
+    finish_run(&prepared, &mut run, summary, &trials, opts.quiet, started)
 }
 
 fn candidate_params(c: &config::Candidate) -> serde_json::Map<String, serde_json::Value> {
@@ -360,13 +360,29 @@ fn candidate_params(c: &config::Candidate) -> serde_json::Map<String, serde_json
         .collect()
 }
 
-/// Reopens an interrupted (or killed) run: the pipeline as run and the data must be the same.
-fn open_for_resume(dir: &Path, prepared: &Prepared) -> Result<(RunDir, Vec<Trial>, Option<Shard>)> {
+/// A run reopened by `--resume`, locked by this process.
+struct Resumed {
+    run: RunDir,
+    /// The candidates finished before (trials.jsonl).
+    trials: Vec<Trial>,
+    /// The fits finished before (fits.jsonl): the unfinished candidates go on from them.
+    fits: Vec<FitRecord>,
+    shard: Option<Shard>,
+}
+
+/// Reopens an interrupted (or killed) run: the pipeline as run and the data must be the same, and
+/// no other process may be writing it.
+fn open_for_resume(dir: &Path, prepared: &Prepared) -> Result<Resumed> {
     let shown = dir.display();
     let as_run = std::fs::read_to_string(dir.join("pipeline.toml")).map_err(|e| {
         KilnError::Config(format!(
             "--resume {shown}: not a run directory (pipeline.toml: {e})"
         ))
+    })?;
+    // Before anything is read: the logs of a run still going are not ours to rewrite.
+    let lock = RunLock::acquire(dir).map_err(|e| match e {
+        KilnError::Config(m) => KilnError::Config(format!("--resume: {m}")),
+        other => other,
     })?;
     if as_run != prepared.loaded.document_text() {
         return Err(KilnError::Config(format!(
@@ -385,22 +401,28 @@ fn open_for_resume(dir: &Path, prepared: &Prepared) -> Result<(RunDir, Vec<Trial
             summary.data.hash, prepared.data_hash
         )));
     }
-    // No trials.jsonl (killed before the first trial) is no trials; a damaged one is an error, not
-    // a reason to start over and overwrite it.
-    let log = dir.join("trials.jsonl");
-    let trials = if log.exists() {
-        writer::read_trials(&log)?
-    } else {
-        Vec::new()
+    // A missing log (killed before the first line, or a run of an older kiln without fits.jsonl)
+    // is an empty one; a damaged one is an error, not a reason to start over and overwrite it.
+    let read_log = |name: &str| dir.join(name).exists().then(|| dir.join(name));
+    let trials = match read_log("trials.jsonl") {
+        Some(log) => writer::read_trials(&log)?,
+        None => Vec::new(),
     };
-    // A torn last line is dropped on read; rewrite the file so new lines follow whole ones.
-    let mut text = String::new();
-    for t in &trials {
-        text.push_str(&serde_json::to_string(t).unwrap_or_default());
-        text.push('\n');
+    let fits = match read_log("fits.jsonl") {
+        Some(log) => writer::read_fits(&log)?,
+        None => Vec::new(),
+    };
+    // A torn last line is dropped on read; rewrite the logs so new lines follow whole ones.
+    writer::write_lines(&dir.join("trials.jsonl"), &trials)?;
+    if read_log("fits.jsonl").is_some() {
+        writer::write_lines(&dir.join("fits.jsonl"), &fits)?;
     }
-    writer::atomic_write(&dir.join("trials.jsonl"), text.as_bytes())?;
-    Ok((RunDir::open(dir.to_path_buf())?, trials, summary.shard))
+    Ok(Resumed {
+        run: RunDir::open(dir.to_path_buf(), lock)?,
+        trials,
+        fits,
+        shard: summary.shard,
+    })
 }
 
 pub(crate) fn initial_summary(
@@ -456,51 +478,81 @@ pub(crate) fn initial_summary(
     }
 }
 
-/// Ends a run on disk, whatever its outcome ("complete", "failed", "interrupted"): the status and
-/// times in summary.json, then report.html from what the run directory holds.
-fn close_run(
-    run: &RunDir,
-    data: &Dataset,
-    summary: &mut Summary,
+/// What closing a run needs besides its summary.
+struct Closing<'a> {
+    data: &'a Dataset,
+    /// Every trial of the run, in candidate order.
+    trials: &'a [Trial],
     started: Instant,
-    status: &str,
-) -> Result<()> {
-    summary.status = status.into();
-    summary.finished_at = writer::utc_iso(writer::now_secs());
-    summary.duration_seconds = started.elapsed().as_secs_f64();
-    run.write_json("summary.json", summary)?;
-    crate::report::write_after_run(&run.path, data);
-    Ok(())
 }
 
-/// A run that cannot produce a model: summary.json says why, no model.json is written, exit 2. The
-/// report still shows what finished (the failed candidates' errors among them).
-fn fail_run(
-    run: &RunDir,
-    data: &Dataset,
-    summary: &mut Summary,
-    started: Instant,
-    message: String,
-) -> Result<RunOutcome> {
-    summary.error = Some(message.clone());
-    close_run(run, data, summary, started, "failed")?;
-    Err(KilnError::AllCandidatesFailed(format!(
-        "{message}\nrun directory: {}",
-        run.path.display()
-    )))
+impl Closing<'_> {
+    /// Ends a run on disk, whatever its outcome ("complete", "failed", "interrupted"): trials.jsonl
+    /// in candidate order, report.html, then summary.json with the status and times. The status is
+    /// written last, so a run that says it is complete has its report. Then the lock is released.
+    fn close(&self, run: &mut RunDir, summary: &mut Summary, status: &str) -> Result<()> {
+        self.stamp(summary, status);
+        let written = run.rewrite_trials(self.trials).and_then(|_| {
+            crate::report::write_after_run(&run.path, self.data, Some(summary));
+            run.write_json("summary.json", summary)
+        });
+        if let Err(e) = written {
+            return Err(self.write_failed(run, summary, e));
+        }
+        run.release();
+        Ok(())
+    }
+
+    fn stamp(&self, summary: &mut Summary, status: &str) {
+        summary.status = status.into();
+        summary.finished_at = writer::utc_iso(writer::now_secs());
+        summary.duration_seconds = self.started.elapsed().as_secs_f64();
+    }
+
+    /// A run that cannot produce a model: summary.json says why, no model.json is written, exit 2.
+    /// The report still shows what finished (the failed candidates' errors among them).
+    fn fail(&self, run: &mut RunDir, summary: &mut Summary, message: String) -> Result<RunOutcome> {
+        summary.error = Some(message.clone());
+        self.close(run, summary, "failed")?;
+        Err(KilnError::AllCandidatesFailed(format!(
+            "{message}\nrun directory: {}",
+            run.path.display()
+        )))
+    }
+
+    /// A write failed (a full disk): the run stops there. Its summary says so if it can still be
+    /// written; what is logged stays, for `--resume` once there is room. Returns the error.
+    fn write_failed(&self, run: &RunDir, summary: &mut Summary, e: KilnError) -> KilnError {
+        self.stamp(summary, "failed");
+        let message = format!(
+            "{e}; the run stopped at this failed write and keeps what it logged: make room and \
+             complete it with `kiln run {} --resume {}`",
+            summary.pipeline_file,
+            run.path.display()
+        );
+        summary.error = Some(message.clone());
+        let _ = run.write_json("summary.json", summary);
+        run.release();
+        KilnError::Data(message)
+    }
 }
 
 /// Picks the best trial, refits it on all training rows (not for a shard: `kiln merge` does that),
 /// checks the expectations, writes model.json and summary.json, and prints the leaderboard.
 pub fn finish_run(
     prepared: &Prepared,
-    run: &RunDir,
+    run: &mut RunDir,
     mut summary: Summary,
     trials: &[Trial],
     quiet: bool,
     started: Instant,
 ) -> Result<RunOutcome> {
     let base = prepared.base();
+    let closing = Closing {
+        data: &prepared.dataset,
+        trials,
+        started,
+    };
     summary.candidates_failed = trials.iter().filter(|t| !t.is_ok()).count();
     let Some(best) = best_trial(trials, base.metric) else {
         let mut msg = format!("every candidate failed ({}):", trials.len());
@@ -512,7 +564,7 @@ pub fn finish_run(
                 t.error.as_deref().unwrap_or("")
             ));
         }
-        return fail_run(run, &prepared.dataset, &mut summary, started, msg);
+        return closing.fail(run, &mut summary, msg);
     };
     summary.best = Some(BestSummary {
         candidate: best.candidate,
@@ -527,15 +579,19 @@ pub fn finish_run(
             Ok(a) => a,
             Err(e) => {
                 let msg = format!("refitting the best candidate {}: {e}", best.candidate);
-                return fail_run(run, &prepared.dataset, &mut summary, started, msg);
+                return closing.fail(run, &mut summary, msg);
             }
         };
         summary.test = artifact.test.clone();
         summary.expect = check_expectations(base, best, &artifact.test);
         expect_failed = summary.expect.iter().any(|e| !e.passed);
-        writer::atomic_write(&run.path.join("model.json"), artifact.to_json().as_bytes())?;
+        let model =
+            writer::atomic_write(&run.path.join("model.json"), artifact.to_json().as_bytes());
+        if let Err(e) = model {
+            return Err(closing.write_failed(run, &mut summary, e));
+        }
     }
-    close_run(run, &prepared.dataset, &mut summary, started, "complete")?;
+    closing.close(run, &mut summary, "complete")?;
     if !quiet || expect_failed {
         crate::output::emit(&leaderboard(trials, base, &summary));
     }

@@ -607,3 +607,225 @@ model.alpha = [0.01, 0.1, 1.0, 10.0]
     );
     assert_eq!(std::fs::read_to_string(&log).unwrap(), damaged);
 }
+
+/// Ridge on diabetes over `alphas` alphas: many cheap fits (5 folds each), a line of progress each.
+fn ridge_grid(dir: &Path, name: &str, alphas: usize, folds: usize) -> PathBuf {
+    let data = root().join("data/diabetes.csv");
+    let grid: Vec<String> = (1..=alphas).map(|i| format!("{}.0", i)).collect();
+    pipeline(
+        dir,
+        name,
+        &data,
+        &format!(
+            "[pipeline]\nname = \"{name}\"\ntask = \"regression\"\n[data]\npath = \"DATA\"\n\
+             target = \"target\"\n[model]\ntype = \"ridge\"\n[cv]\nfolds = {folds}\n\
+             [grid]\nmodel.alpha = [{}]\n",
+            grid.join(", ")
+        ),
+    )
+}
+
+/// `kiln ARGS` under `ulimit -f BLOCKS` (512-byte blocks in dash, 1024 in bash): a write that would
+/// take a file past that size fails (EFBIG), as a write to a full disk does, without needing one.
+fn run_with_file_limit(blocks: u32, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -f {blocks} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_failed_log_write_stops_the_run_at_once_and_resume_completes_it() {
+    let dir = scratch("hardening-full");
+    let p = ridge_grid(&dir, "full", 60, 5);
+    let (code, text) = run_in(&dir.join("whole"), &p, &[]);
+    assert_eq!(code, 0, "{text}");
+    let whole = only_run(&dir.join("whole"), "full");
+
+    // fits.jsonl (about 130 bytes a fit, 300 fits) outgrows 8 KiB long before the end; the
+    // summary (about 2 KiB) still fits.
+    let out = dir.join("runs");
+    let (code, _, stderr) = run_with_file_limit(
+        16,
+        &["run", p.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("fits.jsonl") && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    let run_path = only_run(&dir, "full");
+    let summary = json(&run_path.join("summary.json"));
+    assert_eq!(summary["status"], "failed");
+    let error = summary["error"].as_str().unwrap();
+    assert!(
+        error.contains("fits.jsonl") && error.contains("--resume"),
+        "{error}"
+    );
+    assert!(!run_path.join("model.json").exists());
+    // Stopped at the failed write: no progress is reported past the last fit logged.
+    let logged = whole_lines(&run_path.join("fits.jsonl"));
+    assert!(logged < 300, "{logged} fits logged");
+    let reported: Vec<usize> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix('[')?.split('/').next()?.parse().ok())
+        .collect();
+    assert!(
+        reported.iter().all(|&n| n <= logged),
+        "progress past the {logged} fits logged: {reported:?}"
+    );
+
+    // With room again, the run is completed from what it logged, into the uninterrupted result.
+    let (code, stdout, stderr) = run(&[
+        "run",
+        p.to_str().unwrap(),
+        "--resume",
+        run_path.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(json(&run_path.join("summary.json"))["status"], "complete");
+    assert_eq!(
+        trials_without_times(&run_path),
+        trials_without_times(&whole)
+    );
+}
+
+#[test]
+fn a_run_that_cannot_write_its_first_files_leaves_no_folder() {
+    let dir = scratch("hardening-nospace");
+    let p = ridge_grid(&dir, "nospace", 2, 5);
+    let out = dir.join("runs");
+    // Nothing can be written (the lock fails), then only pipeline.toml (summary.json fails):
+    // either way the run cannot be resumed, and nothing of it is left.
+    for (blocks, file) in [(0, "kiln.lock"), (1, "summary.json")] {
+        let (code, _, stderr) = run_with_file_limit(
+            blocks,
+            &["run", p.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        );
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(file), "{stderr}");
+        let left: Vec<_> =
+            std::fs::read_dir(&out).map_or(Vec::new(), |d| d.map(|e| e.unwrap().path()).collect());
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+}
+
+#[test]
+fn with_stderr_closed_run_and_predict_finish() {
+    let dir = scratch("hardening-closed-stderr");
+    let p = ridge_grid(&dir, "closed", 30, 5);
+    let out = dir.join("runs");
+    let closed = |args: &[&str], what: &str| {
+        let mut child = kiln()
+            .args(args)
+            .current_dir(root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take()); // nobody will read it: every write gets EPIPE
+        wait_at_most(&mut child, 5, what).code()
+    };
+    assert_eq!(
+        closed(
+            &["run", p.to_str().unwrap(), "--out", out.to_str().unwrap()],
+            "run"
+        ),
+        Some(0)
+    );
+    let run_path = only_run(&dir, "closed");
+    assert_eq!(json(&run_path.join("summary.json"))["status"], "complete");
+    for f in ["model.json", "report.html", "trials.jsonl", "fits.jsonl"] {
+        assert!(run_path.join(f).is_file(), "{f} missing");
+    }
+    let predicted = dir.join("predicted.csv");
+    let model = run_path.join("model.json");
+    let args = [
+        "predict",
+        model.to_str().unwrap(),
+        "data/diabetes.csv",
+        "-o",
+        predicted.to_str().unwrap(),
+    ];
+    assert_eq!(closed(&args, "predict"), Some(0));
+    let rows = std::fs::read_to_string(&predicted).unwrap().lines().count();
+    assert_eq!(
+        rows, 443,
+        "a header and a prediction for each of the 442 rows"
+    );
+}
+
+#[test]
+fn a_stderr_nobody_reads_never_stalls_a_run() {
+    let dir = scratch("hardening-unread-stderr");
+    // 1,500 progress lines: about twice what a pipe holds before a writer blocks.
+    let p = ridge_grid(&dir, "unread", 1500, 2);
+    let out = dir.join("runs");
+    let mut child = kiln()
+        .args(["run", p.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let unread = child.stderr.take(); // held open, never read
+    let status = wait_at_most(&mut child, 5, "kiln run with a stderr nobody reads");
+    drop(unread);
+    assert_eq!(status.code(), Some(0));
+    let run_path = only_run(&dir, "unread");
+    assert_eq!(json(&run_path.join("summary.json"))["status"], "complete");
+    assert_eq!(trials(&run_path).len(), 1500);
+}
+
+#[test]
+fn a_run_says_complete_only_once_its_report_is_written() {
+    let out = scratch("hardening-status-last");
+    let mut child = kiln()
+        .args([
+            "run",
+            "pipelines/house_prices.toml",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Watch the run directory while it finishes: whenever summary.json says complete, report.html
+    // must be there (a kill at any moment leaves a complete run with its report, or a running one).
+    let mut seen_complete = false;
+    loop {
+        let done = child.try_wait().unwrap().is_some();
+        let dirs = std::fs::read_dir(out.join("house-prices"))
+            .map_or(Vec::new(), |d| d.map(|e| e.unwrap().path()).collect());
+        if let Some(run_path) = dirs.first() {
+            let summary =
+                std::fs::read_to_string(run_path.join("summary.json")).unwrap_or_default();
+            if summary.contains("\"status\": \"complete\"") {
+                seen_complete = true;
+                assert!(
+                    run_path.join("report.html").exists(),
+                    "complete before report.html"
+                );
+            }
+        }
+        if done {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(seen_complete);
+}

@@ -395,3 +395,97 @@ fn repeated_runs_are_identical_and_provenance_is_recorded() {
     assert_eq!(s["data"]["rows"], 569);
     assert_eq!(s["data"]["columns"], 31);
 }
+
+/// Every (candidate, fold) of a run's fits.jsonl, checking that none is there twice.
+fn logged_fits(dir: &Path) -> std::collections::BTreeSet<(u64, i64)> {
+    let text = std::fs::read_to_string(dir.join("fits.jsonl")).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let fit: serde_json::Value = serde_json::from_str(line).unwrap();
+        let key = (
+            fit["candidate"].as_u64().unwrap(),
+            fit["fold"].as_i64().unwrap(),
+        );
+        assert!(
+            seen.insert(key),
+            "fit {key:?} logged twice in {}",
+            dir.display()
+        );
+    }
+    seen
+}
+
+#[test]
+fn a_kill_keeps_every_finished_fit_and_resume_runs_only_the_rest() {
+    let whole_out = scratch("fits-whole");
+    let (code, _, e) = run(&slow_args(&whole_out)
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert_eq!(code, 0, "{e}");
+    let whole = run_dir(&whole_out);
+    assert_eq!(logged_fits(&whole).len(), 40 * 5, "one line per fit");
+
+    // Killed in the middle of the second candidate: the first is whole, two fits of the second too.
+    let out = scratch("fits-kill");
+    let (mut child, dir) =
+        start_until_logged(&slow_args(&out), &out.join("ames_ridge"), "fits.jsonl", 7);
+    assert_eq!(signal_and_wait(&mut child, "-KILL"), -1);
+    let kept = logged_fits(&dir);
+    assert!(kept.len() >= 7, "{} fits kept", kept.len());
+    // Candidates finish one after the other: every fit but the last few belongs to a whole trial.
+    let whole_trials = trials(&dir).len();
+    assert!(
+        whole_trials >= 1 && whole_trials * 5 + 5 >= kept.len(),
+        "{whole_trials} trials, {} fits",
+        kept.len()
+    );
+    let lock = dir.join("kiln.lock");
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap().trim(),
+        child.id().to_string(),
+        "the killed process's lock is left behind"
+    );
+
+    // The resume, on another thread count, takes the dead process's lock over, runs only the fits
+    // not logged, and ends with the uninterrupted run's trials and model.
+    let mut args = slow_args(&out);
+    let jobs = args.iter().position(|a| a == "--jobs").unwrap();
+    args[jobs + 1] = "3".into();
+    args.extend(["--resume".into(), dir.display().to_string()]);
+    let (code, _, e) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{e}");
+    assert_eq!(json(&dir.join("summary.json"))["status"], "complete");
+    assert_eq!(
+        logged_fits(&dir),
+        logged_fits(&whole),
+        "each fit once, the kept ones not rerun"
+    );
+    assert_eq!(fingerprint(&dir), fingerprint(&whole));
+    assert!(!lock.exists(), "the lock is released at the end");
+}
+
+#[test]
+fn resume_refuses_a_run_that_is_still_going() {
+    let out = scratch("lock");
+    let (mut child, dir) =
+        start_until_logged(&slow_args(&out), &out.join("ames_ridge"), "fits.jsonl", 1);
+    let mut args = slow_args(&out);
+    args.extend(["--resume".into(), dir.display().to_string()]);
+    let (code, _, err) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let pid = child.id();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("another kiln process (pid {pid})")),
+        "{err}"
+    );
+    // The running process was not disturbed: stopped now, it writes a whole interrupted run.
+    assert_eq!(signal_and_wait(&mut child, "-INT"), 130);
+    assert_eq!(json(&dir.join("summary.json"))["status"], "interrupted");
+    let t = trials(&dir);
+    assert!(
+        t.iter().enumerate().all(|(i, t)| t["candidate"] == i),
+        "{t:?}"
+    );
+    assert!(!dir.join("kiln.lock").exists());
+}

@@ -44,7 +44,7 @@ pub struct ReportArgs {
 /// or changed data file, or a run without a model, leaves those sections out with a note; only an
 /// unreadable run directory is an error.
 pub fn write_run_report(run_dir: &Path, data: Option<&Path>) -> Result<PathBuf> {
-    write_report(run_dir, ReportData::File(data))
+    write_report(run_dir, ReportData::File(data), None)
 }
 
 /// Where the rows the best model predicts come from.
@@ -56,8 +56,8 @@ pub enum ReportData<'a> {
     Loaded(&'a Dataset),
 }
 
-fn write_report(run_dir: &Path, data: ReportData) -> Result<PathBuf> {
-    let html = run_report_html(run_dir, data)?;
+fn write_report(run_dir: &Path, data: ReportData, summary: Option<&Summary>) -> Result<PathBuf> {
+    let html = run_report_html(run_dir, data, summary)?;
     let path = run_dir.join("report.html");
     writer::atomic_write(&path, html.as_bytes())?;
     Ok(path)
@@ -66,10 +66,11 @@ fn write_report(run_dir: &Path, data: ReportData) -> Result<PathBuf> {
 /// report.html at the end of `kiln run` (complete, a shard, or interrupted) and `kiln merge`, from the
 /// files just written and the data the run has in memory (read once, not again). The run's own
 /// files are written by then: a report that cannot be written, or a bug in the report, is a warning
-/// on stderr and never fails the run (`kiln report RUN_DIR` writes it again).
-pub fn write_after_run(run_dir: &Path, data: &Dataset) {
+/// on stderr and never fails the run (`kiln report RUN_DIR` writes it again). `summary` is the one
+/// about to be written: the run writes its final status last, after the report.
+pub fn write_after_run(run_dir: &Path, data: &Dataset, summary: Option<&Summary>) {
     let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        write_report(run_dir, ReportData::Loaded(data))
+        write_report(run_dir, ReportData::Loaded(data), summary)
     }));
     let why = match written {
         Ok(Ok(_)) => return,
@@ -206,9 +207,16 @@ fn value_text(v: &serde_json::Value) -> String {
     }
 }
 
-/// The whole page.
-pub fn run_report_html(run_dir: &Path, data: ReportData) -> Result<String> {
-    let files = read_run(run_dir)?;
+/// The whole page (`summary`: instead of the run directory's summary.json).
+pub fn run_report_html(
+    run_dir: &Path,
+    data: ReportData,
+    summary: Option<&Summary>,
+) -> Result<String> {
+    let mut files = read_run(run_dir)?;
+    if let Some(s) = summary {
+        files.summary = Some(s.clone());
+    }
     let ranking = Ranking::of(&files);
     let ranked = ranking.ranked(&files.trials);
     let name = files
@@ -1016,7 +1024,7 @@ mod tests {
             dropped_missing_features: 0,
             warnings: Vec::new(),
         };
-        write_after_run(nowhere, &empty);
+        write_after_run(nowhere, &empty, None);
         assert!(!nowhere.join("report.html").exists());
     }
 

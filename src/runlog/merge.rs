@@ -152,7 +152,7 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
     );
     summary.merged_from = shards.iter().map(|s| s.summary.run_id.clone()).collect();
     summary.merged_from.sort();
-    run::finish_run(&prepared, &dir, summary, &trials, a.quiet, started)
+    run::finish_run(&prepared, &mut dir, summary, &trials, a.quiet, started)
 }
 
 fn not_a_shard(dir: &Path) -> KilnError {

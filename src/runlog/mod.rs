@@ -1,6 +1,7 @@
-//! The run directory: `runs/<pipeline name>/<run id>/` with pipeline.toml, trials.jsonl, summary.json
-//! and model.json. Every file but trials.jsonl is written atomically (temporary file, flush, rename);
-//! trials.jsonl is appended one whole line at a time.
+//! The run directory: `runs/<pipeline name>/<run id>/` with pipeline.toml, fits.jsonl, trials.jsonl,
+//! summary.json and model.json, and kiln.lock while a process writes it. Every file but the two logs
+//! is written atomically (temporary file, flush, rename); fits.jsonl and trials.jsonl are appended one
+//! whole line at a time.
 
 pub mod compare;
 pub mod junit;

@@ -1,15 +1,17 @@
 //! Runs every (candidate, fold) fit on a rayon pool.
 //!
-//! Fits are scheduled fold by fold, in candidate order within a fold, pulled one at a time by the
-//! workers. The preprocessing of a (fold, preprocessing settings) pair is fitted once, by the first fit
-//! that needs it, shared by every candidate with the same settings, and dropped when the last of them
-//! is done, so at most a fold or two of design matrices are in memory at once. Results are collected by
-//! index, and each candidate's trial is reported in candidate order, so the log does not depend on the
-//! thread count.
+//! Fits are scheduled candidate by candidate (every fold of a candidate before the next one), with
+//! the candidates of one preprocessing together, and pulled one at a time by the workers. The
+//! preprocessing of a (fold, preprocessing settings) pair is fitted once, by the first fit that needs
+//! it, shared by every candidate with the same settings, and dropped when the last of them is done,
+//! so the designs of one preprocessing's folds are in memory at once (and the next one's first folds
+//! as it starts). Each fit is logged the moment it finishes (fits.jsonl, what a resume starts from);
+//! results are collected by index, and trials are reported in schedule order, so the log does not
+//! depend on the thread count.
 
 use super::folds::Split;
 use super::progress::Progress;
-use super::trial::{toml_to_json, FoldScore, Trial, TrialStatus};
+use super::trial::{toml_to_json, FitOutcome, FitRecord, FoldScore, Trial, TrialStatus};
 use crate::config::{Candidate, OnError};
 use crate::data::{Dataset, TargetData};
 use crate::design::Design;
@@ -103,6 +105,25 @@ pub struct SearchPlan<'a> {
     pub on_error: OnError,
     /// Set by a signal handler: stop scheduling fits.
     pub interrupt: &'a AtomicBool,
+    /// Fits already done (a resumed run's fits.jsonl): not run again; their logged results count
+    /// as if they had just been computed.
+    pub done_fits: &'a [FitRecord],
+}
+
+impl SearchPlan<'_> {
+    /// The fits this search will run: every (candidate, fold) not in `done_fits`.
+    pub fn fits_to_run(&self) -> usize {
+        let table = done_table(self);
+        table.iter().flatten().filter(|d| d.is_none()).count()
+    }
+}
+
+/// Where a search's results go as they come: every finished fit, then every finished candidate's
+/// trial (in schedule order). An error stops the search at once: what finishes after it could not
+/// be kept either.
+pub trait SearchLog {
+    fn fit_done(&mut self, fit: &FitRecord) -> crate::error::Result<()>;
+    fn trial_done(&mut self, trial: &Trial) -> crate::error::Result<()>;
 }
 
 /// A fold's design matrices, fitted once and shared.
@@ -115,41 +136,50 @@ struct FoldDesign {
     cache: FitCache,
 }
 
+/// The design of one (preprocessing, fold): built by the first fit that needs it, dropped when the
+/// last fit that needs it is done.
 struct DesignSlot {
     cell: Mutex<Option<Arc<Result<FoldDesign, String>>>>,
     remaining: AtomicUsize,
 }
 
-/// The outcome of one fit.
-type FitOutcome = Result<(FoldScore, Vec<String>), String>;
-
 /// What a search produced.
 #[derive(Debug)]
 pub struct SearchOutcome {
-    /// The trials of the candidates that finished, in candidate order.
+    /// The trials of the candidates that finished, in schedule order.
     pub trials: Vec<Trial>,
     /// The search stopped early because of `plan.interrupt`.
     pub interrupted: bool,
     /// With on_error = "fail": the first failed fit (candidate index, its message).
     pub first_failure: Option<(usize, String)>,
+    /// The search stopped because the log could not be written.
+    pub write_error: Option<crate::error::KilnError>,
 }
 
-/// Runs the search. `on_trial` is called once per candidate, in candidate order, as soon as the
-/// candidate and every one before it are done.
-pub fn search(
+/// Runs the search. Each fit is passed to `log` as it finishes; each candidate's trial once the
+/// candidate and every candidate scheduled before it are done, so the order of trials does not
+/// depend on the thread count.
+pub fn search<L: SearchLog + Send>(
     plan: &SearchPlan,
     progress: &mut Progress,
-    mut on_trial: impl FnMut(&Trial) + Send,
+    log: &mut L,
 ) -> SearchOutcome {
-    // Stops scheduling: an interrupt, or a failure under on_error = "fail".
-    let stop = AtomicBool::new(false);
-    let first_failure: Mutex<Option<(usize, String)>> = Mutex::new(None);
-    let n_cand = plan.candidates.len();
-    let n_folds = plan.splits.len();
-    // Preprocessing groups: candidates with equal preprocessing share designs.
+    let search = Search::new(plan, progress, log);
+    // Candidates whose every fit was done before (a resume) are reported before any fit runs.
+    search.lock_reporter().report_ready(&search);
+    let threads = rayon::current_num_threads().max(1);
+    rayon::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|_| search.work());
+        }
+    });
+    search.into_outcome()
+}
+
+/// The preprocessing group of each candidate: candidates with equal preprocessing share designs.
+fn preprocessing_groups(candidates: &[Candidate]) -> Vec<usize> {
     let mut keys: Vec<String> = Vec::new();
-    let group_of: Vec<usize> = plan
-        .candidates
+    candidates
         .iter()
         .map(|c| {
             let k = c.pipeline.preprocessing_key();
@@ -158,129 +188,317 @@ pub fn search(
                 keys.len() - 1
             })
         })
+        .collect()
+}
+
+/// The order candidates run in: one preprocessing group after another (in order of first
+/// appearance), candidates in grid order within a group, and every fold of a candidate before the
+/// next candidate. A candidate finishes soon after it starts, so an interrupted run keeps whole
+/// trials; and the designs of one group's folds are held at a time (with the next group's first
+/// ones as it starts), where grid order, which often alternates the preprocessing, would hold every
+/// group's.
+fn schedule(group_of: &[usize]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..group_of.len()).collect();
+    order.sort_by_key(|&c| (group_of[c], c));
+    order
+}
+
+/// The outcome of every (candidate position, fold position) already done before this search.
+fn done_table(plan: &SearchPlan) -> Vec<Vec<Option<FitOutcome>>> {
+    let mut table = vec![vec![None; plan.splits.len()]; plan.candidates.len()];
+    let position: std::collections::HashMap<usize, usize> = plan
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(pos, c)| (c.index, pos))
         .collect();
-    let slots: Vec<Vec<DesignSlot>> = (0..keys.len())
-        .map(|g| {
-            let users = group_of.iter().filter(|x| **x == g).count();
-            (0..n_folds)
-                .map(|_| DesignSlot {
-                    cell: Mutex::new(None),
-                    remaining: AtomicUsize::new(users),
-                })
-                .collect()
-        })
-        .collect();
-    let tasks: Vec<(usize, usize)> = (0..n_folds)
-        .flat_map(|f| (0..n_cand).map(move |c| (c, f)))
-        .collect();
-    let next = AtomicUsize::new(0);
-    let outcomes: Vec<Mutex<Vec<Option<FitOutcome>>>> = (0..n_cand)
-        .map(|_| Mutex::new(vec![None; n_folds]))
-        .collect();
-    let folds_left: Vec<AtomicUsize> = (0..n_cand).map(|_| AtomicUsize::new(n_folds)).collect();
-    struct Emitter<'p, F> {
-        next_emit: usize,
-        done: Vec<Option<Trial>>,
-        emitted: Vec<Trial>,
-        best: Option<(f64, usize)>,
-        on_trial: F,
-        progress: &'p mut Progress,
-    }
-    let emitter = Mutex::new(Emitter {
-        next_emit: 0,
-        done: vec![None; n_cand],
-        emitted: Vec::new(),
-        best: None,
-        on_trial: &mut on_trial,
-        progress,
-    });
-    let threads = rayon::current_num_threads().max(1);
-    let metric = plan.metrics[0];
-    rayon::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|_| loop {
-                if stop.load(Ordering::SeqCst) || plan.interrupt.load(Ordering::SeqCst) {
-                    stop.store(true, Ordering::SeqCst);
-                    break;
-                }
-                let t = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&(c, f)) = tasks.get(t) else { break };
-                let cand = &plan.candidates[c];
-                let slot = &slots[group_of[c]][f];
-                let design = {
-                    let mut cell = slot.cell.lock().unwrap_or_else(|e| e.into_inner());
-                    if cell.is_none() {
-                        *cell = Some(Arc::new(build_design(cand, plan.dataset, &plan.splits[f])));
-                    }
-                    cell.as_ref().map(Arc::clone).expect("filled above")
-                };
-                let outcome = match design.as_ref() {
-                    Ok(d) => fit_one(plan, c, f, d),
-                    Err(e) => Err(e.clone()),
-                };
-                drop(design);
-                if slot.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
-                    *slot.cell.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                }
-                if let (Err(e), OnError::Fail) = (&outcome, plan.on_error) {
-                    let mut first = first_failure.lock().unwrap_or_else(|e| e.into_inner());
-                    first.get_or_insert_with(|| {
-                        (cand.index, format!("fold {}: {e}", plan.splits[f].fold))
-                    });
-                    stop.store(true, Ordering::SeqCst);
-                }
-                outcomes[c].lock().unwrap_or_else(|e| e.into_inner())[f] = Some(outcome);
-                let finished = folds_left[c].fetch_sub(1, Ordering::SeqCst) == 1;
-                let mut em = emitter.lock().unwrap_or_else(|e| e.into_inner());
-                em.progress.fit_done();
-                if finished {
-                    let results =
-                        std::mem::take(&mut *outcomes[c].lock().unwrap_or_else(|e| e.into_inner()));
-                    em.done[c] = Some(make_trial(cand, plan.splits, results));
-                    while em.next_emit < n_cand {
-                        let i = em.next_emit;
-                        let Some(trial) = em.done[i].take() else {
-                            break;
-                        };
-                        if let (true, Some(m)) = (trial.is_ok(), trial.mean.get(metric.name())) {
-                            if em.best.is_none_or(|(b, _)| metric.better(*m, b)) {
-                                em.best = Some((*m, i));
-                            }
-                        }
-                        let line = match trial.mean.get(metric.name()) {
-                            Some(m) if trial.is_ok() => format!(
-                                "candidate {i}: {} {m:.6} ± {:.6}  {}",
-                                metric.name(),
-                                trial.std.get(metric.name()).copied().unwrap_or(0.0),
-                                trial.params_text()
-                            ),
-                            _ => format!(
-                                "candidate {i} failed: {}",
-                                trial.error.as_deref().unwrap_or("")
-                            ),
-                        };
-                        let best = em
-                            .best
-                            .map(|(b, bi)| format!("{} {b:.6} (candidate {bi})", metric.name()));
-                        em.progress.candidate_done(&line, best);
-                        (em.on_trial)(&trial);
-                        em.emitted.push(trial);
-                        em.next_emit += 1;
-                    }
-                }
-            });
+    for fit in plan.done_fits {
+        let c = position.get(&fit.candidate).copied();
+        let f = plan.splits.iter().position(|s| s.fold == fit.fold);
+        if let (Some(c), Some(f)) = (c, f) {
+            table[c][f].get_or_insert_with(|| fit.outcome());
         }
-    });
-    let em = emitter.into_inner().unwrap_or_else(|e| e.into_inner());
-    em.progress.finish();
-    let first_failure = first_failure
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
-    SearchOutcome {
-        trials: em.emitted,
-        interrupted: plan.interrupt.load(Ordering::SeqCst) && first_failure.is_none(),
-        first_failure,
     }
+    table
+}
+
+/// The state the workers share.
+struct Search<'a, 'p, L> {
+    plan: &'a SearchPlan<'a>,
+    /// Stops scheduling: an interrupt, a failure under on_error = "fail", or a failed write.
+    stop: AtomicBool,
+    first_failure: Mutex<Option<(usize, String)>>,
+    group_of: Vec<usize>,
+    slots: Vec<Vec<DesignSlot>>,
+    /// (candidate position, fold position) of every fit to run, in schedule order.
+    tasks: Vec<(usize, usize)>,
+    next_task: AtomicUsize,
+    /// Each candidate's fit outcomes, by fold position.
+    outcomes: Vec<Mutex<Vec<Option<FitOutcome>>>>,
+    folds_left: Vec<AtomicUsize>,
+    reporter: Mutex<Reporter<'p, L>>,
+}
+
+/// Passes results to the log and the progress display, in order, one thread at a time.
+struct Reporter<'p, L> {
+    /// Candidate positions in schedule order, and how many of them have been reported.
+    order: Vec<usize>,
+    reported: usize,
+    /// Finished trials waiting for the candidates scheduled before them, by candidate position.
+    ready: Vec<Option<Trial>>,
+    trials: Vec<Trial>,
+    /// The best score so far and its candidate index.
+    best: Option<(f64, usize)>,
+    log: &'p mut L,
+    progress: &'p mut Progress,
+    write_error: Option<crate::error::KilnError>,
+}
+
+impl<'a, 'p, L: SearchLog + Send> Search<'a, 'p, L> {
+    fn new(plan: &'a SearchPlan<'a>, progress: &'p mut Progress, log: &'p mut L) -> Self {
+        let n_folds = plan.splits.len();
+        let group_of = preprocessing_groups(plan.candidates);
+        let order = schedule(&group_of);
+        let done = done_table(plan);
+        let tasks: Vec<(usize, usize)> = order
+            .iter()
+            .flat_map(|&c| (0..n_folds).map(move |f| (c, f)))
+            .filter(|&(c, f)| done[c][f].is_none())
+            .collect();
+        let n_groups = group_of.iter().max().map_or(0, |g| g + 1);
+        let mut users = vec![vec![0; n_folds]; n_groups];
+        for &(c, f) in &tasks {
+            users[group_of[c]][f] += 1;
+        }
+        let slots = users
+            .into_iter()
+            .map(|fold_users| {
+                fold_users
+                    .into_iter()
+                    .map(|n| DesignSlot {
+                        cell: Mutex::new(None),
+                        remaining: AtomicUsize::new(n),
+                    })
+                    .collect()
+            })
+            .collect();
+        let folds_left = done
+            .iter()
+            .map(|d| AtomicUsize::new(d.iter().filter(|o| o.is_none()).count()))
+            .collect();
+        let mut ready = vec![None; plan.candidates.len()];
+        for (c, d) in done.iter().enumerate() {
+            if d.iter().all(Option::is_some) {
+                ready[c] = Some(make_trial(&plan.candidates[c], plan.splits, d.clone()));
+            }
+        }
+        let search = Search {
+            plan,
+            stop: AtomicBool::new(false),
+            first_failure: Mutex::new(None),
+            group_of,
+            slots,
+            tasks,
+            next_task: AtomicUsize::new(0),
+            outcomes: done.into_iter().map(Mutex::new).collect(),
+            folds_left,
+            reporter: Mutex::new(Reporter {
+                order,
+                reported: 0,
+                ready,
+                trials: Vec::new(),
+                best: None,
+                log,
+                progress,
+                write_error: None,
+            }),
+        };
+        search.note_logged_failures();
+        search
+    }
+
+    /// Under on_error = "fail", a failed fit in the log of a resumed run fails it again, as the
+    /// first run would have failed had it not been stopped.
+    fn note_logged_failures(&self) {
+        if self.plan.on_error != OnError::Fail {
+            return;
+        }
+        let reporter = self.lock_reporter();
+        for &c in &reporter.order {
+            let outcomes = lock(&self.outcomes[c]);
+            if let Some(f) = outcomes.iter().position(|o| matches!(o, Some(Err(_)))) {
+                if let Some(Err(e)) = &outcomes[f] {
+                    self.fail(c, f, e);
+                }
+                return;
+            }
+        }
+    }
+
+    fn lock_reporter(&self) -> std::sync::MutexGuard<'_, Reporter<'p, L>> {
+        lock(&self.reporter)
+    }
+
+    fn stopping(&self) -> bool {
+        if self.plan.interrupt.load(Ordering::SeqCst) {
+            self.stop.store(true, Ordering::SeqCst);
+        }
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// One worker: takes the next fit in schedule order until none is left or the search stops.
+    fn work(&self) {
+        while !self.stopping() {
+            let t = self.next_task.fetch_add(1, Ordering::SeqCst);
+            let Some(&(c, f)) = self.tasks.get(t) else {
+                break;
+            };
+            let outcome = self.fit(c, f);
+            if let (Err(e), OnError::Fail) = (&outcome, self.plan.on_error) {
+                self.fail(c, f, e);
+            }
+            self.finish_fit(c, f, outcome);
+        }
+    }
+
+    /// Fits candidate position `c` on fold position `f`, on the shared design of its group.
+    fn fit(&self, c: usize, f: usize) -> FitOutcome {
+        let cand = &self.plan.candidates[c];
+        let slot = &self.slots[self.group_of[c]][f];
+        let design = {
+            let mut cell = lock(&slot.cell);
+            let built = cell.get_or_insert_with(|| {
+                Arc::new(build_design(cand, self.plan.dataset, &self.plan.splits[f]))
+            });
+            Arc::clone(built)
+        };
+        let outcome = match design.as_ref() {
+            Ok(d) => fit_one(self.plan, c, f, d),
+            Err(e) => Err(e.clone()),
+        };
+        drop(design);
+        if slot.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+            *lock(&slot.cell) = None;
+        }
+        outcome
+    }
+
+    /// Records the first failure under on_error = "fail" and stops the search.
+    fn fail(&self, c: usize, f: usize, error: &str) {
+        let index = self.plan.candidates[c].index;
+        let fold = self.plan.splits[f].fold;
+        lock(&self.first_failure).get_or_insert_with(|| (index, format!("fold {fold}: {error}")));
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// Logs a finished fit and, when it was its candidate's last, reports the trials now ready.
+    fn finish_fit(&self, c: usize, f: usize, outcome: FitOutcome) {
+        let record = FitRecord::new(
+            self.plan.candidates[c].index,
+            self.plan.splits[f].fold,
+            &outcome,
+        );
+        lock(&self.outcomes[c])[f] = Some(outcome);
+        let finished = self.folds_left[c].fetch_sub(1, Ordering::SeqCst) == 1;
+        let mut reporter = self.lock_reporter();
+        if reporter.write_error.is_some() {
+            return;
+        }
+        if let Err(e) = reporter.log.fit_done(&record) {
+            reporter.write_failed(e, &self.stop);
+            return;
+        }
+        reporter.progress.fit_done();
+        if finished {
+            let results = std::mem::take(&mut *lock(&self.outcomes[c]));
+            reporter.ready[c] = Some(make_trial(
+                &self.plan.candidates[c],
+                self.plan.splits,
+                results,
+            ));
+            reporter.report_ready(self);
+        }
+    }
+
+    fn into_outcome(self) -> SearchOutcome {
+        let reporter = self
+            .reporter
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        reporter.progress.finish();
+        let first_failure = self
+            .first_failure
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        SearchOutcome {
+            trials: reporter.trials,
+            interrupted: self.plan.interrupt.load(Ordering::SeqCst)
+                && first_failure.is_none()
+                && reporter.write_error.is_none(),
+            first_failure,
+            write_error: reporter.write_error,
+        }
+    }
+}
+
+impl<L: SearchLog + Send> Reporter<'_, L> {
+    /// A line could not be logged: nothing more is, and the search stops.
+    fn write_failed(&mut self, e: crate::error::KilnError, stop: &AtomicBool) {
+        self.write_error = Some(e);
+        stop.store(true, Ordering::SeqCst);
+    }
+
+    /// Reports, in schedule order, every finished trial whose predecessors are all reported.
+    fn report_ready(&mut self, search: &Search<'_, '_, L>) {
+        let metric = search.plan.metrics[0];
+        while self.write_error.is_none() {
+            let Some(&c) = self.order.get(self.reported) else {
+                break;
+            };
+            let Some(trial) = self.ready[c].take() else {
+                break;
+            };
+            if let Err(e) = self.log.trial_done(&trial) {
+                self.write_failed(e, &search.stop);
+                break;
+            }
+            if let (true, Some(m)) = (trial.is_ok(), trial.mean.get(metric.name())) {
+                if self.best.is_none_or(|(b, _)| metric.better(*m, b)) {
+                    self.best = Some((*m, trial.candidate));
+                }
+            }
+            let best = self
+                .best
+                .map(|(b, bi)| format!("{} {b:.6} (candidate {bi})", metric.name()));
+            self.progress
+                .candidate_done(&progress_line(&trial, metric), best);
+            self.trials.push(trial);
+            self.reported += 1;
+        }
+    }
+}
+
+/// "candidate 3: r2 0.812345 ± 0.012345  model.alpha=1.0", or why it failed.
+fn progress_line(trial: &Trial, metric: Metric) -> String {
+    match trial.mean.get(metric.name()) {
+        Some(m) if trial.is_ok() => format!(
+            "candidate {}: {} {m:.6} ± {:.6}  {}",
+            trial.candidate,
+            metric.name(),
+            trial.std.get(metric.name()).copied().unwrap_or(0.0),
+            trial.params_text()
+        ),
+        _ => format!(
+            "candidate {} failed: {}",
+            trial.candidate,
+            trial.error.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+/// A poisoned lock still holds consistent data here (every update is a single assignment).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn build_design(cand: &Candidate, ds: &Dataset, split: &Split) -> Result<FoldDesign, String> {

@@ -5,6 +5,6 @@ pub mod folds;
 pub mod progress;
 pub mod trial;
 
-pub use executor::{search, FoldData, SearchOutcome, SearchPlan};
+pub use executor::{search, FoldData, SearchLog, SearchOutcome, SearchPlan};
 pub use folds::{cv_splits, holdout, Split};
-pub use trial::{FoldScore, Trial, TrialStatus};
+pub use trial::{FitRecord, FoldScore, Trial, TrialStatus};

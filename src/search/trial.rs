@@ -1,4 +1,5 @@
-//! A candidate's result, as one line of trials.jsonl.
+//! A candidate's result, as one line of trials.jsonl, and one fit's result, as one line of
+//! fits.jsonl (what `--resume` rebuilds unfinished candidates from).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,6 +31,73 @@ pub struct Trial {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+/// One finished (candidate, fold) fit, logged the moment it finishes: with the pipeline as run, enough
+/// to rebuild its candidate's trial bit for bit (serde_json writes floats that read back exactly).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitRecord {
+    pub candidate: usize,
+    /// The fold's name, as `folds[].fold` in trials.jsonl.
+    pub fold: i64,
+    pub status: TrialStatus,
+    #[serde(default)]
+    pub scores: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub fit_seconds: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Why the fit failed (status "failed").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A fit's result in memory: its fold score and warnings, or why it failed.
+pub type FitOutcome = Result<(FoldScore, Vec<String>), String>;
+
+impl FitRecord {
+    pub fn new(candidate: usize, fold: i64, outcome: &FitOutcome) -> FitRecord {
+        let (status, scores, fit_seconds, warnings, error) = match outcome {
+            Ok((score, warnings)) => (
+                TrialStatus::Ok,
+                score.scores.clone(),
+                score.fit_seconds,
+                warnings.clone(),
+                None,
+            ),
+            Err(e) => (
+                TrialStatus::Failed,
+                BTreeMap::new(),
+                0.0,
+                Vec::new(),
+                Some(e.clone()),
+            ),
+        };
+        FitRecord {
+            candidate,
+            fold,
+            status,
+            scores,
+            fit_seconds,
+            warnings,
+            error,
+        }
+    }
+
+    /// The outcome this record was made from.
+    pub fn outcome(&self) -> FitOutcome {
+        match self.status {
+            TrialStatus::Ok => Ok((
+                FoldScore {
+                    fold: self.fold,
+                    scores: self.scores.clone(),
+                    fit_seconds: self.fit_seconds,
+                },
+                self.warnings.clone(),
+            )),
+            TrialStatus::Failed => Err(self.error.clone().unwrap_or_default()),
+        }
+    }
 }
 
 impl Trial {
@@ -111,5 +179,24 @@ mod tests {
         let (mean, std) = Trial::summarise(&[fold(1.0), fold(3.0)]);
         assert_eq!(mean["r2"], 2.0);
         assert_eq!(std["r2"], 1.0);
+    }
+
+    #[test]
+    fn a_fit_record_reads_back_to_the_outcome_it_was_made_from() {
+        let score = FoldScore {
+            fold: 3,
+            scores: [("r2".to_string(), 0.1 + 0.2), ("mae".to_string(), 1e-300)].into(),
+            fit_seconds: 0.25,
+        };
+        let outcomes: [FitOutcome; 2] = [
+            Ok((score, vec!["did not converge".to_string()])),
+            Err("singular matrix".to_string()),
+        ];
+        for outcome in outcomes {
+            let line = serde_json::to_string(&FitRecord::new(7, 3, &outcome)).unwrap();
+            let back: FitRecord = serde_json::from_str(&line).unwrap();
+            assert_eq!((back.candidate, back.fold), (7, 3));
+            assert_eq!(back.outcome(), outcome, "{line}");
+        }
     }
 }

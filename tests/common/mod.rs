@@ -134,3 +134,79 @@ pub fn run_to_dir(pipeline: &str, tag: &str, extra: &[&str]) -> PathBuf {
     assert_eq!(code, 0, "kiln run {pipeline} failed:\n{stdout}\n{stderr}");
     run_dir(&out)
 }
+
+/// The number of whole lines of a file (0 when it does not exist).
+pub fn whole_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.matches('\n').count())
+}
+
+/// Starts `kiln ARGS` (from the repository root, stdout and stderr discarded) and waits until the
+/// first run directory under `runs_of` holds `lines` whole lines in its file `log` (as "fits.jsonl").
+/// Returns the running process and the run directory.
+pub fn start_until_logged(
+    args: &[String],
+    runs_of: &Path,
+    log: &str,
+    lines: usize,
+) -> (std::process::Child, PathBuf) {
+    use std::time::{Duration, Instant};
+    let mut child = kiln()
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let found = std::fs::read_dir(runs_of)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|d| d.ok())
+            .map(|d| d.path());
+        if let Some(dir) = found {
+            if whole_lines(&dir.join(log)) >= lines {
+                return (child, dir);
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the run ended ({status}) before {lines} lines of {log}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "fewer than {lines} lines of {log} after 5 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Sends `signal` (as `kill` takes it: "-INT", "-KILL") to a process and waits for it; returns its
+/// exit code (-1 when killed by the signal).
+pub fn signal_and_wait(child: &mut std::process::Child, signal: &str) -> i32 {
+    Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap().code().unwrap_or(-1)
+}
+
+/// Waits for a process, at most `minutes`: a process still running then is killed and the test
+/// fails with `what` (a guard against a hang, not a timing check).
+pub fn wait_at_most(
+    child: &mut std::process::Child,
+    minutes: u64,
+    what: &str,
+) -> std::process::ExitStatus {
+    use std::time::{Duration, Instant};
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > Duration::from_secs(60 * minutes) {
+            let _ = child.kill();
+            panic!("{what}: still running after {minutes} minutes");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
