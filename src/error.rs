@@ -48,16 +48,26 @@ impl KilnError {
 
 pub type Result<T, E = KilnError> = std::result::Result<T, E>;
 
-/// The valid name closest to `given`, when it is close enough to be a likely typo.
+/// The valid name closest to `given`, when it is close enough to be a likely typo, or else the
+/// shortest valid name it abbreviates (three letters or more: `acc` for `accuracy`).
 pub fn nearest<'a>(given: &str, valid: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let given_lower = given.to_lowercase();
-    valid
-        .into_iter()
-        .map(|v| (edit_distance(&given_lower, &v.to_lowercase()), v))
+    let valid: Vec<&str> = valid.into_iter().collect();
+    let typo = valid
+        .iter()
+        .map(|v| (edit_distance(&given_lower, &v.to_lowercase()), *v))
         .filter(|(d, v)| *d <= 2.max(v.len() / 3))
         // On equal distance, a name of the same length is the likelier typo (rsme: rmse, not mse).
         .min_by_key(|(d, v)| (*d, v.len().abs_diff(given.len())))
-        .map(|(_, v)| v)
+        .map(|(_, v)| v);
+    let abbreviated = || {
+        valid
+            .iter()
+            .filter(|v| given.len() >= 3 && v.to_lowercase().starts_with(&given_lower))
+            .min_by_key(|v| v.len())
+            .copied()
+    };
+    typo.or_else(abbreviated)
 }
 
 /// " did you mean `x`?" or "", ready to append to a message.
@@ -140,6 +150,13 @@ mod tests {
         assert_eq!(nearest("zzzzzz", ["alpha", "fit_intercept"]), None);
         assert_eq!(did_you_mean("folds", ["folds"]), "; did you mean `folds`?");
         assert_eq!(nearest("rsme", ["r2", "mse", "rmse"]), Some("rmse"));
+        let metrics = ["r2", "accuracy", "balanced_accuracy", "roc_auc"];
+        assert_eq!(nearest("acc", metrics), Some("accuracy"));
+        assert_eq!(
+            nearest("ac", ["accuracy"]),
+            None,
+            "two letters abbreviate nothing"
+        );
     }
 
     #[test]

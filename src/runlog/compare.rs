@@ -62,6 +62,8 @@ pub fn command(a: CompareArgs) -> u8 {
 }
 
 pub fn compare(a: &CompareArgs) -> Result<String> {
+    // A bad argument fails before any run directory is read.
+    let sort = a.sort.as_deref().map(sort_metric).transpose()?;
     let mut dirs = Vec::new();
     for r in &a.runs {
         let found = find_runs(r)?;
@@ -89,15 +91,9 @@ pub fn compare(a: &CompareArgs) -> Result<String> {
             .cmp(&y.summary.started_at)
             .then(x.dir.cmp(&y.dir))
     });
-    if let Some(name) = &a.sort {
-        let metric = Metric::from_name(name).ok_or_else(|| {
-            KilnError::Config(format!(
-                "--sort {name}: unknown metric{}",
-                did_you_mean(name, Metric::ALL.iter().map(|m| m.name()))
-            ))
-        })?;
+    if let Some(metric) = sort {
         runs.sort_by(|x, y| {
-            let (vx, vy) = (best_mean(x, name), best_mean(y, name));
+            let (vx, vy) = (best_mean(x, metric.name()), best_mean(y, metric.name()));
             match (vx, vy) {
                 (Some(p), Some(q)) if metric.greater_is_better() => q.total_cmp(&p),
                 (Some(p), Some(q)) => p.total_cmp(&q),
@@ -108,6 +104,21 @@ pub fn compare(a: &CompareArgs) -> Result<String> {
         });
     }
     Ok(render(&runs_table(&runs, a.all), a.format))
+}
+
+/// The metric `--sort NAME` names; an unknown name is an error suggesting the closest metric.
+fn sort_metric(name: &str) -> Result<Metric> {
+    Metric::from_name(name).ok_or_else(|| {
+        KilnError::Config(format!(
+            "--sort {name}: unknown metric{} (metrics: {})",
+            did_you_mean(name, Metric::ALL.iter().map(|m| m.name())),
+            Metric::ALL
+                .iter()
+                .map(|m| m.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
 }
 
 /// A run directory itself, or every run directory up to three levels below a folder (runs/,
@@ -210,18 +221,171 @@ fn best_mean(r: &RunRecord, metric: &str) -> Option<f64> {
         .and_then(|b| b.mean.get(metric).copied())
 }
 
-/// A table as header + rows, rendered in any format; `best` marks cells to star.
+/// A compare table: typed cells, so `table` and `md` show them decorated ("0.86 ± 0.10 *") while
+/// `csv` and `json` keep numbers as numbers, one field each.
 struct Grid {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
+    columns: Vec<Column>,
+    rows: Vec<Vec<Value>>,
+}
+
+/// One column: its heading in `table` and `md`, its field name in `csv` and `json`.
+struct Column {
+    title: String,
+    key: String,
+    kind: Kind,
+}
+
+enum Kind {
+    /// One field.
+    Plain,
+    /// A cross-validation score. `table`/`md`: "mean ± std" (only the mean unless `std_shown`),
+    /// " *" on the best of several rows when `marks_best`. `csv`/`json`: the fields `<key>_mean`,
+    /// `<key>_std`, and `<key>_best` (true/false) when `marks_best`.
+    Score { std_shown: bool, marks_best: bool },
+}
+
+enum Value {
+    Missing,
+    Text(String),
+    Whole(usize),
+    /// A number shown with `decimals` in `table`/`md`, at full precision in `csv`/`json`.
+    Real {
+        value: f64,
+        decimals: usize,
+    },
+    Score {
+        mean: f64,
+        std: Option<f64>,
+        best: bool,
+    },
+}
+
+impl Column {
+    fn plain(title: &str) -> Column {
+        Column {
+            title: title.to_string(),
+            key: title.to_string(),
+            kind: Kind::Plain,
+        }
+    }
+
+    /// A score column of `metric`: fields `cv_<metric>_mean`, `cv_<metric>_std` (, `_best`).
+    fn score(title: String, metric: &str, std_shown: bool, marks_best: bool) -> Column {
+        Column {
+            title,
+            key: format!("cv_{metric}"),
+            kind: Kind::Score {
+                std_shown,
+                marks_best,
+            },
+        }
+    }
+
+    /// The csv/json field names this column gives.
+    fn fields(&self) -> Vec<String> {
+        match self.kind {
+            Kind::Plain => vec![self.key.clone()],
+            Kind::Score { marks_best, .. } => {
+                let mut f = vec![format!("{}_mean", self.key), format!("{}_std", self.key)];
+                if marks_best {
+                    f.push(format!("{}_best", self.key));
+                }
+                f
+            }
+        }
+    }
+
+    /// The cell as `table` and `md` show it; `several` is whether there are rows to be best among.
+    fn shown(&self, v: &Value, several: bool) -> String {
+        match v {
+            Value::Missing => String::new(),
+            Value::Text(s) => s.clone(),
+            Value::Whole(n) => n.to_string(),
+            Value::Real { value, decimals } => format!("{value:.decimals$}"),
+            Value::Score { mean, std, best } => {
+                let Kind::Score {
+                    std_shown,
+                    marks_best,
+                } = self.kind
+                else {
+                    return format!("{mean:.6}");
+                };
+                let mut s = format!("{mean:.6}");
+                if let (true, Some(sd)) = (std_shown, std) {
+                    s.push_str(&format!(" ± {sd:.6}"));
+                }
+                if marks_best && *best && several {
+                    s.push_str(" *");
+                }
+                s
+            }
+        }
+    }
+
+    /// The cell as `json` values, one per field (null where there is none).
+    fn data(&self, v: &Value) -> Vec<serde_json::Value> {
+        use serde_json::Value as J;
+        let number = |x: f64| serde_json::Number::from_f64(x).map_or(J::Null, J::Number);
+        match (v, &self.kind) {
+            (Value::Score { mean, std, best }, Kind::Score { marks_best, .. }) => {
+                let mut f = vec![number(*mean), std.map_or(J::Null, number)];
+                if *marks_best {
+                    f.push(J::Bool(*best));
+                }
+                f
+            }
+            (_, Kind::Score { marks_best, .. }) => vec![J::Null; 2 + usize::from(*marks_best)],
+            (Value::Missing, Kind::Plain) => vec![J::Null],
+            (Value::Text(s), Kind::Plain) => vec![J::String(s.clone())],
+            (Value::Whole(n), Kind::Plain) => vec![J::from(*n)],
+            (Value::Real { value, .. }, Kind::Plain) => vec![number(*value)],
+            (Value::Score { mean, .. }, Kind::Plain) => vec![number(*mean)],
+        }
+    }
+}
+
+/// A json value as a csv cell: strings bare (quoted when needed), numbers as serde_json writes
+/// them (shortest text that reads back the same f64), null empty.
+fn csv_cell(v: &serde_json::Value) -> String {
+    let text = match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
 }
 
 fn render(g: &Grid, format: Format) -> String {
+    let several = g.rows.len() > 1;
+    let shown_rows = || {
+        g.rows.iter().map(|r| {
+            g.columns
+                .iter()
+                .zip(r)
+                .map(|(c, v)| c.shown(v, several))
+                .collect::<Vec<_>>()
+        })
+    };
+    let titles: Vec<String> = g.columns.iter().map(|c| c.title.clone()).collect();
+    let fields: Vec<String> = g.columns.iter().flat_map(Column::fields).collect();
+    let data_rows = || {
+        g.rows.iter().map(|r| {
+            g.columns
+                .iter()
+                .zip(r)
+                .flat_map(|(c, v)| c.data(v))
+                .collect::<Vec<_>>()
+        })
+    };
     match format {
         Format::Table => {
-            let mut t = Table::new(&g.header.iter().map(String::as_str).collect::<Vec<_>>());
-            for r in &g.rows {
-                t.push(r.clone());
+            let mut t = Table::new(&titles.iter().map(String::as_str).collect::<Vec<_>>());
+            for r in shown_rows() {
+                t.push(r);
             }
             t.render()
         }
@@ -236,41 +400,25 @@ fn render(g: &Grid, format: Format) -> String {
                         .join(" | ")
                 )
             };
-            let mut s = line(&g.header);
-            s.push_str(&format!("|{}\n", "---|".repeat(g.header.len())));
-            for r in &g.rows {
-                s.push_str(&line(r));
+            let mut s = line(&titles);
+            s.push_str(&format!("|{}\n", "---|".repeat(titles.len())));
+            for r in shown_rows() {
+                s.push_str(&line(&r));
             }
             s
         }
         Format::Csv => {
-            let cell = |c: &String| {
-                if c.contains([',', '"', '\n']) {
-                    format!("\"{}\"", c.replace('"', "\"\""))
-                } else {
-                    c.clone()
-                }
-            };
+            let header = fields.iter().cloned().map(serde_json::Value::String);
             let mut s = String::new();
-            for r in std::iter::once(&g.header).chain(&g.rows) {
-                s.push_str(&r.iter().map(cell).collect::<Vec<_>>().join(","));
+            for r in std::iter::once(header.collect()).chain(data_rows()) {
+                s.push_str(&r.iter().map(csv_cell).collect::<Vec<_>>().join(","));
                 s.push('\n');
             }
             s
         }
         Format::Json => {
-            let rows: Vec<serde_json::Value> = g
-                .rows
-                .iter()
-                .map(|r| {
-                    serde_json::Value::Object(
-                        g.header
-                            .iter()
-                            .cloned()
-                            .zip(r.iter().map(|c| serde_json::Value::String(c.clone())))
-                            .collect(),
-                    )
-                })
+            let rows: Vec<serde_json::Value> = data_rows()
+                .map(|r| serde_json::Value::Object(fields.iter().cloned().zip(r).collect()))
                 .collect();
             let mut s = serde_json::to_string_pretty(&rows).unwrap_or_default();
             s.push('\n');
@@ -310,14 +458,18 @@ fn runs_table(runs: &[RunRecord], all_keys: bool) -> Grid {
             .cloned()
             .collect()
     };
-    let mut header: Vec<String> = ["pipeline", "run", "date", "data", "status", "best params"]
-        .iter()
-        .map(|s| s.to_string())
+    let mut columns: Vec<Column> = ["pipeline", "run", "date", "data", "status", "best params"]
+        .into_iter()
+        .map(Column::plain)
         .collect();
-    header.extend(metrics.iter().cloned());
-    header.push("seconds".into());
-    header.extend(keys.iter().cloned());
-    // The best value of each metric column, marked with '*'.
+    columns.extend(
+        metrics
+            .iter()
+            .map(|m| Column::score(m.clone(), m, true, true)),
+    );
+    columns.push(Column::plain("seconds"));
+    columns.extend(keys.iter().map(|k| Column::plain(k)));
+    // The best value of each metric column, marked.
     let best_of: Vec<Option<f64>> = metrics
         .iter()
         .map(|m| {
@@ -340,42 +492,45 @@ fn runs_table(runs: &[RunRecord], all_keys: bool) -> Grid {
         .map(|r| {
             let s = &r.summary;
             let mut row = vec![
-                s.pipeline.clone(),
-                s.run_id.clone(),
-                s.started_at
-                    .replace('T', " ")
-                    .trim_end_matches('Z')
-                    .to_string(),
-                s.data.hash.chars().take(8).collect(),
-                s.status.clone(),
-                s.best.as_ref().map_or(String::new(), |b| {
+                Value::Text(s.pipeline.clone()),
+                Value::Text(s.run_id.clone()),
+                Value::Text(
+                    s.started_at
+                        .replace('T', " ")
+                        .trim_end_matches('Z')
+                        .to_string(),
+                ),
+                Value::Text(s.data.hash.chars().take(8).collect()),
+                Value::Text(s.status.clone()),
+                Value::Text(s.best.as_ref().map_or(String::new(), |b| {
                     crate::search::trial::params_text(&b.params)
-                }),
+                })),
             ];
             for (m, best) in metrics.iter().zip(&best_of) {
                 row.push(
                     match (best_mean(r, m), s.best.as_ref().and_then(|b| b.std.get(m))) {
-                        (Some(v), Some(sd)) => {
-                            let mark = if Some(v) == *best && runs.len() > 1 {
-                                " *"
-                            } else {
-                                ""
-                            };
-                            format!("{v:.6} ± {sd:.6}{mark}")
-                        }
-                        _ => String::new(),
+                        (Some(v), Some(sd)) => Value::Score {
+                            mean: v,
+                            std: Some(*sd),
+                            best: Some(v) == *best,
+                        },
+                        _ => Value::Missing,
                     },
                 );
             }
-            row.push(format!("{:.2}", s.duration_seconds));
-            row.extend(
-                keys.iter()
-                    .map(|k| r.config.get(k).cloned().unwrap_or_default()),
-            );
+            row.push(Value::Real {
+                value: s.duration_seconds,
+                decimals: 2,
+            });
+            row.extend(keys.iter().map(|k| {
+                r.config
+                    .get(k)
+                    .map_or(Value::Missing, |v| Value::Text(v.clone()))
+            }));
             row
         })
         .collect();
-    Grid { header, rows }
+    Grid { columns, rows }
 }
 
 fn trials_table(run: &RunRecord) -> Grid {
@@ -402,39 +557,98 @@ fn trials_table(run: &RunRecord) -> Grid {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut header: Vec<String> = vec![
-        "rank".into(),
-        "candidate".into(),
-        "status".into(),
-        "params".into(),
+    let mut columns: Vec<Column> = ["rank", "candidate", "status", "params"]
+        .into_iter()
+        .map(Column::plain)
+        .collect();
+    columns.push(Column::score(
         format!("{metric} (mean ± std)"),
-    ];
-    header.extend(others.iter().cloned());
+        &metric,
+        true,
+        false,
+    ));
+    columns.extend(
+        others
+            .iter()
+            .map(|o| Column::score(o.clone(), o, false, false)),
+    );
+    let score = |t: &Trial, m: &str| {
+        t.mean.get(m).map_or(Value::Missing, |v| Value::Score {
+            mean: *v,
+            std: t.std.get(m).copied(),
+            best: false,
+        })
+    };
     let rows = ranked
         .iter()
         .enumerate()
         .map(|(i, t)| {
             let mut row = vec![
-                (i + 1).to_string(),
-                t.candidate.to_string(),
-                if t.is_ok() {
+                Value::Whole(i + 1),
+                Value::Whole(t.candidate),
+                Value::Text(if t.is_ok() {
                     "ok".into()
                 } else {
                     format!("failed: {}", t.error.as_deref().unwrap_or(""))
-                },
-                t.params_text(),
-                match (t.mean.get(&metric), t.std.get(&metric)) {
-                    (Some(v), Some(s)) => format!("{v:.6} ± {s:.6}"),
-                    _ => String::new(),
-                },
+                }),
+                Value::Text(t.params_text()),
+                score(t, &metric),
             ];
-            row.extend(
-                others
-                    .iter()
-                    .map(|o| t.mean.get(o).map_or(String::new(), |v| format!("{v:.6}"))),
-            );
+            row.extend(others.iter().map(|o| score(t, o)));
             row
         })
         .collect();
-    Grid { header, rows }
+    Grid { columns, rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two runs' r2 and seconds, the first the better.
+    fn grid() -> Grid {
+        let score = |mean: f64, best: bool| Value::Score {
+            mean,
+            std: Some(0.1006681234567),
+            best,
+        };
+        let seconds = |value: f64| Value::Real { value, decimals: 2 };
+        Grid {
+            columns: vec![
+                Column::plain("run"),
+                Column::score("r2".into(), "r2", true, true),
+                Column::plain("seconds"),
+            ],
+            rows: vec![
+                vec![
+                    Value::Text("a".into()),
+                    score(0.8605341, true),
+                    seconds(1.25),
+                ],
+                vec![Value::Text("b, c".into()), Value::Missing, seconds(3.0)],
+            ],
+        }
+    }
+
+    #[test]
+    fn table_decorates_scores_and_csv_splits_them_into_numbers() {
+        let table = render(&grid(), Format::Table);
+        assert!(table.contains("0.860534 ± 0.100668 *"), "{table}");
+        assert_eq!(
+            render(&grid(), Format::Csv),
+            "run,cv_r2_mean,cv_r2_std,cv_r2_best,seconds\n\
+             a,0.8605341,0.1006681234567,true,1.25\n\
+             \"b, c\",,,,3.0\n"
+        );
+    }
+
+    #[test]
+    fn json_keeps_numbers_as_numbers() {
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_str(&render(&grid(), Format::Json)).unwrap();
+        assert_eq!(rows[0]["cv_r2_mean"], 0.8605341);
+        assert_eq!(rows[0]["cv_r2_best"], true);
+        assert_eq!(rows[0]["seconds"], 1.25);
+        assert!(rows[1]["cv_r2_mean"].is_null() && rows[1]["cv_r2_best"].is_null());
+    }
 }
