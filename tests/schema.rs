@@ -441,7 +441,9 @@ fn the_schema_is_the_checker_s_tables() {
                 ParamKind::Int => assert_eq!(node["type"], "integer"),
                 ParamKind::Bool => assert_eq!(node["type"], "boolean"),
                 ParamKind::Choice(c) => assert_eq!(node["enum"], json!(c)),
-                ParamKind::MaxFeatures => assert!(node["anyOf"].is_array()),
+                ParamKind::MaxFeatures | ParamKind::AutoOrBool => {
+                    assert!(node["anyOf"].is_array())
+                }
             }
             assert!(
                 node["description"].as_str().unwrap().starts_with(p.doc),

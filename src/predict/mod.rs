@@ -183,7 +183,7 @@ impl Predictor {
                     format!("column `{}` must be numeric", step.name),
                 ));
             };
-            if step.fill.is_none() {
+            if step.fill.is_none() && !step.keep_missing {
                 if let Some(i) = v.iter().position(|x| x.is_nan()) {
                     return Err(gap(&step.name, i, "numeric"));
                 }
