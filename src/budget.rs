@@ -154,10 +154,12 @@ impl Product {
             .fold(1u64, |acc, (n, _)| acc.saturating_mul(*n))
     }
 
+    /// The factors, those of 1 left out ("1 row blocks x ..."): they change nothing.
     pub fn text(&self) -> String {
         let shown: Vec<String> = self
             .factors
             .iter()
+            .filter(|(n, _)| *n != 1)
             .map(|(n, what)| {
                 if what.is_empty() {
                     n.to_string()
@@ -166,6 +168,9 @@ impl Product {
                 }
             })
             .collect();
+        if shown.is_empty() {
+            return "1 byte".into();
+        }
         shown.join(" x ")
     }
 }
@@ -809,6 +814,8 @@ mod tests {
             Product::new(&[(u64::MAX, ""), (8, "bytes")]).bytes(),
             u64::MAX
         );
+        let one_block = Product::new(&[(1, "row blocks"), (5, ""), (5, "columns"), (8, "bytes")]);
+        assert_eq!(one_block.text(), "5 x 5 columns x 8 bytes");
     }
 
     #[test]

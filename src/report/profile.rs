@@ -261,7 +261,7 @@ impl ColumnProfile {
 /// The warnings `kiln validate` and `kiln run` give about feature columns that are IDs: the text
 /// columns with nearly one category per row (see [`ID_SHARE`]), whose one-hot encoding is a column
 /// per row, the design matrix's width and the Gram matrix's square.
-pub fn id_column_warnings(features: &[Column]) -> Vec<String> {
+pub fn id_warnings(features: &[Column]) -> Vec<String> {
     features
         .iter()
         .filter(|c| matches!(c.data, ColumnData::Categorical { .. }))
