@@ -206,15 +206,20 @@ fn interrupt_after(out: &Path, lines: usize, signal: &str) -> (i32, PathBuf) {
     signal_after_trials(&slow_args(out), &out.join("ames_ridge"), lines, signal)
 }
 
-#[test]
-fn sigint_stops_cleanly_and_resume_completes_the_same_run() {
-    let whole_out = scratch("whole");
-    let (code, _, e) = run(&slow_args(&whole_out)
+/// The slow run, uninterrupted, into scratch folder `tag`: its run directory.
+fn whole_slow_run(tag: &str) -> PathBuf {
+    let out = scratch(tag);
+    let (code, _, e) = run(&slow_args(&out)
         .iter()
         .map(String::as_str)
         .collect::<Vec<_>>());
     assert_eq!(code, 0, "{e}");
-    let whole = run_dir(&whole_out);
+    run_dir(&out)
+}
+
+#[test]
+fn sigint_stops_cleanly_and_resume_completes_the_same_run() {
+    let whole = whole_slow_run("whole");
 
     let out = scratch("sigint");
     let (code, dir) = interrupt_after(&out, 2, "-INT");
@@ -417,13 +422,7 @@ fn logged_fits(dir: &Path) -> std::collections::BTreeSet<(u64, i64)> {
 
 #[test]
 fn a_kill_keeps_every_finished_fit_and_resume_runs_only_the_rest() {
-    let whole_out = scratch("fits-whole");
-    let (code, _, e) = run(&slow_args(&whole_out)
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>());
-    assert_eq!(code, 0, "{e}");
-    let whole = run_dir(&whole_out);
+    let whole = whole_slow_run("fits-whole");
     assert_eq!(logged_fits(&whole).len(), 40 * 5, "one line per fit");
 
     // Killed in the middle of the second candidate: the first is whole, two fits of the second too.

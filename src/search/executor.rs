@@ -608,3 +608,14 @@ fn make_trial(cand: &Candidate, splits: &[Split], results: Vec<Option<FitOutcome
         warnings,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_keeps_each_preprocessing_together_in_grid_order() {
+        // Grid order often alternates the preprocessing (scale.method varying fastest).
+        assert_eq!(schedule(&[0, 1, 0, 1, 2, 0]), [0, 2, 5, 1, 3, 4]);
+    }
+}
