@@ -163,7 +163,7 @@ fn check_inputs_present(predictor: &Predictor, schema: &Schema, shown: &str) -> 
         ),
     };
     Err(KilnError::Data(format!(
-        "{shown}: column `{}` is missing: the model needs it as an input{}{also}; the model's inputs: {}",
+        "{shown}: column `{}` is missing: the model needs it as an input{also}{}; the model's inputs: {}",
         first.name,
         did_you_mean(&first.name, schema.iter_names().map(|n| n.as_str())),
         capped_list(inputs.iter().map(|c| format!("`{}`", c.name)), SHOWN_INPUTS)
