@@ -9,17 +9,15 @@ use std::path::{Path, PathBuf};
 /// Runs a shipped pipeline into a scratch folder (exit 0, or 1 for an unmet [expect]); returns the
 /// run directory.
 fn run_shipped(pipeline: &str, name: &str) -> PathBuf {
-    let out = scratch(name);
-    let (code, _, err) = run(&[
-        "run",
-        &format!("pipelines/{pipeline}.toml"),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    run_pipeline(&format!("pipelines/{pipeline}.toml"), &scratch(name))
+}
+
+/// Runs a pipeline file into `out` (exit 0, or 1 for an unmet [expect]); returns the run directory.
+fn run_pipeline(pipeline: &str, out: &Path) -> PathBuf {
+    let (code, _, err) = run(&["run", pipeline, "--out", out.to_str().unwrap(), "--quiet"]);
     assert!(code == 0 || code == 1, "{pipeline}: {err}");
     assert!(!err.contains("report.html"), "no report warning: {err}");
-    run_dir(&out)
+    run_dir(out)
 }
 
 /// Runs a shipped pipeline and writes its report with `kiln report`; returns the run directory and
@@ -121,7 +119,34 @@ fn a_binary_classification_report_has_a_confusion_matrix_and_the_run_s_roc_auc()
 
 #[test]
 fn a_multiclass_report_draws_one_roc_curve_per_class() {
-    let (_, page) = run_and_report("penguins_species", "report-multiclass");
+    let (dir, page) = run_and_report("penguins_species", "report-multiclass");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let doc = parse(&html);
+    // n_estimators is a parameter of two model types here (random forest 100, gradient boosting
+    // 50): two series of one candidate each, not one line from 50 to 100.
+    let sweep = chart(&doc, "cv accuracy by model.n_estimators");
+    assert_eq!(
+        series_names(sweep),
+        ["random_forest", "gradient_boosting"],
+        "one series per model type"
+    );
+    assert_eq!(
+        polylines(sweep),
+        0,
+        "a single value per model type joins nothing"
+    );
+    // model.type is a category: dots, no line between model types.
+    let types = chart(&doc, "cv accuracy by model.type");
+    assert_eq!(series_names(types).len(), 6);
+    assert_eq!(polylines(types), 0, "no line joins categorical values");
+    for title in [
+        "cv accuracy per candidate, best first",
+        "cv accuracy by model.n_estimators",
+        "cv accuracy by model.type",
+        "cv accuracy by model.C",
+    ] {
+        assert_axis_and_whiskers_within(chart(&doc, title), 0.0, 1.0);
+    }
     page.has_chart("Confusion matrix");
     page.has_chart("ROC curve");
     page.has_chart("cv accuracy by model.type");
@@ -131,6 +156,110 @@ fn a_multiclass_report_draws_one_roc_curve_per_class() {
             "{class}"
         );
     }
+}
+
+/// A pipeline sweeping one parameter, max_depth, over two model types: a tree and a small forest.
+const TWO_MODEL_SWEEP: &str = r#"
+[pipeline]
+name = "two-model-sweep"
+task = "classification"
+seed = 1
+
+[data]
+path = "DATA"
+target = "species"
+
+[impute]
+numeric = "median"
+categorical = "most_frequent"
+
+[encode]
+method = "one_hot"
+
+[model]
+type = "decision_tree"
+
+[search]
+metric = "balanced_accuracy"
+
+[[grid]]
+model.type = "decision_tree"
+model.max_depth = [1, 2, 4]
+
+[[grid]]
+model.type = "random_forest"
+model.n_estimators = [10]
+model.max_depth = [1, 2, 4]
+"#;
+
+#[test]
+fn a_sweep_over_two_model_types_draws_one_line_per_model_type_within_the_metric_s_bounds() {
+    let out = scratch("report-two-model-sweep");
+    let pipeline = out.join("sweep.toml");
+    let data = common::root().join("data/penguins.csv");
+    std::fs::write(
+        &pipeline,
+        TWO_MODEL_SWEEP.replace("DATA", data.to_str().unwrap()),
+    )
+    .unwrap();
+    let (html, page) = page_of(&run_pipeline(pipeline.to_str().unwrap(), &out.join("runs")));
+    let doc = parse(&html);
+    let sweep = chart(&doc, "cv balanced_accuracy by model.max_depth");
+    assert_eq!(
+        series_names(sweep),
+        ["decision_tree", "random_forest"],
+        "one series per model type"
+    );
+    for g in series_groups(sweep) {
+        let lines: Vec<_> = g
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline"))
+            .collect();
+        assert_eq!(lines.len(), 1, "one line per model type");
+        let points = lines[0].attribute("points").unwrap().split(' ').count();
+        assert_eq!(points, 3, "through its best candidate at each max_depth");
+    }
+    assert_eq!(
+        polylines(chart(&doc, "cv balanced_accuracy by model.type")),
+        0
+    );
+    for title in [
+        "cv balanced_accuracy per candidate, best first",
+        "cv balanced_accuracy by model.max_depth",
+    ] {
+        assert_axis_and_whiskers_within(chart(&doc, title), 0.0, 1.0);
+    }
+    // The best model is a tree or a forest: its importances say what they are.
+    assert!(
+        page.text.contains("impurity decrease"),
+        "the importances are explained: {}",
+        page.text
+    );
+}
+
+#[test]
+fn multinomial_logistic_importances_are_named_as_coefficient_norms() {
+    let dir = run_pipeline(
+        "tests/reference/penguins_logreg.toml",
+        &scratch("report-multinomial"),
+    );
+    let (html, page) = page_of(&dir);
+    page.has_chart("Model coefficient norms");
+    let doc = parse(&html);
+    let bars = chart(&doc, "Model coefficient norms");
+    assert!(
+        texts(bars).contains(&"norm of the 3 class coefficients".to_string()),
+        "the axis says what a bar is: {:?}",
+        texts(bars)
+    );
+    assert!(
+        page.text.contains(
+            "the Euclidean norm (root of the sum of squares) of a column's 3 class coefficients"
+        ),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("Feature importances"));
 }
 
 #[test]
@@ -184,6 +313,102 @@ fn not_a_run_directory_is_exit_code_2() {
     let (code, _, err) = run(&["report", dir.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("summary.json: not a kiln summary"), "{err}");
+}
+
+fn parse(html: &str) -> roxmltree::Document<'_> {
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    roxmltree::Document::parse_with_options(html, opts).unwrap()
+}
+
+/// The chart (an `<svg>`) whose title is `title`.
+fn chart<'a, 'i>(doc: &'a roxmltree::Document<'i>, title: &str) -> roxmltree::Node<'a, 'i> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("svg"))
+        .find(|svg| {
+            svg.children()
+                .find(|c| c.has_tag_name("title"))
+                .and_then(|t| t.text())
+                == Some(title)
+        })
+        .unwrap_or_else(|| panic!("no chart titled `{title}`"))
+}
+
+fn with_class<'a, 'i>(
+    node: roxmltree::Node<'a, 'i>,
+    class: &'static str,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> {
+    node.descendants()
+        .filter(move |n| n.has_tag_name("g") && n.attribute("class") == Some(class))
+}
+
+fn series_groups<'a, 'i>(svg: roxmltree::Node<'a, 'i>) -> Vec<roxmltree::Node<'a, 'i>> {
+    with_class(svg, "series").collect()
+}
+
+fn series_names(svg: roxmltree::Node) -> Vec<String> {
+    series_groups(svg)
+        .iter()
+        .map(|g| g.attribute("data-series").unwrap_or_default().to_string())
+        .collect()
+}
+
+fn polylines(svg: roxmltree::Node) -> usize {
+    svg.descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .count()
+}
+
+fn texts(svg: roxmltree::Node) -> Vec<String> {
+    svg.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|t| t.text().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn coordinate(n: roxmltree::Node, name: &str) -> f64 {
+    n.attribute(name).unwrap().parse().unwrap()
+}
+
+/// The y axis of a dot chart and every whisker stay inside [lo, hi]: pixels are read back as values
+/// through the axis' own ticks.
+fn assert_axis_and_whiskers_within(svg: roxmltree::Node, lo: f64, hi: f64) {
+    let axis = with_class(svg, "y-axis").next().expect("a y axis");
+    // (value, pixel) of each tick; its label sits 4px below it.
+    let ticks: Vec<(f64, f64)> = axis
+        .children()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|t| (t.text().unwrap().parse().unwrap(), coordinate(t, "y") - 4.0))
+        .collect();
+    assert!(ticks.len() >= 2, "{ticks:?}");
+    let ((v1, y1), (v2, y2)) = (ticks[0], ticks[ticks.len() - 1]);
+    let value_at = |y: f64| v1 + (y - y1) * (v2 - v1) / (y2 - y1);
+    // Pixels carry one decimal: allow the value of a tenth of a pixel.
+    let slack = ((v2 - v1) / (y2 - y1)).abs() * 0.11;
+    let inside = |v: f64| v >= lo - slack && v <= hi + slack;
+    let line = axis
+        .children()
+        .filter(|n| n.has_tag_name("line"))
+        .find(|l| {
+            coordinate(*l, "x1") == coordinate(*l, "x2")
+                && coordinate(*l, "y1") != coordinate(*l, "y2")
+        })
+        .expect("the axis line");
+    for end in ["y1", "y2"] {
+        let v = value_at(coordinate(line, end));
+        assert!(inside(v), "the axis reaches {v}, outside [{lo}, {hi}]");
+    }
+    let whiskers: Vec<f64> = with_class(svg, "whisker")
+        .flat_map(|g| g.children().filter(|n| n.has_tag_name("line")))
+        .flat_map(|l| [coordinate(l, "y1"), coordinate(l, "y2")])
+        .collect();
+    assert!(!whiskers.is_empty());
+    for y in whiskers {
+        let v = value_at(y);
+        assert!(inside(v), "a whisker reaches {v}, outside [{lo}, {hi}]");
+    }
 }
 
 fn page_of(dir: &Path) -> (String, html_check::CheckedPage) {

@@ -110,6 +110,23 @@ impl Metric {
         )
     }
 
+    /// The values the metric can take, (lowest, highest); an end is infinite where there is no bound
+    /// (r2 falls without limit below 0, an error grows without limit).
+    pub fn range(self) -> (f64, f64) {
+        match self {
+            Metric::Accuracy
+            | Metric::BalancedAccuracy
+            | Metric::Precision
+            | Metric::Recall
+            | Metric::F1
+            | Metric::RocAuc => (0.0, 1.0),
+            Metric::R2 => (f64::NEG_INFINITY, 1.0),
+            Metric::Silhouette => (-1.0, 1.0),
+            // The rest are errors and losses (lower is better): none falls below 0.
+            _ => (0.0, f64::INFINITY),
+        }
+    }
+
     /// The metric that picks the best candidate when `[search] metric` is not set.
     pub fn default_for(task: Task) -> Option<Metric> {
         match task {

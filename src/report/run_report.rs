@@ -9,12 +9,12 @@
 
 use super::fmt::{clip, num, pct};
 use super::html::{Cell, Page};
-use super::svg::{self, Bar, Dot, HeatColors, Histogram, Reference, Series};
+use super::svg::{self, Bar, Dot, DotChart, DotSeries, HeatColors, Histogram, Reference, Series};
 use crate::artifact::Artifact;
 use crate::config::{self, Pipeline};
 use crate::data::{self, Dataset, TargetData};
 use crate::error::{KilnError, Result};
-use crate::models::{Output, Task};
+use crate::models::{FittedModel, Output, Task};
 use crate::runlog::{writer, Summary};
 use crate::search::{self, Trial};
 use std::collections::BTreeMap;
@@ -395,7 +395,7 @@ fn fold_values(t: &Trial, metric: &str) -> Vec<f64> {
         .collect()
 }
 
-fn dot_of(t: &Trial, metric: &str, category: usize, best: bool) -> Dot {
+fn dot_of(t: &Trial, metric: &str, category: usize, best: bool, series: usize) -> Dot {
     let mean = t.mean[metric];
     let std = t.std.get(metric).copied().unwrap_or(0.0);
     Dot {
@@ -411,7 +411,51 @@ fn dot_of(t: &Trial, metric: &str, category: usize, best: bool) -> Dot {
             num(mean),
             num(std)
         ),
+        series,
     }
+}
+
+/// The model type a trial fitted: its `model.type` parameter, else the pipeline's model.
+fn model_type_of(t: &Trial, files: &RunFiles) -> String {
+    t.params
+        .get("model.type")
+        .map(value_text)
+        .unwrap_or_else(|| {
+            files
+                .pipeline
+                .as_ref()
+                .map_or("model".into(), |p| p.model.name().to_string())
+        })
+}
+
+/// The model types of a chart's trials, in candidate order: its series.
+struct ModelTypes(Vec<String>);
+
+impl ModelTypes {
+    fn of(trials: &[&Trial], files: &RunFiles) -> ModelTypes {
+        let mut by_candidate = trials.to_vec();
+        by_candidate.sort_by_key(|t| t.candidate);
+        let mut types: Vec<String> = Vec::new();
+        for t in by_candidate {
+            let m = model_type_of(t, files);
+            if !types.contains(&m) {
+                types.push(m);
+            }
+        }
+        ModelTypes(types)
+    }
+
+    /// The series of a trial.
+    fn index(&self, t: &Trial, files: &RunFiles) -> usize {
+        let m = model_type_of(t, files);
+        self.0.iter().position(|x| *x == m).unwrap_or(0)
+    }
+}
+
+/// The values a metric can take, for the chart's axis; unbounded when the name is not a metric.
+fn metric_range(metric: &str) -> (f64, f64) {
+    crate::metrics::Metric::from_name(metric)
+        .map_or((f64::NEG_INFINITY, f64::INFINITY), |m| m.range())
 }
 
 fn cv_section(page: &mut Page, files: &RunFiles, ranking: &Ranking, ranked: &[&Trial]) {
@@ -419,19 +463,23 @@ fn cv_section(page: &mut Page, files: &RunFiles, ranking: &Ranking, ranked: &[&T
         return;
     }
     let metric = ranking.metric.as_str();
+    let range = metric_range(metric);
     let best = ranked[0].candidate;
     page.h2(&format!("Cross-validation {metric}"));
     page.note(
-        "Dots: a candidate's mean over folds, whiskers: ± one standard deviation, grey dots: \
-         each fold's score. The best candidate is orange.",
+        "Dots: a candidate's mean over folds, whiskers: ± one standard deviation (cut at the \
+         metric's bounds), grey dots: each fold's score; one colour per model type. The best \
+         candidate is orange. Lines join a model type's best candidate at each value of a numeric \
+         parameter.",
     );
     let mut charts = Vec::new();
     let shown: Vec<&Trial> = ranked.iter().take(CANDIDATES_SHOWN).copied().collect();
+    let types = ModelTypes::of(&shown, files);
     let categories: Vec<String> = shown.iter().map(|t| format!("#{}", t.candidate)).collect();
     let dots: Vec<Dot> = shown
         .iter()
         .enumerate()
-        .map(|(i, t)| dot_of(t, metric, i, t.candidate == best))
+        .map(|(i, t)| dot_of(t, metric, i, t.candidate == best, types.index(t, files)))
         .collect();
     let title = if ranked.len() > shown.len() {
         format!(
@@ -442,14 +490,23 @@ fn cv_section(page: &mut Page, files: &RunFiles, ranking: &Ranking, ranked: &[&T
     } else {
         format!("cv {metric} per candidate, best first")
     };
-    charts.push(svg::dots(
-        &title,
-        "candidate (ranked)",
-        metric,
-        &categories,
-        &dots,
-        &[],
-    ));
+    let series: Vec<DotSeries> = types
+        .0
+        .iter()
+        .map(|name| DotSeries {
+            name: name.clone(),
+            trend: Vec::new(),
+        })
+        .collect();
+    charts.push(svg::dots(&DotChart {
+        title: &title,
+        x_label: "candidate (ranked)",
+        y_label: metric,
+        categories: &categories,
+        dots: &dots,
+        series: &series,
+        range,
+    }));
     // One chart per grid key that takes two values or more.
     let mut keys: Vec<String> = Vec::new();
     for t in &files.trials {
@@ -460,55 +517,90 @@ fn cv_section(page: &mut Page, files: &RunFiles, ranking: &Ranking, ranked: &[&T
         }
     }
     for key in keys {
-        let mut values: Vec<serde_json::Value> = Vec::new();
-        for t in ranked {
-            if let Some(v) = t.params.get(&key) {
-                if !values.contains(v) {
-                    values.push(v.clone());
-                }
-            }
+        if let Some(chart) = sweep_chart(files, ranking, ranked, &key, range) {
+            charts.push(chart);
         }
-        if values.len() < 2 {
-            continue;
-        }
-        if values.iter().all(|v| v.is_number()) {
-            values.sort_by(|a, b| {
-                a.as_f64()
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.as_f64().unwrap_or(0.0))
-            });
-        }
-        let categories: Vec<String> = values.iter().map(value_text).collect();
-        let mut dots = Vec::new();
-        let mut best_at: BTreeMap<usize, f64> = BTreeMap::new();
-        // Candidates in index order, so their places within a category follow the grid.
-        let mut members: Vec<&&Trial> = ranked
-            .iter()
-            .filter(|t| t.params.contains_key(&key))
-            .collect();
-        members.sort_by_key(|t| t.candidate);
-        for t in members {
-            let Some(cat) = values.iter().position(|v| Some(v) == t.params.get(&key)) else {
-                continue;
-            };
-            let d = dot_of(t, metric, cat, t.candidate == best);
-            let slot = best_at.entry(cat).or_insert(d.mean);
-            if ranking.better(d.mean, *slot) {
-                *slot = d.mean;
-            }
-            dots.push(d);
-        }
-        let trend: Vec<(usize, f64)> = best_at.into_iter().collect();
-        charts.push(svg::dots(
-            &format!("cv {metric} by {key}"),
-            &key,
-            metric,
-            &categories,
-            &dots,
-            &trend,
-        ));
     }
     page.charts(&charts);
+}
+
+/// The cv score against one grid key, one series per model type that has the key; None when the
+/// key takes fewer than two values. Numeric values are an ordered sweep: a line joins each model
+/// type's best candidate per value. Other values (a model type, a solver) are unordered: dots only.
+fn sweep_chart(
+    files: &RunFiles,
+    ranking: &Ranking,
+    ranked: &[&Trial],
+    key: &str,
+    range: (f64, f64),
+) -> Option<String> {
+    let metric = ranking.metric.as_str();
+    let best = ranked.first()?.candidate;
+    let mut values: Vec<serde_json::Value> = Vec::new();
+    for t in ranked {
+        if let Some(v) = t.params.get(key) {
+            if !values.contains(v) {
+                values.push(v.clone());
+            }
+        }
+    }
+    if values.len() < 2 {
+        return None;
+    }
+    let numeric = values.iter().all(|v| v.is_number());
+    if numeric {
+        values.sort_by(|a, b| {
+            a.as_f64()
+                .unwrap_or(0.0)
+                .total_cmp(&b.as_f64().unwrap_or(0.0))
+        });
+    }
+    let categories: Vec<String> = values.iter().map(value_text).collect();
+    // Candidates in index order, so their places within a category follow the grid.
+    let mut members: Vec<&Trial> = ranked
+        .iter()
+        .copied()
+        .filter(|t| t.params.contains_key(key))
+        .collect();
+    members.sort_by_key(|t| t.candidate);
+    let types = ModelTypes::of(&members, files);
+    let mut dots = Vec::new();
+    // Per series, the best mean at each category.
+    let mut best_at: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); types.0.len()];
+    for t in members {
+        let Some(cat) = values.iter().position(|v| Some(v) == t.params.get(key)) else {
+            continue;
+        };
+        let series = types.index(t, files);
+        let d = dot_of(t, metric, cat, t.candidate == best, series);
+        let slot = best_at[series].entry(cat).or_insert(d.mean);
+        if ranking.better(d.mean, *slot) {
+            *slot = d.mean;
+        }
+        dots.push(d);
+    }
+    let series: Vec<DotSeries> = types
+        .0
+        .into_iter()
+        .zip(best_at)
+        .map(|(name, at)| DotSeries {
+            name,
+            trend: if numeric {
+                at.into_iter().collect()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    Some(svg::dots(&DotChart {
+        title: &format!("cv {metric} by {key}"),
+        x_label: key,
+        y_label: metric,
+        categories: &categories,
+        dots: &dots,
+        series: &series,
+        range,
+    }))
 }
 
 /// What the best model said about the rows it was checked on.
@@ -939,6 +1031,71 @@ fn prediction_charts(page: &mut Page, predicted: &Predicted, label: &str, artifa
     }
 }
 
+/// What a model's per-column weights are: a short name (the chart's axis, in the plural for its
+/// title) and a sentence saying how they are computed.
+struct WeightsMeaning {
+    name: String,
+    plural: String,
+    how: String,
+}
+
+fn weights_meaning(artifact: &Artifact, kind: &str) -> WeightsMeaning {
+    let named = |name: &str, plural: &str, how: &str| WeightsMeaning {
+        name: name.into(),
+        plural: plural.into(),
+        how: how.into(),
+    };
+    match &artifact.model {
+        FittedModel::LogisticRegression(m) if m.coef.len() > 1 => named(
+            &format!("norm of the {} class coefficients", m.coef.len()),
+            "coefficient norms",
+            &format!(
+                "Multinomial logistic regression has one coefficient per class and column: each \
+                 bar is the Euclidean norm (root of the sum of squares) of a column's {} class \
+                 coefficients, so it says how strongly the column moves the class scores, not in \
+                 which direction.",
+                m.coef.len()
+            ),
+        ),
+        FittedModel::LogisticRegression(m) => {
+            let class = m
+                .classes
+                .get(1)
+                .and_then(|&c| artifact.classes.get(c))
+                .map_or("the second class".into(), |c| format!("`{c}`"));
+            named(
+                &format!("coefficient (log-odds of {class})"),
+                "coefficients",
+                &format!("Each coefficient is the change in the log-odds of {class} per unit of the column."),
+            )
+        }
+        FittedModel::Linear(_) | FittedModel::ElasticNet(_) => named(
+            "coefficient",
+            "coefficients",
+            "Each coefficient is the change in the prediction per unit of the column.",
+        ),
+        FittedModel::DecisionTree(_) => named(
+            "impurity importance",
+            "importances",
+            "Each importance is the column's impurity decrease over the tree's splits, weighted by \
+             the rows they split and normalised to sum to 1 (scikit-learn's feature_importances_).",
+        ),
+        FittedModel::RandomForest(_) => named(
+            "mean impurity importance",
+            "importances",
+            "Each importance is the column's impurity decrease in a tree (normalised to sum to 1 per \
+             tree), averaged over the trees and normalised to sum to 1.",
+        ),
+        FittedModel::GradientBoosting(_) => named(
+            "impurity importance",
+            "importances",
+            "Each importance is the column's squared-error decrease over the splits of every tree \
+             (each fitted to the gradients), summed over the trees and normalised to sum to 1.",
+        ),
+        _ => named(kind, &format!("{kind}s"), ""),
+    }
+}
+
 fn weights_chart(page: &mut Page, artifact: &Artifact) {
     let Some((kind, weights)) = artifact.model.feature_weights() else {
         page.note("This model has no per-feature coefficients or importances.");
@@ -965,19 +1122,19 @@ fn weights_chart(page: &mut Page, artifact: &Artifact) {
             text: num(weights[i]),
         })
         .collect();
-    let plural = if kind == "importance" {
-        "importances"
-    } else {
-        "coefficients"
-    };
+    let meaning = weights_meaning(artifact, kind);
+    let plural = &meaning.plural;
     let title = if shown < weights.len() {
         format!("The {shown} largest {plural} of {}", weights.len())
     } else {
         format!("Model {plural}")
     };
     page.h3(&format!("Feature {plural}"));
-    page.note("Per column of the design matrix (after imputing, encoding and scaling).");
-    page.charts(&[svg::hbar(&title, kind, &bars)]);
+    page.note(&format!(
+        "Per column of the design matrix (after imputing, encoding and scaling). {}",
+        meaning.how
+    ));
+    page.charts(&[svg::hbar(&title, &meaning.name, &bars)]);
 }
 
 /// `kiln report RUN_DIR [--data FILE]`: (re)writes RUN_DIR/report.html.
