@@ -111,7 +111,9 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 
 }
 
 pub(crate) fn report(pipeline: &std::path::Path, e: &KilnError) -> u8 {
+    // Messages quote the data; whatever slipped through unescaped must not reach the terminal raw.
     let message = e.to_string();
+    let message = crate::error::printable_message(&message);
     let shown = pipeline.display().to_string();
     // Config errors already start with the pipeline's file:line; others get it as context.
     if message.contains(&shown) {

@@ -70,6 +70,45 @@ pub fn nearest<'a>(given: &str, valid: impl IntoIterator<Item = &'a str>) -> Opt
     typo.or_else(abbreviated)
 }
 
+/// Text from a data file or a pipeline, safe to quote in a message: control characters (NUL, ESC,
+/// newlines...) are written as escapes (`\0`, `\u{1b}`, `\n`), so a value cannot move the cursor,
+/// recolour the terminal or split a message in two.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A whole message, safe for the terminal: control characters escaped as in `printable`, except
+/// the newlines and tabs that lay out kiln's own messages.
+pub fn printable_message(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(|part| printable(part).into_owned())
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect();
+    std::borrow::Cow::Owned(lines.join("\n"))
+}
+
 /// " did you mean `x`?" or "", ready to append to a message.
 pub fn did_you_mean<'a>(given: &str, valid: impl IntoIterator<Item = &'a str>) -> String {
     match nearest(given, valid) {
@@ -167,5 +206,15 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("price"), "price");
+        assert_eq!(printable("a\u{1b}[31mb\0c\nd"), "a\\u{1b}[31mb\\0c\\nd");
+        assert_eq!(
+            printable_message("line one\n  x\u{1b}[2J\ty\0"),
+            "line one\n  x\\u{1b}[2J\ty\\0"
+        );
     }
 }

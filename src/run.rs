@@ -590,8 +590,11 @@ pub fn finish_run(
         }
     }
     closing.close(run, &mut summary, "complete")?;
-    if !quiet || expect_failed {
+    if !quiet {
         crate::output::emit(&leaderboard(trials, base, &summary));
+    } else if expect_failed {
+        // --quiet: of the report, only what failed (issue 14, item 16).
+        crate::output::emit(&expectation_lines(&summary, true));
     }
     crate::output::emit(&format!("run directory: {}\n", run.path.display()));
     Ok(RunOutcome {
@@ -774,7 +777,14 @@ pub fn leaderboard(trials: &[Trial], p: &Pipeline, summary: &Summary) -> String 
             scores.join(", ")
         ));
     }
-    for e in &summary.expect {
+    s.push_str(&expectation_lines(summary, false));
+    s
+}
+
+/// One line per `[expect]` check (`only_failed`: the failed ones), as the leaderboard ends.
+fn expectation_lines(summary: &Summary, only_failed: bool) -> String {
+    let mut s = String::new();
+    for e in summary.expect.iter().filter(|e| !(only_failed && e.passed)) {
         let bound = match (e.min, e.max) {
             (Some(a), Some(b)) => format!("in [{a}, {b}]"),
             (Some(a), None) => format!(">= {a}"),

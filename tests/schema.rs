@@ -489,7 +489,7 @@ target = "species"
 test_size = 0.2
 [model]
 type = "logistic_regression"
-C = 1.0
+max_iter = 200
 [search]
 metric = "accuracy"
 metrics = ["f1"]

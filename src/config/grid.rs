@@ -113,17 +113,47 @@ pub fn combinations(sub: &SubGrid) -> Vec<Vec<(usize, Value)>> {
     combos
 }
 
-/// Sets `value` at a dotted `path` in `doc`, creating tables on the way.
+/// Sets `value` at a dotted `path` in `doc`, creating tables on the way. A number after a list of
+/// tables picks one (`grid.1.model.alpha` is in the second `[[grid]]`), so `--set` reaches sub-grids.
 pub fn set_path(doc: &mut toml::Table, path: &[String], value: Value) -> Result<(), String> {
     let (last, parents) = path.split_last().ok_or("an empty key")?;
+    let dotted = path.join(".");
     let mut table = doc;
-    for p in parents {
+    let mut rest = parents;
+    while let Some((segment, tail)) = rest.split_first() {
+        rest = tail;
         let entry = table
-            .entry(p.clone())
+            .entry(segment.clone())
             .or_insert_with(|| Value::Table(toml::Table::new()));
+        let entry = match entry {
+            Value::Array(items) => {
+                let count = items.len();
+                let picked = rest.first().and_then(|i| i.parse::<usize>().ok());
+                match picked.and_then(|i| items.get_mut(i)) {
+                    Some(item) => {
+                        rest = &rest[1..];
+                        item
+                    }
+                    None => {
+                        let after = path[path.len() - rest.len() - 1..]
+                            .iter()
+                            .skip(usize::from(picked.is_some()))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(".");
+                        return Err(format!(
+                            "`{dotted}`: `{segment}` is a list of {count}; give its index, 0 to {}, \
+                             as `{segment}.0.{after}`",
+                            count.saturating_sub(1)
+                        ));
+                    }
+                }
+            }
+            other => other,
+        };
         table = entry
             .as_table_mut()
-            .ok_or_else(|| format!("`{}` is not a table", path.join(".")))?;
+            .ok_or_else(|| format!("`{dotted}` is not a table"))?;
     }
     table.insert(last.clone(), value);
     Ok(())
@@ -166,5 +196,23 @@ mod tests {
             1,
             "a list-valued key takes the list as one value"
         );
+    }
+
+    #[test]
+    fn a_path_with_an_index_reaches_into_a_list_of_sub_grids() {
+        let mut doc: toml::Table =
+            toml::from_str("[[grid]]\nmodel.type='ridge'\n[[grid]]\nmodel.type='lasso'\n").unwrap();
+        let path = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
+        set_path(&mut doc, &path("grid.1.model.alpha"), Value::Float(3.0)).unwrap();
+        let subs = parse(doc.get("grid")).unwrap();
+        assert_eq!(subs[1][0].path, ["model", "alpha"]);
+        assert!(subs[0].iter().all(|a| a.path != ["model", "alpha"]));
+        let e = set_path(&mut doc, &path("grid.2.model.alpha"), Value::Float(3.0)).unwrap_err();
+        assert!(
+            e.contains("`grid` is a list of 2; give its index, 0 to 1"),
+            "{e}"
+        );
+        let e = set_path(&mut doc, &path("grid.model.alpha"), Value::Float(3.0)).unwrap_err();
+        assert!(e.contains("as `grid.0.model.alpha`"), "{e}");
     }
 }

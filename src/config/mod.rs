@@ -135,6 +135,9 @@ impl Override {
     }
 }
 
+/// The sections every candidate shares: the grid cannot vary them.
+const SHARED_SECTIONS: &[&str] = &["pipeline", "data", "cv", "search", "output", "expect"];
+
 /// The most candidates one pipeline's grid may expand to.
 pub const MAX_CANDIDATES: usize = 100_000;
 
@@ -148,7 +151,7 @@ pub fn load(path: &Path, overrides: &[Override]) -> Result<LoadedPipeline> {
 }
 
 pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<LoadedPipeline> {
-    let source = Source::new(path, text);
+    let source = Source::new(path, text).with_overrides(overrides);
     let mut document: toml::Table = toml::from_str(&source.text).map_err(|e| {
         KilnError::Config(format!("{}: {}", path.display(), e.to_string().trim_end()))
     })?;
@@ -156,9 +159,10 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
         grid::set_path(&mut document, &o.path, o.value.clone())
             .map_err(|e| KilnError::Config(format!("--set {}: {e}", o.raw)))?;
     }
+    let base_type = document.get("model").and_then(|m| m.get("type")).cloned();
     let located = Locator {
         source: &source,
-        overrides,
+        base_type: base_type.as_ref(),
     };
     let subgrids = grid::parse(document.get("grid"))
         .map_err(|(at, m)| KilnError::Config(source.error_at(&at, &m)))?;
@@ -180,9 +184,17 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
     }
 
     let mut problems: Vec<String> = Vec::new();
+    // Keys outside the grid first: a misspelt model type is the cause of what the grid then finds.
+    let base_problems = base_model_problems(&document);
+    problems.extend(
+        base_problems
+            .iter()
+            .map(|p| source.error_at(&p.path, &p.message)),
+    );
+    let checked: Vec<&[String]> = base_problems.iter().map(|p| p.path.as_slice()).collect();
+    problems.extend(unused_keys(&document, &subgrids, &source, &checked));
     // The data, its folds and the run's settings are shared by every candidate: a grid cannot vary them.
     for axis in subgrids.iter().flatten() {
-        let shared = ["pipeline", "data", "cv", "search", "output", "expect"];
         let first = axis.path[0].as_str();
         let data_policy = axis.path[0] == "impute"
             && (axis
@@ -193,7 +205,7 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
                 .values
                 .iter()
                 .any(|v| matches!(v.as_str(), Some("drop") | Some("error")));
-        if shared.contains(&first) || data_policy {
+        if SHARED_SECTIONS.contains(&first) || data_policy {
             let why = if data_policy {
                 "impute \"drop\" and \"error\" act when the data is read, once per run"
             } else {
@@ -270,11 +282,12 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
     })
 }
 
-/// Turns a problem's key path into a located message: a grid entry's line for grid values, the
-/// `--set` that set it, or the key's own line.
+/// Turns a problem's key path into a located message: a grid entry's line for grid values, else the
+/// key's own line (or the `--set` that wrote it; see `Source::error_at`).
 struct Locator<'a> {
     source: &'a Source,
-    overrides: &'a [Override],
+    /// `[model] type` as written (overrides applied).
+    base_type: Option<&'a Value>,
 }
 
 impl Locator<'_> {
@@ -288,23 +301,163 @@ impl Locator<'_> {
                 .source
                 .error_at(&axis.source_path, &format!("in the grid: {}", p.message));
         }
-        // `model.type` set by a sub-grid resets the model table: problems there belong to the grid.
-        if let Some(axis) = combo.iter().map(|(a, _)| &sub[*a]).find(|axis| {
-            axis.path == ["model", "type"] && p.path.first().is_some_and(|s| s == "model")
-        }) {
+        // A sub-grid of another model type resets the model table: problems there belong to the grid.
+        if let Some(axis) = combo
+            .iter()
+            .find(|(a, v)| sub[*a].path == ["model", "type"] && Some(v) != self.base_type)
+            .map(|(a, _)| &sub[*a])
+            .filter(|_| p.path.first().is_some_and(|s| s == "model"))
+        {
             return self
                 .source
                 .error_at(&axis.source_path, &format!("in the grid: {}", p.message));
         }
-        if let Some(o) = self
-            .overrides
-            .iter()
-            .rev()
-            .find(|o| !p.path.is_empty() && p.path.starts_with(&o.path))
-        {
-            return format!("--set {}: {}", o.raw, p.message);
-        }
         self.source.error_at(&p.path, &p.message)
+    }
+}
+
+/// `[model]` as written, checked on its own: a sub-grid of another model type never sees it, and its
+/// keys must be checked all the same.
+fn base_model_problems(document: &toml::Table) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Some(Value::Table(model)) = document.get("model") {
+        schema::check_model(model, &["model"], &mut problems);
+    }
+    problems
+}
+
+/// Why a key written outside the grid does not reach the candidates of one sub-grid.
+enum Shadow<'a> {
+    /// The sub-grid sets the same key.
+    SameKey(&'a grid::GridAxis),
+    /// The sub-grid sets `model.type` to another model, which starts from that model's defaults.
+    OtherModel(&'a grid::GridAxis),
+}
+
+/// The sub-grid axis that hides `[section] key` from every candidate of `sub`, if any. `[model]`
+/// values carry into a sub-grid whose `model.type` takes `[model] type`'s value, and only there.
+fn shadow<'a>(
+    sub: &'a grid::SubGrid,
+    key: &[String],
+    base_type: Option<&Value>,
+) -> Option<Shadow<'a>> {
+    let type_axis = sub.iter().find(|a| a.path == ["model", "type"]);
+    let other_model = type_axis.filter(|a| base_type.is_none_or(|t| !a.values.contains(t)));
+    if key == ["model", "type"] {
+        return other_model.map(Shadow::SameKey);
+    }
+    if let Some(axis) = sub.iter().find(|a| a.path == key) {
+        return Some(Shadow::SameKey(axis));
+    }
+    match key.first().map(String::as_str) {
+        Some("model") => other_model.map(Shadow::OtherModel),
+        _ => None,
+    }
+}
+
+/// A key written in the file (or by `--set`) outside the grid that no candidate uses, because the
+/// grid overrides it in every sub-grid, is an error naming the key and the grid lines that override
+/// it: the run would silently ignore it. `[model] type` in the file is exempt (the schema asks for
+/// it, and it says which sub-grids `[model]` carries into); set by `--set`, it is not. Keys in
+/// `checked` already have a problem of their own.
+fn unused_keys(
+    document: &toml::Table,
+    subgrids: &[grid::SubGrid],
+    source: &Source,
+    checked: &[&[String]],
+) -> Vec<String> {
+    let base_type = document.get("model").and_then(|m| m.get("type"));
+    let mut out = Vec::new();
+    // The grid cannot set a shared section's keys (an error of its own), nor is it a key itself.
+    let varied = |s: &str| s != "grid" && !SHARED_SECTIONS.contains(&s);
+    for (section, table) in document.iter().filter(|(s, _)| varied(s)) {
+        let Some(table) = table.as_table() else {
+            continue;
+        };
+        for key in table.keys() {
+            let path = vec![section.clone(), key.clone()];
+            let from_set = source.override_of(&path).is_some();
+            if checked.contains(&path.as_slice()) || (path == ["model", "type"] && !from_set) {
+                continue;
+            }
+            let shadows: Option<Vec<Shadow>> = subgrids
+                .iter()
+                .map(|sub| shadow(sub, &path, base_type))
+                .collect();
+            if let Some(shadows) = shadows {
+                out.push(
+                    source.error_at(&path, &shadowed_message(&path, &shadows, source, base_type)),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn shadowed_message(
+    path: &[String],
+    shadows: &[Shadow],
+    source: &Source,
+    base_type: Option<&Value>,
+) -> String {
+    let dotted = path.join(".");
+    let at = |axis: &grid::GridAxis| match source.override_of(&axis.source_path) {
+        Some(raw) => format!("--set {raw}"),
+        None => source.line_of(&axis.source_path).map_or_else(
+            || format!("the grid's `{}`", axis.path.join(".")),
+            |n| format!("line {n}"),
+        ),
+    };
+    let parts: Vec<String> = shadows
+        .iter()
+        .map(|s| match s {
+            Shadow::SameKey(axis) => format!("{} sets `{dotted}`", at(axis)),
+            Shadow::OtherModel(axis) => format!(
+                "{} sets `model.type = {}`, which starts from that model's defaults",
+                at(axis),
+                axis.values
+                    .iter()
+                    .map(Value::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ),
+        })
+        .collect();
+    let carry = if shadows.iter().any(|s| matches!(s, Shadow::OtherModel(_))) {
+        match base_type {
+            Some(t) => format!("; [model] values carry only into sub-grids of model.type {t}"),
+            None => "; [model] has no type, so its values carry into no sub-grid".to_string(),
+        }
+    } else {
+        String::new()
+    };
+    format!(
+        "`{dotted}` has no effect: the grid overrides it for every candidate ({}){carry}; {}",
+        parts.join("; "),
+        shadowed_fix(path, shadows, source)
+    )
+}
+
+/// What to do about a key the grid overrides: for a `--set`, the `--set` of the grid's own key.
+fn shadowed_fix(path: &[String], shadows: &[Shadow], source: &Source) -> String {
+    let same_key = shadows.iter().find_map(|s| match s {
+        Shadow::SameKey(axis) if axis.path == path => Some(axis),
+        _ => None,
+    });
+    match (source.override_of(path), same_key) {
+        (Some(raw), Some(axis)) => {
+            let list = match Override::parse(raw).map(|o| o.value) {
+                Ok(Value::Array(values)) => Value::Array(values),
+                Ok(value) => Value::Array(vec![value]),
+                Err(_) => Value::Array(Vec::new()),
+            };
+            format!(
+                "to run other values, set the grid's own key, as --set '{}={list}'",
+                axis.source_path.join(".")
+            )
+        }
+        (Some(_), None) => "leave out this --set".to_string(),
+        (None, _) => "remove it here, or put its value in the grid".to_string(),
     }
 }
 
@@ -316,36 +469,41 @@ fn build_candidate(
 ) -> std::result::Result<Pipeline, Vec<Problem>> {
     let mut doc = document.clone();
     doc.remove("grid");
-    // A sub-grid that sets model.type starts that model from its defaults.
+    // A sub-grid of another model type starts that model from its defaults; one of `[model]`'s own
+    // type keeps its values.
+    let base_type = doc.get("model").and_then(|m| m.get("type")).cloned();
     if let Some((_, t)) = combo
         .iter()
-        .find(|(a, _)| sub[*a].path == ["model", "type"])
+        .find(|(a, v)| sub[*a].path == ["model", "type"] && Some(v) != base_type.as_ref())
     {
         let mut model = toml::Table::new();
         model.insert("type".into(), t.clone());
         doc.insert("model".into(), Value::Table(model));
     }
-    let model_type = doc
-        .get("model")
-        .and_then(|m| m.get("type"))
-        .and_then(|t| t.as_str())
-        .map(str::to_string);
+    let type_value = doc.get("model").and_then(|m| m.get("type"));
+    let model_type = type_value.and_then(|t| t.as_str()).map(str::to_string);
+    // A type that is given but unknown is reported by the schema check; the model's grid keys
+    // cannot be checked against it, and saying so would only bury the cause.
+    let unknown_type = type_value.is_some()
+        && model_type
+            .as_deref()
+            .and_then(crate::models::model_info)
+            .is_none();
     let mut problems = Vec::new();
     for (a, v) in combo {
         let axis = &sub[*a];
-        match schema::kind_of_path(&axis.path, model_type.as_deref()) {
-            Err(m) => problems.push(Problem {
+        let unchecked = unknown_type && axis.path.first().is_some_and(|s| s == "model");
+        let checked = if unchecked {
+            Ok(())
+        } else {
+            schema::kind_of_path(&axis.path, model_type.as_deref()).map(|_| ())
+        };
+        if let Err(message) = checked.and_then(|()| grid::set_path(&mut doc, &axis.path, v.clone()))
+        {
+            problems.push(Problem {
                 path: axis.path.clone(),
-                message: m,
-            }),
-            Ok(_) => {
-                if let Err(m) = grid::set_path(&mut doc, &axis.path, v.clone()) {
-                    problems.push(Problem {
-                        path: axis.path.clone(),
-                        message: m,
-                    });
-                }
-            }
+                message,
+            });
         }
     }
     problems.extend(schema::check_document(&doc));
@@ -648,16 +806,18 @@ alpha = 1.0
 
     #[test]
     fn grid_candidates_are_whole_pipelines_and_bad_grid_keys_point_at_the_grid() {
+        // `[model]` keeps no alpha of its own: the grid sets it for every candidate.
+        let base = BASE.replace("alpha = 1.0", "fit_intercept = true");
         let text = format!(
-            "{BASE}\n[grid]\nmodel.alpha = [0.1, 1.0]\nscale.method = [\"standard\", \"minmax\"]\n"
+            "{base}\n[grid]\nmodel.alpha = [0.1, 1.0]\nscale.method = [\"standard\", \"minmax\"]\n"
         );
         let p = load_text(&text, &[]).unwrap();
         assert_eq!(p.candidates.len(), 4);
         assert_eq!(p.candidates[1].params[1].1, Value::String("minmax".into()));
         assert_eq!(p.candidates[1].pipeline.scale.method, ScaleMethod::Minmax);
-        let e = err(&format!("{BASE}\n[grid]\nmodel.alpah = [0.1]\n"), &[]);
+        let e = err(&format!("{base}\n[grid]\nmodel.alpah = [0.1]\n"), &[]);
         assert!(e.contains("p.toml:14:7: in the grid: `model.alpah`: model `ridge` has no parameter `alpah`; did you mean `alpha`?"), "{e}");
-        let e = err(&format!("{BASE}\n[grid]\nmodel.alpha = [0.1, -2]\n"), &[]);
+        let e = err(&format!("{base}\n[grid]\nmodel.alpha = [0.1, -2]\n"), &[]);
         assert!(
             e.contains(":14:7: in the grid: `model.alpha` must be >= 0"),
             "{e}"
@@ -667,12 +827,142 @@ alpha = 1.0
     #[test]
     fn sub_grid_with_a_model_type_starts_from_its_defaults() {
         let text = format!(
-            "{BASE}\n[[grid]]\nmodel.type = \"linear_regression\"\nmodel.solver = [\"normal\", \"gd\"]\n[[grid]]\nmodel.alpha = [2.0]\n"
+            "{BASE}\n[[grid]]\nmodel.type = \"linear_regression\"\nmodel.solver = [\"normal\", \"gd\"]\n[[grid]]\nmodel.fit_intercept = [false]\n"
         );
         let p = load_text(&text, &[]).unwrap();
         assert_eq!(p.candidates.len(), 3);
         assert_eq!(p.candidates[0].pipeline.model.name(), "linear_regression");
-        assert_eq!(p.candidates[2].pipeline.model.name(), "ridge");
+        assert_eq!(
+            p.candidates[2].pipeline.model,
+            ModelSpec::Ridge(crate::models::linear::RidgeParams {
+                alpha: 1.0,
+                fit_intercept: false
+            })
+        );
+    }
+
+    fn ridge_alpha(c: &Candidate) -> f64 {
+        match &c.pipeline.model {
+            ModelSpec::Ridge(r) => r.alpha,
+            other => panic!("not ridge: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn model_values_carry_into_sub_grids_of_the_same_type() {
+        // issue 14, item 1: `[model]` alpha = 1.0 reaches the ridge sub-grid, not the lasso one.
+        let text = format!(
+            "{BASE}\n[[grid]]\nmodel.type = \"ridge\"\nmodel.fit_intercept = [true, false]\n[[grid]]\nmodel.type = \"lasso\"\n"
+        );
+        let text = text.replace("alpha = 1.0", "alpha = 4.0");
+        let p = load_text(&text, &[]).unwrap();
+        assert_eq!(p.candidates.len(), 3);
+        assert_eq!(ridge_alpha(&p.candidates[0]), 4.0);
+        assert_eq!(ridge_alpha(&p.candidates[1]), 4.0);
+        match &p.candidates[2].pipeline.model {
+            ModelSpec::Lasso(l) => assert_eq!(l.alpha, 1.0, "lasso starts from its defaults"),
+            other => panic!("{other:?}"),
+        }
+        // And a --set value carries the same way.
+        let p = load_text(&text, &["model.alpha=7"]).unwrap();
+        assert_eq!(ridge_alpha(&p.candidates[1]), 7.0);
+    }
+
+    #[test]
+    fn a_key_the_grid_overrides_for_every_candidate_is_an_error() {
+        let grid = "\n[grid]\nmodel.alpha = [0.1, 1.0]\n";
+        let e = err(&format!("{BASE}{grid}"), &[]);
+        assert!(
+            e.starts_with("p.toml:11:1: `model.alpha` has no effect: the grid overrides it for every candidate (line 14 sets `model.alpha`)"),
+            "{e}"
+        );
+        let e = err(&BASE.replace("alpha = 1.0\n", grid), &["model.alpha=3"]);
+        assert!(
+            e.starts_with("--set model.alpha=3: `model.alpha` has no effect"),
+            "{e}"
+        );
+        // The grid's own key can be set instead, in a [grid] table or in one [[grid]] sub-grid.
+        let p = load_text(
+            &BASE.replace("alpha = 1.0\n", grid),
+            &["grid.model.alpha=[3]"],
+        )
+        .unwrap();
+        assert_eq!(p.candidates.len(), 1);
+        assert_eq!(ridge_alpha(&p.candidates[0]), 3.0);
+        let subs = "\n[[grid]]\nmodel.alpha = [0.1]\n[[grid]]\nmodel.alpha = [0.2, 0.3]\n";
+        let p = load_text(
+            &BASE.replace("alpha = 1.0\n", subs),
+            &["grid.1.model.alpha=[5]"],
+        )
+        .unwrap();
+        let alphas: Vec<f64> = p.candidates.iter().map(ridge_alpha).collect();
+        assert_eq!(alphas, [0.1, 5.0]);
+        // A key that only some sub-grids override is used by the others: no error.
+        let some = "\n[[grid]]\nmodel.alpha = [0.1]\n[[grid]]\nmodel.fit_intercept = [false]\n";
+        let p = load_text(&format!("{BASE}{some}"), &[]).unwrap();
+        let alphas: Vec<f64> = p.candidates.iter().map(ridge_alpha).collect();
+        assert_eq!(alphas, [0.1, 1.0]);
+    }
+
+    #[test]
+    fn model_keys_no_candidate_sees_are_still_checked() {
+        // Every sub-grid sets model.type, so no candidate reads `[model]` as written.
+        let subs = "\n[[grid]]\nmodel.type = \"lasso\"\n[[grid]]\nmodel.type = \"knn\"\n";
+        let text = format!("{BASE}{subs}");
+        let e = err(&text.replace("alpha = 1.0", "alpah = 1.0"), &[]);
+        assert!(
+            e.starts_with("p.toml:11:1: unknown parameter `alpah` for model `ridge`"),
+            "{e}"
+        );
+        let e = err(&text, &["model.alpha=abc"]);
+        assert!(
+            e.starts_with(
+                "--set model.alpha=abc: `model.alpha`: expected a number, found the string \"abc\""
+            ),
+            "{e}"
+        );
+        let e = err(&text, &[]);
+        assert!(e.contains("`model.alpha` has no effect") && e.contains("line 14 sets `model.type = \"lasso\"`, which starts from that model's defaults; line 16 sets `model.type = \"knn\"`"), "{e}");
+        assert!(
+            e.contains("[model] values carry only into sub-grids of model.type \"ridge\""),
+            "{e}"
+        );
+        // The file's own [model] type is exempt; the same key from --set is not.
+        let text = format!("{}{subs}", BASE.replace("alpha = 1.0\n", ""));
+        assert_eq!(load_text(&text, &[]).unwrap().candidates.len(), 2);
+        let e = err(&text, &["model.type=elastic_net"]);
+        assert!(
+            e.starts_with("--set model.type=elastic_net: `model.type` has no effect"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_model_type_is_the_only_problem_named() {
+        let text = format!("{BASE}\n[grid]\nmodel.alpha = [0.1, 1.0]\n")
+            .replace("alpha = 1.0\n", "")
+            .replace("\"ridge\"", "\"ridgee\"");
+        let e = err(&text, &[]);
+        assert!(
+            e.starts_with("p.toml:10:1: unknown model type `ridgee`; did you mean `ridge`?"),
+            "{e}"
+        );
+        assert!(!e.contains("set model.type first"), "{e}");
+        assert_eq!(e.matches("unknown model type").count(), 1, "{e}");
+    }
+
+    #[test]
+    fn a_bad_value_from_set_is_named_at_the_set() {
+        let e = err(&format!("{BASE}\n[cv]\nfolds = 5\n"), &["cv.folds=-3"]);
+        assert!(
+            e.starts_with("--set cv.folds=-3: `cv.folds` must be >= 2, got -3"),
+            "{e}"
+        );
+        let e = err(&format!("{BASE}\n[cv]\nfolds = -3\n"), &[]);
+        assert!(
+            e.contains("p.toml:14:1: `cv.folds` must be >= 2, got -3"),
+            "{e}"
+        );
     }
 
     #[test]

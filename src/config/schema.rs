@@ -34,6 +34,9 @@ pub struct KeyDoc {
     /// The default as TOML would write it; "" when unset.
     pub default: &'static str,
     pub doc: &'static str,
+    /// For a whole number: the least valid value, named when a negative one is refused (the
+    /// range itself is checked where the pipeline is resolved).
+    pub min: i64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +55,13 @@ const fn key(name: &'static str, kind: Kind, default: &'static str, doc: &'stati
         required: false,
         default,
         doc,
+        min: 0,
+    }
+}
+
+impl KeyDoc {
+    const fn at_least(self, min: i64) -> KeyDoc {
+        KeyDoc { min, ..self }
     }
 }
 
@@ -62,6 +72,7 @@ const fn required(name: &'static str, kind: Kind, doc: &'static str) -> KeyDoc {
         required: true,
         default: "",
         doc,
+        min: 0,
     }
 }
 
@@ -115,7 +126,7 @@ pub const SECTIONS: &[SectionDoc] = &[
         keys: &[
             key("method", Kind::Choice(&["one_hot", "ordinal"]), "\"one_hot\"", "one column per category, or one code per category"),
             key("unknown", Kind::Choice(&["ignore", "error"]), "\"ignore\"", "a category unseen in training: all-zero row, or an error"),
-            key("max_categories", Kind::Int, "", "rarer categories share one \"__other\" column; >= 2"),
+            key("max_categories", Kind::Int, "", "rarer categories share one \"__other\" column; >= 2").at_least(2),
         ],
     },
     SectionDoc {
@@ -135,7 +146,7 @@ pub const SECTIONS: &[SectionDoc] = &[
         required: false,
         doc: "cross-validation",
         keys: &[
-            key("folds", Kind::Int, "5", "number of folds, >= 2"),
+            key("folds", Kind::Int, "5", "number of folds, >= 2").at_least(2),
             key("shuffle", Kind::Bool, "true", "shuffle rows (seeded) before splitting"),
             key("stratify", Kind::Bool, "true", "keep class proportions in every fold (classification)"),
             key("fold_column", Kind::Str, "", "predefined folds: an integer column; overrides folds/shuffle/stratify"),
@@ -245,7 +256,13 @@ fn check_keys(sec: &SectionDoc, table: &toml::Table, problems: &mut Vec<Problem>
                 ),
             )),
             Some(doc) => {
-                if let Err(m) = check_kind(doc.kind, v) {
+                // A negative count gets the key's own bound, as 0 <= value < min does later.
+                if let (Kind::Int, Some(i)) = (doc.kind, v.as_integer().filter(|i| *i < 0)) {
+                    problems.push(Problem::new(
+                        &[sec.name, k],
+                        format!("`{}.{k}` must be >= {}, got {i}", sec.name, doc.min),
+                    ));
+                } else if let Err(m) = check_kind(doc.kind, v) {
                     problems.push(Problem::new(
                         &[sec.name, k],
                         format!("`{}.{k}`: {m}", sec.name),

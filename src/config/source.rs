@@ -1,5 +1,6 @@
 //! Where a key stands in a pipeline file, and errors rendered the way rustc and cargo render them:
-//! `file:line:column: message`, then the offending line with a caret under the key.
+//! `file:line:column: message`, then the offending line with a caret under the key. A key that a
+//! `--set` override wrote is located at that `--set` instead: the file's line is not what ran.
 
 use std::path::{Path, PathBuf};
 use toml_edit::{ImDocument, Item};
@@ -10,6 +11,8 @@ pub struct Source {
     pub path: PathBuf,
     pub text: String,
     doc: Option<ImDocument<String>>,
+    /// The `--set` overrides applied to the file: (key path, `KEY=VALUE` as given), in order.
+    overrides: Vec<(Vec<String>, String)>,
 }
 
 impl Source {
@@ -19,7 +22,37 @@ impl Source {
             path: path.to_path_buf(),
             text,
             doc,
+            overrides: Vec::new(),
         }
+    }
+
+    /// The same source, with the `--set` overrides that were applied to it.
+    pub fn with_overrides(mut self, overrides: &[super::Override]) -> Self {
+        self.overrides = overrides
+            .iter()
+            .map(|o| (o.path.clone(), o.raw.clone()))
+            .collect();
+        self
+    }
+
+    /// The `--set` that wrote the key at `path` (or a table holding it): the last one, as it won.
+    pub fn override_of(&self, path: &[String]) -> Option<&str> {
+        self.overrides
+            .iter()
+            .rev()
+            .find(|(at, _)| !path.is_empty() && path.starts_with(at))
+            .map(|(_, raw)| raw.as_str())
+    }
+
+    /// The 1-based line of the key at `path` (or of its deepest ancestor in the file).
+    pub fn line_of(&self, path: &[String]) -> Option<usize> {
+        let span = self.span_of(path)?;
+        Some(
+            self.text[..span.start.min(self.text.len())]
+                .matches('\n')
+                .count()
+                + 1,
+        )
     }
 
     /// The byte span of the key at `path` (table keys, or array indices as numbers), falling back to
@@ -63,8 +96,12 @@ impl Source {
         best
     }
 
-    /// `file:line:col: message` with the line quoted and the key underlined.
+    /// `file:line:col: message` with the line quoted and the key underlined; `--set KEY=VALUE:
+    /// message` when a `--set` wrote the key.
     pub fn error_at(&self, path: &[String], message: &str) -> String {
+        if let Some(raw) = self.override_of(path) {
+            return format!("--set {raw}: {message}");
+        }
         match self.span_of(path) {
             Some(span) => self.render(span, message),
             None => format!("{}: {message}", self.path.display()),

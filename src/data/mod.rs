@@ -7,7 +7,7 @@ pub mod read;
 
 use crate::config::source::Source;
 use crate::config::{CategoricalImpute, NumericImpute, Pipeline};
-use crate::error::{did_you_mean, KilnError, Result};
+use crate::error::{did_you_mean, printable, KilnError, Result};
 use crate::models::Task;
 use polars::prelude::*;
 use polars::sql::SQLContext;
@@ -175,6 +175,13 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         null_values: pipeline.data.null_values.clone(),
         separator: pipeline.data.separator.as_ref().map(|s| s.as_bytes()[0]),
     };
+    // A file that is not there, or not a file, is the pipeline's `data.path` line that is wrong.
+    read::check_readable_file(&pipeline.data_path).map_err(|e| match (source, e) {
+        (Some(s), KilnError::Data(m)) => {
+            KilnError::Data(s.error_at(&["data".into(), "path".into()], &m))
+        }
+        (_, e) => e,
+    })?;
     let df = read_frame(&pipeline.data_path, &opts)?;
     let file_rows = df.height();
     let file_columns = df.width();
@@ -197,6 +204,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             None => msg,
         })
     };
+    let hint = separator_hint(&names, pipeline);
     let require = |col: &str, key: &[&str]| -> Result<()> {
         if names.iter().any(|n| n == col) {
             Ok(())
@@ -204,10 +212,12 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             Err(locate(
                 key,
                 format!(
-                    "column `{col}` (`{}`) is not in {file}{}; its columns: {}",
+                    "column `{}` (`{}`) is not in {file}{}; its columns: {}{}",
+                    printable(col),
                     key.join("."),
                     did_you_mean(col, names.iter().map(|s| s.as_str())),
-                    preview(&names)
+                    preview(&names),
+                    hint.as_deref().map_or(String::new(), |h| format!("; {h}"))
                 ),
             ))
         }
@@ -233,7 +243,8 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         if let Some((orig, k)) = n.rsplit_once("_duplicated_") {
             if k.parse::<usize>().is_ok() && names.iter().any(|m| m == orig) {
                 return Err(KilnError::Data(format!(
-                    "{file}: the column name `{orig}` appears more than once in the header"
+                    "{file}: the column name `{}` appears more than once in the header",
+                    printable(orig)
                 )));
             }
         }
@@ -256,7 +267,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             .cloned()
             .collect(),
     };
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = hint.iter().cloned().collect();
     let mut features = Vec::new();
     for name in &feature_names {
         let series = df
@@ -267,7 +278,10 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         let as_category = data.categorical.contains(name);
         let column = to_column(name, &series, as_category, &file)?;
         if (0..column.len()).all(|i| column.is_missing(i)) {
-            warnings.push(format!("column `{name}` has no values in {file}: left out"));
+            warnings.push(format!(
+                "column `{}` has no values in {file}: left out",
+                printable(name)
+            ));
             continue;
         }
         warnings.extend(unusual_column(&column, &series, pipeline, &file));
@@ -276,7 +290,10 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     if features.is_empty() {
         return Err(locate(
             &["data"],
-            format!("no feature columns left in {file}: check `data.features` and `data.drop`"),
+            format!(
+                "no feature columns left in {file}: check `data.features` and `data.drop`{}",
+                hint.as_deref().map_or(String::new(), |h| format!("; {h}"))
+            ),
         ));
     }
     let n = df.height();
@@ -290,6 +307,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             .as_materialized_series()
             .clone();
         let (td, missing) = to_target(t, &series, pipeline.task, &file)?;
+        warnings.extend(numbers_as_classes(t, &series, &td, &file));
         for (k, m) in keep.iter_mut().zip(&missing) {
             if *m {
                 *k = false;
@@ -402,6 +420,58 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     )
 }
 
+/// The separators a csv file commonly uses, and what `data.separator` calls them.
+const SEPARATORS: &[(char, &str)] = &[(',', ","), (';', ";"), ('\t', "\\t"), ('|', "|")];
+
+/// When a csv file read with the default separator has one column whose name holds another common
+/// separator (a `;`-separated file read as `,`), what to set instead.
+fn separator_hint(names: &[String], p: &Pipeline) -> Option<String> {
+    let ext = p.data_path.extension()?.to_string_lossy().to_lowercase();
+    let default = match ext.as_str() {
+        "csv" => ',',
+        "tsv" => '\t',
+        _ => return None,
+    };
+    let [only] = names else { return None };
+    if p.data.separator.is_some() {
+        return None;
+    }
+    let (_, name) = SEPARATORS
+        .iter()
+        .filter(|(c, _)| *c != default)
+        .max_by_key(|(c, _)| only.matches(*c).count())
+        .filter(|(c, _)| only.contains(*c))?;
+    Some(format!(
+        "the header reads as one column, `{}`: if the file is `{name}`-separated, set \
+         `data.separator = \"{name}\"`",
+        printable(only)
+    ))
+}
+
+/// A classification target of numbers with more distinct values than this gets a warning.
+pub const MANY_NUMERIC_CLASSES: usize = 100;
+
+/// A classification target that holds many distinct numbers is most likely a quantity: each value
+/// becomes a class of its own.
+fn numbers_as_classes(
+    name: &str,
+    series: &Series,
+    target: &TargetData,
+    file: &str,
+) -> Option<String> {
+    let TargetData::Classes { classes, .. } = target else {
+        return None;
+    };
+    (numeric_values(series).is_some() && classes.len() > MANY_NUMERIC_CLASSES).then(|| {
+        format!(
+            "target `{}` holds {} distinct numbers in {file}: classification makes each one a \
+             class; if it is a quantity, set `pipeline.task = \"regression\"`",
+            printable(name),
+            classes.len()
+        )
+    })
+}
+
 /// A categorical column with more distinct values than this gets a warning under one-hot encoding.
 pub const MANY_CATEGORIES: usize = 1000;
 
@@ -423,7 +493,7 @@ fn unusual_column(column: &Column, series: &Series, p: &Pipeline, file: &str) ->
                 out.push(format!(
                     "column `{}` holds {nan} NaN value(s) in {file}{}: read as missing, so \
                      [impute] fills them",
-                    column.name,
+                    printable(&column.name),
                     first.map_or(String::new(), |i| format!(" (first at row {})", i + 1))
                 ));
             }
@@ -441,7 +511,7 @@ fn unusual_column(column: &Column, series: &Series, p: &Pipeline, file: &str) ->
                     "column `{}` has {} distinct values in {} rows of {file}: one-hot encoding \
                      makes a column of each; if it is an identifier, list it in `data.drop`, \
                      else set `encode.max_categories` or `encode.method = \"ordinal\"`",
-                    column.name,
+                    printable(&column.name),
                     dictionary.len(),
                     column.len()
                 ));
@@ -461,7 +531,7 @@ fn finish(ds: Dataset, file: &str) -> Result<Dataset> {
         if classes.len() < 2 {
             return Err(KilnError::Data(format!(
                 "{file}: the target has a single class ({}); classification needs at least two",
-                classes.first().map(String::as_str).unwrap_or("none")
+                printable(classes.first().map(String::as_str).unwrap_or("none"))
             )));
         }
     }
@@ -493,7 +563,7 @@ pub(crate) fn preview<S: AsRef<str>>(names: &[S]) -> String {
     let mut s = names
         .iter()
         .take(SHOWN)
-        .map(|n| format!("`{}`", n.as_ref()))
+        .map(|n| format!("`{}`", printable(n.as_ref())))
         .collect::<Vec<_>>()
         .join(", ");
     if names.len() > SHOWN {
@@ -599,11 +669,12 @@ pub fn encode_text(values: &[Option<String>]) -> (Vec<u32>, Vec<String>) {
 }
 
 fn to_column(name: &str, series: &Series, as_category: bool, file: &str) -> Result<Column> {
+    let shown = printable(name);
     if !as_category {
         if let Some(values) = numeric_values(series) {
             if let Some(i) = values.iter().position(|v| v.is_infinite()) {
                 return Err(KilnError::Data(format!(
-                    "{file}: column `{name}` has an infinite value at row {}; fix the data or leave the column out",
+                    "{file}: column `{shown}` has an infinite value at row {}; fix the data or leave the column out",
                     i + 1
                 )));
             }
@@ -614,7 +685,7 @@ fn to_column(name: &str, series: &Series, as_category: bool, file: &str) -> Resu
         }
         if !matches!(series.dtype(), DataType::String) {
             return Err(KilnError::Data(format!(
-                "{file}: column `{name}` has type {} that kiln cannot use as a feature; \
+                "{file}: column `{shown}` has type {} that kiln cannot use as a feature; \
                  derive a number from it with [[data.derive]] or list it in `data.drop`",
                 series.dtype()
             )));
@@ -655,7 +726,7 @@ fn to_target(
                     "{file}: target `{name}` is text{}, but regression needs numbers; \
                      set `pipeline.task = \"classification\"` or choose a numeric target",
                     first
-                        .map(|(i, v)| format!(" (row {}: \"{v}\")", i + 1))
+                        .map(|(i, v)| format!(" (row {}: \"{}\")", i + 1, printable(&v)))
                         .unwrap_or_default()
                 )));
             };

@@ -91,6 +91,72 @@ pub fn check_ragged(path: &Path, separator: u8) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a csv/tsv file that is not UTF-8, naming the line and column of the first byte that is
+/// not: polars says only that the text is invalid. `read_frame` calls it when polars failed.
+pub fn check_utf8(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let shown = path.display();
+    let read_err =
+        |e: std::io::Error| KilnError::Data(format!("cannot read data file {shown}: {e}"));
+    let mut reader = std::fs::File::open(path).map_err(read_err)?;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut position = TextPosition { line: 1, column: 1 };
+    // The start of a character cut off by the end of the last read.
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = reader.read(&mut buf).map_err(read_err)?;
+        if n == 0 && carry.is_empty() {
+            return Ok(());
+        }
+        let mut chunk = std::mem::take(&mut carry);
+        chunk.extend_from_slice(&buf[..n]);
+        let bad = match std::str::from_utf8(&chunk) {
+            Ok(text) => {
+                position.advance(text);
+                None
+            }
+            Err(e) => {
+                let valid = &chunk[..e.valid_up_to()];
+                position.advance(std::str::from_utf8(valid).unwrap_or_default());
+                match (e.error_len(), n) {
+                    // Cut off at the end of the buffer, and more may follow: read on.
+                    (None, n) if n > 0 => {
+                        carry = chunk[e.valid_up_to()..].to_vec();
+                        None
+                    }
+                    _ => Some(chunk[e.valid_up_to()]),
+                }
+            }
+        };
+        if let Some(byte) = bad {
+            return Err(KilnError::Data(format!(
+                "data file {shown}: line {}, column {} is not valid UTF-8 (byte 0x{byte:02x}); kiln \
+                 reads text files as UTF-8: convert it first, e.g. `iconv -f latin1 -t utf-8`",
+                position.line, position.column
+            )));
+        }
+    }
+}
+
+/// A line and a column (in characters) of a text file, both 1-based.
+struct TextPosition {
+    line: usize,
+    column: usize,
+}
+
+impl TextPosition {
+    fn advance(&mut self, text: &str) {
+        for c in text.chars() {
+            if c == '\n' {
+                self.line += 1;
+                self.column = 1;
+            } else {
+                self.column += 1;
+            }
+        }
+    }
+}
+
 /// Counts the fields of each csv record, byte by byte (RFC 4180 quoting).
 struct RecordCounter {
     separator: u8,
@@ -223,6 +289,7 @@ pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
                 }
                 Err(e) => {
                     check_ragged(path, sep)?;
+                    check_utf8(path)?;
                     return Err(polars_err(e));
                 }
             }
