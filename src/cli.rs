@@ -53,8 +53,8 @@ pub struct RunArgs {
     /// Where run directories go (overrides [output] dir).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Threads for the search (default: every core).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Threads for the search (default: every core; at most 1024).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: Option<u32>,
     /// Check everything and print the plan; fit nothing.
     #[arg(long)]

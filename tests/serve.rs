@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, ChildStderr, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -131,57 +131,96 @@ struct Server {
     /// Everything the server has written to stderr so far (a thread drains the pipe, so the request
     /// log can never fill it and block the server).
     log: Arc<Mutex<String>>,
+    /// That thread: it ends when the server's stderr closes, so that after the exit, the log is
+    /// whole once it is joined.
+    drain: Option<std::thread::JoinHandle<()>>,
+}
+
+/// `kiln serve MODEL --addr 127.0.0.1:0 EXTRA...` from the repository root, its stderr a pipe.
+fn serve_child(model: &Path, extra: &[&str]) -> Child {
+    kiln()
+        .arg("serve")
+        .arg(model)
+        .args(["--addr", "127.0.0.1:0"])
+        .args(extra)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kiln serve starts")
+}
+
+/// Starts `kiln serve MODEL --addr 127.0.0.1:0 EXTRA...` and reads its stderr up to the line that
+/// says where it listens; returns the child, that address, and the rest of its stderr, unread.
+fn spawn_server(model: &Path, extra: &[&str]) -> (Child, SocketAddr, BufReader<ChildStderr>) {
+    let mut child = serve_child(model, extra);
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    // The first lines are read on a thread, so that a server that never says where it listens
+    // fails the test instead of hanging it.
+    std::thread::spawn(move || {
+        let mut seen = String::new();
+        let mut line = String::new();
+        while stderr.read_line(&mut line).is_ok_and(|n| n > 0) {
+            if let Some((_, a)) = line.rsplit_once("listening on http://") {
+                let _ = tx.send(Ok((a.trim().to_string(), stderr)));
+                return;
+            }
+            seen.push_str(&line);
+            line.clear();
+        }
+        let _ = tx.send(Err(seen));
+    });
+    let started = rx.recv_timeout(Duration::from_secs(120));
+    let (addr, stderr) = match started {
+        Ok(Ok((a, stderr))) => (
+            a.parse().expect("a socket address after `listening on`"),
+            stderr,
+        ),
+        Ok(Err(seen)) => {
+            let _ = child.kill();
+            panic!("the server printed no `listening on http://ADDR`; stderr:\n{seen}")
+        }
+        Err(_) => {
+            let _ = child.kill();
+            panic!("the server printed no `listening on http://ADDR` in 120 s")
+        }
+    };
+    let addr: SocketAddr = addr;
+    assert_ne!(addr.port(), 0, "port 0 is replaced by the bound port");
+    (child, addr, stderr)
 }
 
 impl Server {
     fn start(model: &Path, extra: &[&str]) -> Server {
-        let mut child = kiln()
-            .arg("serve")
-            .arg(model)
-            .args(["--addr", "127.0.0.1:0"])
-            .args(extra)
-            .current_dir(root())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kiln serve starts");
-        let stderr = child.stderr.take().unwrap();
+        let (child, addr, stderr) = spawn_server(model, extra);
         let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
         let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines() {
+        let drain = std::thread::spawn(move || {
+            for line in stderr.lines() {
                 let Ok(line) = line else { break };
-                if let Some((_, a)) = line.rsplit_once("listening on http://") {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(a.trim().to_string());
-                    }
-                }
                 let mut l = sink.lock().unwrap();
                 l.push_str(&line);
                 l.push('\n');
             }
         });
-        let mut server = Server {
+        Server {
             child,
-            addr: "127.0.0.1:1".parse().unwrap(),
+            addr,
             log,
-        };
-        match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(a) => server.addr = a.parse().expect("a socket address after `listening on`"),
-            Err(_) => panic!(
-                "the server printed no `listening on http://ADDR`; stderr:\n{}",
-                server.log()
-            ),
+            drain: Some(drain),
         }
-        assert_ne!(
-            server.addr.port(),
-            0,
-            "port 0 is replaced by the bound port"
-        );
-        server
+    }
+
+    /// A server whose stderr the test keeps (or closes) itself: its log stays empty.
+    fn undrained(child: Child, addr: SocketAddr) -> Server {
+        Server {
+            child,
+            addr,
+            log: Arc::new(Mutex::new(String::new())),
+            drain: None,
+        }
     }
 
     fn log(&self) -> String {
@@ -215,8 +254,13 @@ impl Server {
             .status()
             .unwrap();
         assert!(status.success());
-        self.wait(Duration::from_secs(30))
-            .unwrap_or_else(|| panic!("the server did not exit after {name}:\n{}", self.log()))
+        let exit = self
+            .wait(Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("the server did not exit after {name}:\n{}", self.log()));
+        if let Some(drain) = self.drain.take() {
+            let _ = drain.join();
+        }
+        exit
     }
 
     fn wait(&mut self, limit: Duration) -> Option<ExitStatus> {
@@ -1110,4 +1154,254 @@ fn a_request_in_flight_at_sigterm_is_answered() {
         .wait(Duration::from_secs(30))
         .expect("the server exits");
     assert_eq!(status.code(), Some(0), "{}", server.log());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slow clients, connection cap, logs (issue 14)
+
+/// A connection that has not told its client anything: opened, and maybe sent `bytes`.
+fn slow_client(addr: SocketAddr, bytes: &[u8]) -> TcpStream {
+    let mut s = TcpStream::connect(addr).expect("connect to the server");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(bytes).unwrap();
+    s
+}
+
+/// What the server sent on `s` before it closed it, or None if it held it open for 30 s.
+fn until_closed(s: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut got = Vec::new();
+    match s.read_to_end(&mut got) {
+        Ok(_) => Some(got),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Some(got),
+        Err(e) => {
+            assert!(
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "{e}"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn slow_and_idle_clients_are_cut_off_while_a_normal_client_is_answered() {
+    let m = models();
+    let server = Server::start(
+        &m.iris,
+        &[
+            "--quiet",
+            "--max-connections",
+            "8",
+            "--header-timeout",
+            "1s",
+            "--body-timeout",
+            "1s",
+            "--idle-timeout",
+            "1s",
+        ],
+    );
+    let addr = server.addr;
+    // Three times the cap of clients that never finish: silent ones, heads cut off halfway,
+    // bodies cut off halfway, and kept-alive connections that never send a second request.
+    let mut silent = Vec::new();
+    let mut heads = Vec::new();
+    let mut bodies = Vec::new();
+    let mut kept = Vec::new();
+    for _ in 0..6 {
+        silent.push(slow_client(addr, b""));
+        heads.push(slow_client(
+            addr,
+            b"POST /predict HTTP/1.1\r\nHost: kiln\r\nContent-Ty",
+        ));
+        bodies.push(slow_client(
+            addr,
+            b"POST /predict HTTP/1.1\r\nHost: kiln\r\nContent-Length: 1000\r\n\r\n{\"rows\": [",
+        ));
+        let mut c = Conn::open(addr);
+        assert_eq!(c.send("GET", "/health", None).status, 200);
+        kept.push(c);
+    }
+    // A normal client is answered once the deadlines have freed the slots.
+    let r = request(addr, "GET", "/health", None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    for s in silent.iter_mut().chain(&mut heads) {
+        let got = until_closed(s).expect("a stalled head is closed");
+        assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+    }
+    for s in &mut bodies {
+        let got = until_closed(s).expect("a stalled body is closed");
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(text.contains("--body-timeout"), "{text}");
+    }
+    for c in &mut kept {
+        let got = until_closed(c.reader.get_mut()).expect("an idle connection is closed");
+        assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+    }
+    let r = request(addr, "GET", "/health", None);
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn at_the_connection_cap_a_new_client_waits_for_a_free_slot() {
+    let m = models();
+    let server = Server::start(&m.iris, &["--quiet", "--max-connections", "2"]);
+    let mut first = Conn::open(server.addr);
+    let mut second = Conn::open(server.addr);
+    assert_eq!(first.send("GET", "/health", None).status, 200);
+    assert_eq!(second.send("GET", "/health", None).status, 200);
+    // Both slots are taken by kept-alive connections: a third client is not served...
+    let mut third = Conn::open(server.addr);
+    let head = third.head("GET", "/health", None);
+    third.reader.get_mut().write_all(head.as_bytes()).unwrap();
+    third
+        .reader
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let waiting = third.read_response();
+    assert!(
+        waiting.as_ref().is_err_and(|e| matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        )),
+        "{waiting:?}"
+    );
+    // ...until one of them closes.
+    drop(first);
+    third
+        .reader
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    assert_eq!(third.read_response().unwrap().status, 200);
+    assert_eq!(second.send("GET", "/health", None).status, 200);
+}
+
+#[test]
+fn a_request_head_over_64_kib_gets_431() {
+    let m = models();
+    let server = Server::start(&m.iris, &["--quiet"]);
+    let mut conn = Conn::open(server.addr);
+    let pad = "x".repeat(100 * 1024);
+    let head = format!("GET /health HTTP/1.1\r\nHost: kiln\r\nX-Pad: {pad}\r\n\r\n");
+    conn.reader.get_mut().write_all(head.as_bytes()).unwrap();
+    assert_eq!(conn.read_response().unwrap().status, 431);
+    assert_eq!(server.get("/health").status, 200);
+}
+
+/// Thousands of requests on one kept-alive connection, each answered 200.
+fn many_requests(addr: SocketAddr, n: usize) {
+    let mut conn = Conn::open(addr);
+    conn.reader
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    for i in 0..n {
+        let r = conn.send("GET", "/health", None);
+        assert_eq!(r.status, 200, "request {i}");
+    }
+}
+
+#[test]
+fn a_stderr_that_nobody_reads_never_stops_the_server() {
+    let m = models();
+    let (child, addr, stderr) = spawn_server(&m.iris, &[]);
+    let mut server = Server::undrained(child, addr);
+    // One log line per request, about 45 bytes: 6,000 of them are 270 KB, past what a 64 KiB pipe
+    // and the server's queue of 1,024 lines hold.
+    many_requests(addr, 6000);
+    assert_eq!(server.get("/health").status, 200);
+    let dropped = sample(&server.metrics(), "kiln_log_lines_dropped_total");
+    assert!(dropped.is_some_and(|d| d > 0.0), "{dropped:?}");
+    assert_eq!(server.signal("TERM").code(), Some(0));
+    drop(stderr);
+}
+
+#[test]
+fn a_closed_stderr_never_stops_the_server() {
+    let m = models();
+    let (child, addr, stderr) = spawn_server(&m.iris, &[]);
+    drop(stderr);
+    let mut server = Server::undrained(child, addr);
+    many_requests(addr, 500);
+    assert_eq!(server.get("/health").status, 200);
+    assert_eq!(server.signal("TERM").code(), Some(0));
+}
+
+/// Runs `kiln serve MODEL` that must refuse to start; returns its exit code and stderr. A server
+/// that starts instead is killed after 60 s and fails the test.
+fn serve_refused(model: &Path) -> (i32, String) {
+    let mut child = serve_child(model, &[]);
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("kiln serve {} started instead of refusing", model.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_model_with_inconsistent_drift_tables_is_refused_at_start() {
+    let m = models();
+    let mut model: Value =
+        serde_json::from_str(&std::fs::read_to_string(&m.penguins).unwrap()).unwrap();
+    let tables = model["drift"].as_array_mut().expect("drift tables");
+    let numeric = tables
+        .iter_mut()
+        .find(|t| t["kind"] == "numeric")
+        .expect("a numeric table");
+    let column = numeric["name"].as_str().unwrap().to_string();
+    numeric["shares"].as_array_mut().unwrap().truncate(2);
+    let path = scratch("serve-bad-drift").join("model.json");
+    std::fs::write(&path, model.to_string()).unwrap();
+    let (code, stderr) = serve_refused(&path);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "the drift table of column `{column}` has 2 shares"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_run_directory_is_served_from_its_model_json() {
+    let m = models();
+    let run = m.iris.parent().unwrap();
+    let server = Server::start(run, &["--quiet"]);
+    let info = server.get("/model").json();
+    assert_eq!(info["task"], "clustering", "{info}");
+    drop(server);
+    let empty = scratch("serve-empty-run");
+    let (code, stderr) = serve_refused(&empty);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("is a directory without a model.json"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_misspelt_column_is_answered_with_the_nearest_key_of_the_row() {
+    let m = models();
+    let server = Server::start(&m.ridge, &["--quiet"]);
+    let mut rows = json_rows(&frame("data/ames.csv"))[..2].to_vec();
+    let row = rows[1].as_object_mut().unwrap();
+    let value = row.remove("Neighborhood").unwrap();
+    row.insert("Neighbourhood".into(), value);
+    let e = unprocessable(&server.post(&body_of(&rows)), Some("Neighborhood"), Some(2));
+    assert!(e.contains("row 2 has no column `Neighborhood`"), "{e}");
+    assert!(e.contains("did you mean `Neighbourhood`?"), "{e}");
 }

@@ -9,13 +9,17 @@
 use kiln::artifact::Artifact;
 use kiln::predict::Predictor;
 use kiln::serve::api::{run_predict, AppState};
+use kiln::serve::log::Log;
 use libfuzzer_sys::fuzz_target;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 static STATE: LazyLock<AppState> = LazyLock::new(|| {
     let artifact: Artifact =
         serde_json::from_str(include_str!("../models/penguins.model.json")).expect("the fuzz model");
-    AppState::new(Predictor::new(artifact), 50, true)
+    let log = Arc::new(Log::start());
+    AppState::new(Predictor::new(artifact), 50, true, log, Duration::from_secs(30))
+        .expect("the fuzz model's drift tables")
 });
 
 fuzz_target!(|data: &[u8]| {

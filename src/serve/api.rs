@@ -1,18 +1,21 @@
 //! The HTTP API: routes, handlers, error responses, and the layer that times, counts and logs every
 //! request. Every error is a JSON object `{"error": ..., "column": ..., "row": ...}` (column and row
 //! when there is one): 400 for a body that is not JSON, 413 for one over the limit, 422 for JSON of the
-//! wrong shape or rows the model cannot read.
+//! wrong shape or rows the model cannot read, 408 for a body that does not arrive in time
+//! (`--body-timeout`).
 
 use super::drift::DriftMonitor;
-use super::prom::{DriftView, Metrics};
+use super::log::Log;
+use super::prom::Metrics;
 use crate::data::Column;
+use crate::error::did_you_mean;
 use crate::matrix::Matrix;
 use crate::predict::input::json_type;
 use crate::predict::json_rows;
 use crate::predict::{InputError, Predictions, Predictor};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -21,9 +24,8 @@ use axum::Router;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Batches larger than this are predicted on tokio's blocking pool, so one large request does not hold
 /// up a worker that small ones are waiting on.
@@ -34,24 +36,37 @@ pub struct AppState {
     /// POST /predict's fast path for well-formed bodies.
     pub rows: json_rows::RowReader,
     pub metrics: Metrics,
-    pub drift: Mutex<DriftMonitor>,
+    pub drift: DriftMonitor,
     /// GET /model's body, built once.
     model_info: Bytes,
     pub quiet: bool,
+    /// The request log (and the count of lines it dropped, on /metrics).
+    pub log: Arc<Log>,
+    /// How long POST /predict waits for its body (`--body-timeout`).
+    pub body_timeout: Duration,
 }
 
 impl AppState {
-    pub fn new(predictor: Predictor, drift_window: usize, quiet: bool) -> Self {
-        let drift = DriftMonitor::new(&predictor.artifact.drift, drift_window);
+    /// The state of a server; an error names a drift table of the model that cannot be used.
+    pub fn new(
+        predictor: Predictor,
+        drift_window: usize,
+        quiet: bool,
+        log: Arc<Log>,
+        body_timeout: Duration,
+    ) -> Result<Self, String> {
+        let drift = DriftMonitor::new(&predictor.artifact.drift, drift_window)?;
         let model_info = Bytes::from(model_info(&predictor).to_string());
-        AppState {
+        Ok(AppState {
             rows: json_rows::RowReader::new(&predictor.artifact.inputs),
             predictor,
             metrics: Metrics::default(),
-            drift: Mutex::new(drift),
+            drift,
             model_info,
             quiet,
-        }
+            log,
+            body_timeout,
+        })
     }
 }
 
@@ -88,11 +103,10 @@ async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) -> R
             .map(|r| format!(" rows={}", r.0))
             .unwrap_or_default();
         let time = crate::runlog::writer::utc_iso(crate::runlog::writer::now_secs());
-        let _ = writeln!(
-            std::io::stderr().lock(),
+        st.log.line(format!(
             "{time} {method} {path} {status} {:.3}ms{rows}",
             elapsed.as_secs_f64() * 1e3
-        );
+        ));
     }
     response
 }
@@ -143,30 +157,13 @@ async fn model(State(st): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics(State(st): State<Arc<AppState>>) -> Response {
-    let view = match st.drift.lock() {
-        Ok(d) => {
-            let scores = d.scores();
-            DriftView {
-                alert: d.alert(&scores),
-                scores,
-                window_rows: d.rows(),
-                window_capacity: d.capacity(),
-            }
-        }
-        Err(_) => DriftView {
-            scores: Vec::new(),
-            window_rows: 0,
-            window_capacity: 0,
-            alert: false,
-        },
-    };
     (
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        st.metrics.render(&view),
+        st.metrics.render(&st.drift.view(), st.log.dropped()),
     )
         .into_response()
 }
@@ -194,19 +191,44 @@ async fn method_not_allowed(method: Method, req: Request) -> Response {
     r
 }
 
-async fn predict(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(rejection) => {
-            let status = rejection.status();
-            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                "the request body is over the server's limit (--max-body); send fewer rows per request"
-                    .to_string()
-            } else {
-                rejection.body_text()
-            };
-            return plain_error(status, message);
+/// The body of a request, read within `--body-timeout`; else the error response.
+async fn read_body(st: &AppState, req: Request) -> Result<Bytes, Response> {
+    match tokio::time::timeout(st.body_timeout, Bytes::from_request(req, &())).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(rejection)) => Err(body_rejected(rejection)),
+        Err(_) => {
+            let mut r = plain_error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {:?} (--body-timeout)",
+                    st.body_timeout
+                ),
+            );
+            // The rest of the body may still come: the connection cannot carry another request.
+            r.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+            Err(r)
         }
+    }
+}
+
+fn body_rejected(rejection: BytesRejection) -> Response {
+    let status = rejection.status();
+    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "the request body is over the server's limit (--max-body); send fewer rows per request"
+            .to_string()
+    } else {
+        rejection.body_text()
+    };
+    plain_error(status, message)
+}
+
+async fn predict(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    let body = match read_body(&st, req).await {
+        Ok(b) => b,
+        Err(response) => return response,
     };
     // The common case straight into columns; anything else through a JSON tree, which names
     // what is wrong (see predict::json_rows).
@@ -265,16 +287,33 @@ async fn blocking(
 /// and the row count.
 pub fn run_predict(st: &AppState, body: &Value) -> Result<(Vec<u8>, usize), InputError> {
     let rows = rows_of(body)?;
-    let columns = st.predictor.columns_from_json(rows)?;
+    let columns = st
+        .predictor
+        .columns_from_json(rows)
+        .map_err(|e| suggest_column(e, rows))?;
     answer(st, &columns, rows.len())
+}
+
+/// A row without one of the model's columns: the error, with the key of that row nearest to the
+/// missing column's name (a likely typo) as a "did you mean".
+fn suggest_column(mut e: InputError, rows: &[Value]) -> InputError {
+    let (Some(column), Some(row)) = (&e.column, e.row) else {
+        return e;
+    };
+    let Some(object) = row.checked_sub(1).and_then(|i| rows.get(i)?.as_object()) else {
+        return e;
+    };
+    if !object.contains_key(column) {
+        e.message
+            .push_str(&did_you_mean(column, object.keys().map(String::as_str)));
+    }
+    e
 }
 
 /// Predicts and records `n` rows read as the model's input columns; returns the response body.
 pub fn answer(st: &AppState, columns: &[Column], n: usize) -> Result<(Vec<u8>, usize), InputError> {
     let predictions = st.predictor.predict(columns, 0)?;
-    if let Ok(mut d) = st.drift.lock() {
-        d.observe(columns);
-    }
+    st.drift.observe(columns);
     st.metrics.add_rows(n);
     let classes = &st.predictor.artifact.classes;
     let response = PredictResponse::new(&predictions, classes);

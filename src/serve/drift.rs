@@ -7,10 +7,17 @@
 //! PSI = sum over bins of (a - e) * ln(a / e), a and e the window's and training's shares, each
 //! floored at `FLOOR` so that an empty bin counts as rare rather than impossible. The usual reading:
 //! below 0.1 stable, 0.1 to 0.2 some shift, above `ALERT` (0.2) a shift worth a look.
+//!
+//! model.json is input like any other: [`check_tables`] refuses reference tables of inconsistent
+//! shape before the server starts, and the monitor indexes with checks besides, so that no table can
+//! make a request panic. Rows are binned outside the window's lock; the lock only guards the counts,
+//! and a poisoned lock empties the window and goes on (drift never turns off for the process).
 
+use super::prom::DriftView;
 use crate::artifact::{numeric_bin, DriftReference};
 use crate::data::{Column, ColumnData, MISSING_CODE};
 use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
 
 /// A PSI above this raises the alert.
 pub const ALERT: f64 = 0.2;
@@ -18,6 +25,8 @@ pub const ALERT: f64 = 0.2;
 pub const FLOOR: f64 = 1e-4;
 /// Rows the window must hold before the alert can rise: PSI over a handful of rows is noise.
 pub const MIN_ALERT_ROWS: usize = 100;
+/// How far the shares of one table may sum past 1 (they are written as rounded fractions).
+const SHARE_SUM_SLACK: f64 = 1e-6;
 
 /// The population stability index of `actual` counts (over `total` rows) against `expected` shares.
 pub fn psi(actual: &[u64], total: u64, expected: &[f64]) -> f64 {
@@ -33,6 +42,78 @@ pub fn psi(actual: &[u64], total: u64, expected: &[f64]) -> f64 {
         .sum()
 }
 
+/// Checks that every drift table of a model is one the monitor can bin with: per numeric column,
+/// finite strictly increasing edges and one share per bin (edges + 1); per categorical column,
+/// distinct categories and one share each; every share and the missing share a fraction in [0, 1],
+/// summing to at most 1. The error names the column. `Artifact::load` calls it, as it checks trees.
+pub fn check_tables(references: &[DriftReference]) -> Result<(), String> {
+    references.iter().try_for_each(check_table)
+}
+
+fn check_table(reference: &DriftReference) -> Result<(), String> {
+    let column = reference.name();
+    let fail = |what: String| Err(format!("the drift table of column `{column}` {what}"));
+    let (shares, missing) = match reference {
+        DriftReference::Numeric {
+            edges,
+            shares,
+            missing,
+            ..
+        } => {
+            if let Some(e) = edges.iter().find(|e| !e.is_finite()) {
+                return fail(format!("has an edge {e}; edges must be finite numbers"));
+            }
+            if let Some(w) = edges.windows(2).position(|w| w[0] >= w[1]) {
+                return fail(format!(
+                    "has edges out of order ({} then {}); they must increase",
+                    edges[w],
+                    edges[w + 1]
+                ));
+            }
+            if shares.len() != edges.len() + 1 {
+                return fail(format!(
+                    "has {} shares for {} edges; it needs {} (one per bin)",
+                    shares.len(),
+                    edges.len(),
+                    edges.len() + 1
+                ));
+            }
+            (shares, *missing)
+        }
+        DriftReference::Categorical {
+            categories,
+            shares,
+            missing,
+            ..
+        } => {
+            if shares.len() != categories.len() {
+                return fail(format!(
+                    "has {} shares for {} categories; it needs one per category",
+                    shares.len(),
+                    categories.len()
+                ));
+            }
+            let mut seen = std::collections::HashSet::new();
+            if let Some(c) = categories.iter().find(|c| !seen.insert(c.as_str())) {
+                return fail(format!("lists the category `{c}` twice"));
+            }
+            (shares, *missing)
+        }
+    };
+    if let Some(s) = shares
+        .iter()
+        .chain([&missing])
+        .find(|s| !(0.0..=1.0).contains(*s))
+    {
+        return fail(format!("has a share {s}; shares are fractions in [0, 1]"));
+    }
+    let sum = shares.iter().sum::<f64>() + missing;
+    if sum > 1.0 + SHARE_SUM_SLACK {
+        return fail(format!("has shares summing to {sum}, more than 1"));
+    }
+    Ok(())
+}
+
 enum Binner {
     /// Inner decile edges; bins 0..=edges.len() are values, the next one missing values.
     Numeric { edges: Vec<f64> },
@@ -40,76 +121,74 @@ enum Binner {
     Categorical { index: HashMap<String, u32> },
 }
 
-struct ColumnDrift {
+/// How one column's values fall into bins, and the training share of each bin. Fixed once built,
+/// so requests bin their rows without a lock.
+struct ColumnBins {
     name: String,
     binner: Binner,
-    /// Training shares per bin.
+    /// Training shares per bin; the last bin is missing values.
     expected: Vec<f64>,
-    /// Rows of the window per bin.
-    counts: Vec<u64>,
 }
 
-impl ColumnDrift {
-    fn new(reference: &DriftReference) -> Self {
-        match reference {
+impl ColumnBins {
+    /// The bins of a checked reference table (see [`check_table`]).
+    fn new(reference: &DriftReference) -> Result<Self, String> {
+        check_table(reference)?;
+        Ok(match reference {
             DriftReference::Numeric {
                 name,
                 edges,
                 shares,
                 missing,
-            } => {
-                let mut expected = shares.clone();
-                expected.push(*missing);
-                ColumnDrift {
-                    name: name.clone(),
-                    counts: vec![0; expected.len()],
-                    expected,
-                    binner: Binner::Numeric {
-                        edges: edges.clone(),
-                    },
-                }
-            }
+            } => ColumnBins {
+                name: name.clone(),
+                expected: shares.iter().copied().chain([*missing]).collect(),
+                binner: Binner::Numeric {
+                    edges: edges.clone(),
+                },
+            },
             DriftReference::Categorical {
                 name,
                 categories,
                 shares,
                 missing,
-            } => {
-                let mut expected = shares.clone();
-                expected.push(0.0);
-                expected.push(*missing);
-                ColumnDrift {
-                    name: name.clone(),
-                    counts: vec![0; expected.len()],
-                    expected,
-                    binner: Binner::Categorical {
-                        index: categories
-                            .iter()
-                            .enumerate()
-                            .map(|(i, c)| (c.clone(), i as u32))
-                            .collect(),
-                    },
-                }
-            }
-        }
+            } => ColumnBins {
+                name: name.clone(),
+                expected: shares.iter().copied().chain([0.0, *missing]).collect(),
+                binner: Binner::Categorical {
+                    index: categories
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (c.clone(), i as u32))
+                        .collect(),
+                },
+            },
+        })
     }
 
-    /// The bin of every row of `col`.
+    /// The bin of missing values, the last one.
+    fn missing_bin(&self) -> u32 {
+        self.expected.len().saturating_sub(1) as u32
+    }
+
+    /// The bin of every row of `col`. A value no bin takes (which a checked table never leaves)
+    /// counts as missing rather than indexing past the counts.
     fn bins(&self, col: &Column) -> Vec<u32> {
-        let last = self.expected.len() as u32 - 1;
+        let missing = self.missing_bin();
+        let in_range = |b: usize| u32::try_from(b).ok().filter(|b| *b < missing);
         match (&self.binner, &col.data) {
             (Binner::Numeric { edges }, ColumnData::Numeric(v)) => v
                 .iter()
                 .map(|x| {
                     if x.is_nan() {
-                        last
+                        missing
                     } else {
-                        numeric_bin(edges, *x) as u32
+                        in_range(numeric_bin(edges, *x)).unwrap_or(missing)
                     }
                 })
                 .collect(),
             (Binner::Categorical { index }, ColumnData::Categorical { codes, dictionary }) => {
-                let unseen = last - 1;
+                let unseen = missing.saturating_sub(1);
                 let of_code: Vec<u32> = dictionary
                     .iter()
                     .map(|d| index.get(d).copied().unwrap_or(unseen))
@@ -118,16 +197,16 @@ impl ColumnDrift {
                     .iter()
                     .map(|c| {
                         if *c == MISSING_CODE {
-                            last
+                            missing
                         } else {
-                            of_code[*c as usize]
+                            of_code.get(*c as usize).copied().unwrap_or(missing)
                         }
                     })
                     .collect()
             }
             // A column of the other kind cannot reach here (the input schema decides the kind);
             // counted as missing rather than trusted.
-            _ => vec![last; col.len()],
+            _ => vec![missing; col.len()],
         }
     }
 }
@@ -139,90 +218,180 @@ pub struct DriftScore {
     pub psi: f64,
 }
 
-/// The sliding window: the bins of the last `capacity` rows of every monitored column.
-pub struct DriftMonitor {
-    columns: Vec<ColumnDrift>,
+/// The sliding window: the bins of the last `capacity` rows of every monitored column, and how many
+/// rows of the window fall in each bin.
+struct Window {
     capacity: usize,
     len: usize,
     /// The slot the next row goes to.
     next: usize,
-    /// Row-major ring: slot s holds the bins of one row, `columns.len()` of them.
+    /// Row-major ring: slot s holds the bins of one row, one per column.
     ring: Vec<u32>,
+    /// Per column, rows of the window per bin.
+    counts: Vec<Vec<u64>>,
+}
+
+impl Window {
+    /// Forgets every row (after a panic left the counts in doubt).
+    fn clear(&mut self) {
+        self.len = 0;
+        self.next = 0;
+        self.counts.iter_mut().for_each(|c| c.fill(0));
+    }
+
+    /// Adds one row's bins (one per column), pushing out the oldest row when full.
+    fn push(&mut self, row: impl Iterator<Item = u32>) {
+        let k = self.counts.len();
+        let Some(slot) = self.ring.get_mut(self.next * k..(self.next + 1) * k) else {
+            return;
+        };
+        let full = self.len == self.capacity;
+        for ((counts, cell), bin) in self.counts.iter_mut().zip(slot.iter_mut()).zip(row) {
+            if full {
+                if let Some(c) = counts.get_mut(*cell as usize) {
+                    *c = c.saturating_sub(1);
+                }
+            }
+            *cell = bin;
+            if let Some(c) = counts.get_mut(bin as usize) {
+                *c += 1;
+            }
+        }
+        if !full {
+            self.len += 1;
+        }
+        self.next = (self.next + 1) % self.capacity;
+    }
+}
+
+/// The drift monitor of a server: the bins (fixed) and the window (behind a lock).
+pub struct DriftMonitor {
+    columns: Vec<ColumnBins>,
+    capacity: usize,
+    window: Mutex<Window>,
 }
 
 impl DriftMonitor {
-    pub fn new(references: &[DriftReference], capacity: usize) -> Self {
+    /// The monitor of a model's drift tables over a window of `capacity` rows; an error names a
+    /// table the monitor cannot use, or a window that does not fit in memory.
+    pub fn new(references: &[DriftReference], capacity: usize) -> Result<Self, String> {
         let capacity = capacity.max(1);
-        let columns: Vec<ColumnDrift> = references.iter().map(ColumnDrift::new).collect();
-        DriftMonitor {
-            ring: vec![0; capacity * columns.len()],
-            columns,
+        let columns = references
+            .iter()
+            .map(ColumnBins::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let cells = capacity.checked_mul(columns.len());
+        let mut ring = Vec::new();
+        if cells.is_none_or(|n| ring.try_reserve_exact(n).is_err()) {
+            return Err(format!(
+                "a drift window of {capacity} rows of {} columns does not fit in memory; lower --drift-window",
+                columns.len()
+            ));
+        }
+        ring.resize(cells.unwrap_or(0), 0);
+        let window = Window {
             capacity,
             len: 0,
             next: 0,
+            ring,
+            counts: columns.iter().map(|c| vec![0; c.expected.len()]).collect(),
+        };
+        Ok(DriftMonitor {
+            columns,
+            capacity,
+            window: Mutex::new(window),
+        })
+    }
+
+    /// The window, locked. A panic while it was held may have left the counts half updated: the
+    /// window is then emptied and monitoring goes on with the rows that come next.
+    fn window(&self) -> MutexGuard<'_, Window> {
+        match self.window.lock() {
+            Ok(w) => w,
+            Err(poisoned) => {
+                let mut w = poisoned.into_inner();
+                w.clear();
+                self.window.clear_poison();
+                w
+            }
         }
     }
 
     /// Adds rows (the model's input columns, matched by name) to the window, pushing out the oldest.
-    pub fn observe(&mut self, input: &[Column]) {
-        let k = self.columns.len();
-        if k == 0 {
+    /// The rows are binned before the lock is taken.
+    pub fn observe(&self, input: &[Column]) {
+        if self.columns.is_empty() {
             return;
         }
         let n = input.first().map_or(0, |c| c.len());
         let bins: Vec<Vec<u32>> = self
             .columns
             .iter()
-            .map(|cd| match input.iter().find(|c| c.name == cd.name) {
-                Some(col) => cd.bins(col),
-                None => vec![cd.expected.len() as u32 - 1; n],
+            .map(|cb| match input.iter().find(|c| c.name == cb.name) {
+                Some(col) => cb.bins(col),
+                None => vec![cb.missing_bin(); n],
             })
             .collect();
         // Rows that would be pushed out by later rows of the same batch never enter.
         let skip = n.saturating_sub(self.capacity);
+        let mut window = self.window();
         for r in skip..n {
-            let slot = &mut self.ring[self.next * k..(self.next + 1) * k];
-            if self.len == self.capacity {
-                for (cd, old) in self.columns.iter_mut().zip(slot.iter()) {
-                    cd.counts[*old as usize] -= 1;
-                }
-            } else {
-                self.len += 1;
-            }
-            for ((cd, b), cell) in self.columns.iter_mut().zip(&bins).zip(slot.iter_mut()) {
-                *cell = b[r];
-                cd.counts[b[r] as usize] += 1;
-            }
-            self.next = (self.next + 1) % self.capacity;
+            let row = bins.iter().map(|b| b.get(r).copied().unwrap_or(u32::MAX));
+            window.push(row);
         }
     }
 
     /// Rows in the window now.
     pub fn rows(&self) -> usize {
-        self.len
+        self.window().len
     }
 
     pub fn capacity(&self) -> usize {
         self.capacity
     }
 
+    /// The window's row count and counts, copied under the lock so that scoring happens after it.
+    fn snapshot(&self) -> (usize, Vec<Vec<u64>>) {
+        let w = self.window();
+        (w.len, w.counts.clone())
+    }
+
     /// Each column's PSI over the window (empty when the window is).
     pub fn scores(&self) -> Vec<DriftScore> {
-        if self.len == 0 {
+        let (len, counts) = self.snapshot();
+        self.scores_of(len, &counts)
+    }
+
+    fn scores_of(&self, len: usize, counts: &[Vec<u64>]) -> Vec<DriftScore> {
+        if len == 0 {
             return Vec::new();
         }
         self.columns
             .iter()
-            .map(|cd| DriftScore {
-                column: cd.name.clone(),
-                psi: psi(&cd.counts, self.len as u64, &cd.expected),
+            .zip(counts)
+            .map(|(cb, c)| DriftScore {
+                column: cb.name.clone(),
+                psi: psi(c, len as u64, &cb.expected),
             })
             .collect()
     }
 
-    /// Whether any column's score is past `ALERT`, once the window holds enough rows to tell.
-    pub fn alert(&self, scores: &[DriftScore]) -> bool {
-        self.len >= self.capacity.min(MIN_ALERT_ROWS) && scores.iter().any(|s| s.psi > ALERT)
+    /// Whether any column's score is past `ALERT`, once the window (of `rows` rows) holds enough
+    /// rows to tell.
+    fn alert(&self, rows: usize, scores: &[DriftScore]) -> bool {
+        rows >= self.capacity.min(MIN_ALERT_ROWS) && scores.iter().any(|s| s.psi > ALERT)
+    }
+
+    /// What /metrics shows: the scores, the window's fill and the alert, from one look at the window.
+    pub fn view(&self) -> DriftView {
+        let (len, counts) = self.snapshot();
+        let scores = self.scores_of(len, &counts);
+        DriftView {
+            alert: self.alert(len, &scores),
+            scores,
+            window_rows: len,
+            window_capacity: self.capacity,
+        }
     }
 }
 
@@ -278,7 +447,7 @@ mod tests {
 
     #[test]
     fn training_like_rows_stay_low_and_shifted_rows_alert() {
-        let mut m = DriftMonitor::new(&reference(), 500);
+        let m = DriftMonitor::new(&reference(), 500).unwrap();
         let xs: Vec<f64> = (0..500).map(|i| f64::from(i % 100)).collect();
         let cs: Vec<Option<&str>> = (0..500)
             .map(|i| Some(if i % 2 == 0 { "a" } else { "b" }))
@@ -286,7 +455,7 @@ mod tests {
         m.observe(&batch(xs, &cs));
         let calm = m.scores();
         assert!(calm.iter().all(|s| s.psi < 0.01), "{calm:?}");
-        assert!(!m.alert(&calm));
+        assert!(!m.view().alert);
         // 500 shifted rows replace the whole window: large values, unseen and missing categories.
         let xs: Vec<f64> = (0..500).map(|i| 150.0 + f64::from(i % 10)).collect();
         let cs: Vec<Option<&str>> = (0..500)
@@ -296,21 +465,103 @@ mod tests {
         assert_eq!(m.rows(), 500);
         let shifted = m.scores();
         assert!(shifted.iter().all(|s| s.psi > 1.0), "{shifted:?}");
-        assert!(m.alert(&shifted));
+        assert!(m.view().alert);
     }
 
     #[test]
     fn the_window_forgets_the_oldest_rows() {
-        let mut m = DriftMonitor::new(&reference(), 3);
+        let m = DriftMonitor::new(&reference(), 3).unwrap();
         for x in [1.0, 2.0, 3.0, 200.0, 200.0, 200.0] {
             m.observe(&batch(vec![x], &[Some("a")]));
         }
         assert_eq!(m.rows(), 3);
-        let all_high = m.ring.iter().step_by(2).all(|b| *b == 9);
-        assert!(all_high, "{:?}", m.ring);
+        let ring = m.window().ring.clone();
+        assert!(ring.iter().step_by(2).all(|b| *b == 9), "{ring:?}");
         // A batch longer than the window keeps its last rows only.
         m.observe(&batch(vec![1.0, 1.0, 1.0, 1.0, 1.0], &[None; 5]));
-        assert_eq!(m.columns[0].counts.iter().sum::<u64>(), 3);
-        assert_eq!(m.columns[1].counts.last(), Some(&3));
+        assert_eq!(m.window().counts[0].iter().sum::<u64>(), 3);
+        assert_eq!(m.window().counts[1].last(), Some(&3));
+    }
+
+    /// A reference with one field replaced.
+    fn numeric(edges: Vec<f64>, shares: Vec<f64>, missing: f64) -> DriftReference {
+        DriftReference::Numeric {
+            name: "x".into(),
+            edges,
+            shares,
+            missing,
+        }
+    }
+
+    fn categorical(categories: &[&str], shares: Vec<f64>) -> DriftReference {
+        DriftReference::Categorical {
+            name: "c".into(),
+            categories: categories.iter().map(|c| c.to_string()).collect(),
+            shares,
+            missing: 0.0,
+        }
+    }
+
+    #[test]
+    fn tables_of_inconsistent_shape_are_refused_naming_the_column() {
+        assert_eq!(check_tables(&reference()), Ok(()));
+        let cases = [
+            (
+                numeric(vec![1.0, 2.0], vec![0.5, 0.5], 0.0),
+                "2 shares for 2 edges; it needs 3",
+            ),
+            (
+                numeric(vec![1.0], vec![0.2, 0.3, 0.5], 0.0),
+                "3 shares for 1 edges",
+            ),
+            (
+                numeric(vec![2.0, 1.0], vec![0.3, 0.3, 0.4], 0.0),
+                "out of order (2 then 1)",
+            ),
+            (numeric(vec![f64::NAN], vec![0.5, 0.5], 0.0), "an edge NaN"),
+            (numeric(vec![1.0], vec![0.5, -0.5], 0.0), "a share -0.5"),
+            (numeric(vec![1.0], vec![0.5, 0.5], f64::NAN), "a share NaN"),
+            (numeric(vec![1.0], vec![0.7, 0.7], 0.0), "summing to 1.4"),
+            (
+                categorical(&["a", "b"], vec![1.0]),
+                "1 shares for 2 categories",
+            ),
+            (
+                categorical(&["a", "a"], vec![0.5, 0.5]),
+                "the category `a` twice",
+            ),
+        ];
+        for (table, expected) in cases {
+            let e = check_tables(std::slice::from_ref(&table)).unwrap_err();
+            assert!(e.contains(expected), "{e}");
+            assert!(e.contains(&format!("column `{}`", table.name())), "{e}");
+            // The monitor refuses the table too instead of panicking on the first row.
+            assert!(DriftMonitor::new(&[table], 10).is_err());
+        }
+    }
+
+    #[test]
+    fn a_window_too_large_for_memory_is_an_error_not_an_abort() {
+        let e = DriftMonitor::new(&reference(), usize::MAX).err().unwrap();
+        assert!(e.contains("--drift-window"), "{e}");
+    }
+
+    #[test]
+    fn a_poisoned_lock_empties_the_window_and_drift_goes_on() {
+        let m = DriftMonitor::new(&reference(), 10).unwrap();
+        m.observe(&batch(vec![1.0, 2.0], &[Some("a"), Some("b")]));
+        std::thread::scope(|s| {
+            let poisoner = s.spawn(|| {
+                let _held = m.window.lock().unwrap();
+                panic!("a panic while the window is locked");
+            });
+            assert!(poisoner.join().is_err());
+        });
+        assert!(m.window.is_poisoned());
+        assert_eq!(m.rows(), 0, "the counts in doubt are forgotten");
+        m.observe(&batch(vec![3.0], &[Some("a")]));
+        assert_eq!(m.rows(), 1);
+        assert_eq!(m.scores().len(), 2);
+        assert!(!m.window.is_poisoned());
     }
 }

@@ -1,13 +1,17 @@
-//! `kiln serve MODEL`: the model behind HTTP (axum on tokio).
+//! `kiln serve MODEL`: the model behind HTTP (axum routes, connections served by hyper on tokio).
 //!
 //! POST /predict reads `{"rows": [{column: value, ...}, ...]}` through the same `Predictor` as
 //! `kiln predict`; GET /health, GET /model, GET /metrics (Prometheus text, with per-column drift
 //! scores over a sliding window of recent rows). Bad input is answered with a 4xx and never touches
-//! the state later requests see. SIGINT or SIGTERM stops accepting connections, lets requests in
-//! flight finish (at most `GRACE`), and exits 0.
+//! the state later requests see. Slow and idle clients are cut off by deadlines and a connection cap
+//! (see `conn`); the request log goes through a thread of its own that drops lines rather than block
+//! (see `log`). SIGINT or SIGTERM stops accepting connections, lets requests in flight finish (at
+//! most `GRACE`), and exits 0.
 
 pub mod api;
+pub mod conn;
 pub mod drift;
+pub mod log;
 pub mod prom;
 
 use crate::artifact::Artifact;
@@ -19,34 +23,100 @@ use std::time::Duration;
 
 /// How long requests in flight may take to finish after a shutdown signal.
 pub const GRACE: Duration = Duration::from_secs(10);
+/// How long the last log lines may take to reach stderr at exit.
+const LOG_FLUSH: Duration = Duration::from_secs(1);
+/// The largest `--drift-window`: the window keeps 4 bytes per row and column.
+pub const MAX_DRIFT_WINDOW: u64 = 1_000_000;
+/// The largest `--max-body` (a body is read whole into memory before it is parsed).
+pub const MAX_BODY: usize = 1 << 30;
+/// The largest `--threads`.
+pub const MAX_THREADS: u32 = 1024;
+/// The largest `--max-connections` (each is an open file).
+pub const MAX_CONNECTIONS: u32 = 100_000;
+/// The longest of the `--*-timeout` flags.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// `kiln serve` on the command line.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// A model.json written by `kiln run`.
+    /// A model.json written by `kiln run`, or the run directory that holds it.
     #[arg(value_name = "MODEL")]
     pub model: PathBuf,
     /// Address to listen on (port 0: any free port, printed at start).
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub addr: String,
-    /// Rows in the sliding window the drift scores are computed over.
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Rows in the sliding window the drift scores are computed over (1 to 1000000).
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=MAX_DRIFT_WINDOW))]
     pub drift_window: u64,
-    /// Largest request body accepted, in bytes (or with k, m, g: KiB, MiB, GiB); larger ones get 413.
-    #[arg(long, value_name = "BYTES", default_value = "2m", value_parser = parse_size)]
+    /// Largest request body accepted, in bytes (or with k, m, g: KiB, MiB, GiB; at most 1g); larger
+    /// ones get 413.
+    #[arg(long, value_name = "BYTES", default_value = "2m", value_parser = parse_body_limit)]
     pub max_body: usize,
     /// No log line per request.
     #[arg(long)]
     pub quiet: bool,
-    /// Worker threads answering requests (default: twice the cores).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads answering requests (default: twice the cores; at most 1024).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
     pub threads: Option<u32>,
+    /// Connections served at once (1 to 100000); more wait until one closes. Keep it under the
+    /// open-files limit (`ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=MAX_CONNECTIONS as i64))]
+    pub max_connections: u32,
+    /// Time a client has to send a request's head (request line and headers), from the accept or,
+    /// on a kept-alive connection, from its first byte: as 500ms, 10s, 2m (at most 24h).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    pub header_timeout: Duration,
+    /// Time a client has to send a request's body once its head is in; past it, 408.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub body_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request before it is closed.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_timeout)]
+    pub idle_timeout: Duration,
 }
 
 /// "1048576", "512k", "2m" -> bytes: the sizes `--memory-budget` takes (`budget::parse_size`).
 pub fn parse_size(s: &str) -> std::result::Result<usize, String> {
     let bytes = crate::budget::parse_size(s)?;
     usize::try_from(bytes).map_err(|_| format!("`{s}` is more than this machine can address"))
+}
+
+/// `--max-body`: a size of at most `MAX_BODY`.
+fn parse_body_limit(s: &str) -> std::result::Result<usize, String> {
+    let bytes = parse_size(s)?;
+    if bytes > MAX_BODY {
+        return Err(format!(
+            "`{s}` is more than the largest body kiln serve reads (1g); send fewer rows per request"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// "500ms", "10s", "2m", "1.5" (seconds) -> a duration from 1 ms to `MAX_TIMEOUT`.
+pub fn parse_timeout(s: &str) -> std::result::Result<Duration, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let (number, unit) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = t.strip_suffix('h') {
+        (n, 3600.0)
+    } else {
+        (t.as_str(), 1.0)
+    };
+    let bad =
+        || format!("`{s}` is not a duration: give seconds, or a number with ms, s, m or h, as 10s");
+    let secs = number.trim().parse::<f64>().map_err(|_| bad())? * unit;
+    if !secs.is_finite() {
+        return Err(bad());
+    }
+    if secs < 1e-3 || secs > MAX_TIMEOUT.as_secs_f64() {
+        return Err(format!(
+            "`{s}` is out of range: a timeout is from 1ms to 24h"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Worker threads of the server's runtime when `--threads` is not given: twice the cores. A
@@ -60,7 +130,7 @@ pub fn default_threads() -> usize {
 
 /// Runs `kiln serve`; returns the exit code.
 pub fn command(a: ServeArgs) -> u8 {
-    match run(&a.model, &a) {
+    match run(&a) {
         Ok(()) => 0,
         Err(e) => {
             crate::say!("error: {e}");
@@ -69,56 +139,88 @@ pub fn command(a: ServeArgs) -> u8 {
     }
 }
 
+/// The model file `kiln serve MODEL` loads: MODEL, or MODEL/model.json when MODEL is a run
+/// directory.
+pub fn model_file(model: &Path) -> Result<PathBuf> {
+    if !model.is_dir() {
+        return Ok(model.to_path_buf());
+    }
+    let file = model.join("model.json");
+    if file.is_file() {
+        Ok(file)
+    } else {
+        Err(KilnError::Artifact(format!(
+            "{} is a directory without a model.json; give a model.json written by `kiln run`, or \
+             the run directory that holds it",
+            model.display()
+        )))
+    }
+}
+
 /// Loads the model, listens, and serves until SIGINT or SIGTERM.
-pub fn run(model: &Path, a: &ServeArgs) -> Result<()> {
-    let predictor = Predictor::new(Artifact::load(model)?);
+pub fn run(a: &ServeArgs) -> Result<()> {
+    let model = model_file(&a.model)?;
+    let predictor = Predictor::new(Artifact::load(&model)?);
     let pipeline = predictor.artifact.pipeline.clone();
     let task = predictor.artifact.task.name();
-    let state = Arc::new(api::AppState::new(
+    let log = Arc::new(log::Log::start());
+    let state = api::AppState::new(
         predictor,
         a.drift_window as usize,
         a.quiet,
-    ));
+        log.clone(),
+        a.body_timeout,
+    )
+    .map_err(|e| KilnError::Artifact(format!("{}: {e}", model.display())))?;
+    let state = Arc::new(state);
+    let limits = conn::Limits {
+        header: a.header_timeout,
+        idle: a.idle_timeout,
+        max_connections: a.max_connections as usize,
+    };
     let threads = a.threads.map_or_else(default_threads, |n| n as usize);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()
         .build()
         .map_err(|e| KilnError::Config(format!("cannot start the server's runtime: {e}")))?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&a.addr)
             .await
             .map_err(|e| KilnError::Config(format!("cannot listen on {}: {e}", a.addr)))?;
         let local = listener
             .local_addr()
             .map_err(|e| KilnError::Config(format!("cannot listen on {}: {e}", a.addr)))?;
-        crate::say!(
+        log.line(format!(
             "kiln serve: {pipeline} ({task}) from {} listening on http://{local}",
             model.display()
-        );
+        ));
         let app = api::router(state.clone(), a.max_body);
-        let stopping = Arc::new(tokio::sync::Notify::new());
-        let signalled = stopping.clone();
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let signalled = log.clone();
+        let shutdown = async move {
             let name = shutdown_signal().await;
-            crate::say!("kiln serve: {name} received, finishing requests in flight");
-            signalled.notify_one();
-        });
-        let grace = async {
-            stopping.notified().await;
-            tokio::time::sleep(GRACE).await;
+            signalled.line(format!(
+                "kiln serve: {name} received, finishing requests in flight"
+            ));
         };
-        tokio::select! {
-            r = server => r.map_err(|e| KilnError::Config(format!("the server stopped: {e}")))?,
-            _ = grace => crate::say!("kiln serve: requests still open after {} s; closing them", GRACE.as_secs()),
+        if !conn::serve(listener, app, limits, log.clone(), shutdown, GRACE).await {
+            log.line(format!(
+                "kiln serve: requests still open after {} s; closing them",
+                GRACE.as_secs()
+            ));
         }
-        crate::say!(
-            "kiln serve: stopped after {} requests, {} rows predicted",
-            state.metrics.requests(),
-            state.metrics.rows()
-        );
         Ok(())
-    })
+    });
+    // Requests cut off after the grace may still hold blocking threads; they are not waited for.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    served?;
+    log.line(format!(
+        "kiln serve: stopped after {} requests, {} rows predicted",
+        state.metrics.requests(),
+        state.metrics.rows()
+    ));
+    log.flush(LOG_FLUSH);
+    Ok(())
 }
 
 /// Waits for SIGINT (Ctrl-C) or SIGTERM; returns its name.
@@ -150,6 +252,34 @@ async fn shutdown_signal() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_parse_with_units_and_stay_in_range() {
+        assert_eq!(parse_timeout("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_timeout("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_timeout("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_timeout("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_timeout("24h"), Ok(MAX_TIMEOUT));
+        for bad in ["", "soon", "10x", "NaN", "inf"] {
+            assert!(
+                parse_timeout(bad).unwrap_err().contains("not a duration"),
+                "{bad}"
+            );
+        }
+        for out in ["0", "0.1ms", "-1s", "25h", "1e300"] {
+            assert!(
+                parse_timeout(out).unwrap_err().contains("out of range"),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_limit_past_1g_is_refused() {
+        assert_eq!(parse_body_limit("1g"), Ok(MAX_BODY));
+        assert!(parse_body_limit("2g").unwrap_err().contains("largest body"));
+    }
 
     #[test]
     fn sizes_parse_with_suffixes() {

@@ -58,7 +58,8 @@ impl Metrics {
         self.count.load(Ordering::Relaxed)
     }
 
-    pub fn render(&self, drift: &DriftView) -> String {
+    /// The exposition text; `log_dropped` is the count of log lines stderr did not take.
+    pub fn render(&self, drift: &DriftView, log_dropped: u64) -> String {
         let mut s = String::with_capacity(4096);
         s.push_str(
             "# HELP kiln_http_requests_total HTTP requests answered, by endpoint and status.\n",
@@ -122,6 +123,11 @@ impl Metrics {
         );
         s.push_str("# TYPE kiln_drift_alert gauge\n");
         let _ = writeln!(s, "kiln_drift_alert {}", u8::from(drift.alert));
+        s.push_str(
+            "# HELP kiln_log_lines_dropped_total Log lines dropped because stderr did not keep up.\n",
+        );
+        s.push_str("# TYPE kiln_log_lines_dropped_total counter\n");
+        let _ = writeln!(s, "kiln_log_lines_dropped_total {log_dropped}");
         s
     }
 }
@@ -151,15 +157,18 @@ mod tests {
         m.observe("/predict", 200, Duration::from_millis(3));
         m.observe("/predict", 422, Duration::from_secs(10));
         m.add_rows(7);
-        let text = m.render(&DriftView {
-            scores: vec![DriftScore {
-                column: "a\"b".into(),
-                psi: 0.5,
-            }],
-            window_rows: 7,
-            window_capacity: 10,
-            alert: true,
-        });
+        let text = m.render(
+            &DriftView {
+                scores: vec![DriftScore {
+                    column: "a\"b".into(),
+                    psi: 0.5,
+                }],
+                window_rows: 7,
+                window_capacity: 10,
+                alert: true,
+            },
+            4,
+        );
         assert!(text.contains("kiln_http_requests_total{endpoint=\"/predict\",status=\"200\"} 2\n"));
         assert!(text.contains("kiln_http_requests_total{endpoint=\"/predict\",status=\"422\"} 1\n"));
         assert!(text.contains("kiln_request_duration_seconds_bucket{le=\"0.0001\"} 1\n"));
@@ -170,5 +179,6 @@ mod tests {
         assert!(text.contains("kiln_rows_predicted_total 7\n"));
         assert!(text.contains("kiln_drift_psi{column=\"a\\\"b\"} 0.5\n"));
         assert!(text.contains("kiln_drift_alert 1\n"));
+        assert!(text.contains("kiln_log_lines_dropped_total 4\n"));
     }
 }
