@@ -46,6 +46,77 @@ pub enum DriftReference {
     },
 }
 
+impl DriftReference {
+    /// How far the shares of one table may sum past 1 (they are written as rounded fractions).
+    const SHARE_SUM_SLACK: f64 = 1e-6;
+
+    /// What is wrong with this table's own shape, if anything: per numeric column, finite strictly
+    /// increasing edges and one share per bin (edges + 1); per categorical column, distinct
+    /// categories and one share each; every share a fraction in [0, 1], summing to at most 1. A
+    /// table that fails would index past its end, or bin nonsense, in the middle of a request.
+    pub fn shape_error(&self) -> Option<String> {
+        let (shares, missing) = match self {
+            DriftReference::Numeric {
+                edges,
+                shares,
+                missing,
+                ..
+            } => {
+                if let Some(e) = edges.iter().find(|e| !e.is_finite()) {
+                    return Some(format!("has an edge {e}; edges must be finite numbers"));
+                }
+                if let Some(w) = edges.windows(2).position(|w| w[0] >= w[1]) {
+                    return Some(format!(
+                        "has edges out of order ({} then {}); they must increase",
+                        edges[w],
+                        edges[w + 1]
+                    ));
+                }
+                if shares.len() != edges.len() + 1 {
+                    return Some(format!(
+                        "has {} shares for {} edges; it needs {} (one per bin)",
+                        shares.len(),
+                        edges.len(),
+                        edges.len() + 1
+                    ));
+                }
+                (shares, *missing)
+            }
+            DriftReference::Categorical {
+                categories,
+                shares,
+                missing,
+                ..
+            } => {
+                if shares.len() != categories.len() {
+                    return Some(format!(
+                        "has {} shares for {} categories; it needs one per category",
+                        shares.len(),
+                        categories.len()
+                    ));
+                }
+                let mut seen = std::collections::HashSet::new();
+                if let Some(c) = categories.iter().find(|c| !seen.insert(c.as_str())) {
+                    return Some(format!("lists the category `{c}` twice"));
+                }
+                (shares, *missing)
+            }
+        };
+        if let Some(s) = shares
+            .iter()
+            .chain([&missing])
+            .find(|s| !(0.0..=1.0).contains(*s))
+        {
+            return Some(format!("has a share {s}; shares are fractions in [0, 1]"));
+        }
+        let sum = shares.iter().sum::<f64>() + missing;
+        if sum > 1.0 + Self::SHARE_SUM_SLACK {
+            return Some(format!("has shares summing to {sum}, more than 1"));
+        }
+        None
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Artifact {
     pub format: String,
@@ -381,7 +452,7 @@ impl Artifact {
         let Ok(x) = self.preprocessor.transform_design(&columns, None) else {
             return Ok(());
         };
-        if let Some((_, j)) = crate::predict::non_finite_design_cell(&x) {
+        if let Some((_, j)) = crate::predict::infinite_design_cell(&x) {
             let name = self
                 .preprocessor
                 .output_names
@@ -489,44 +560,12 @@ fn check_drift(
 ) -> std::result::Result<(), String> {
     for (i, reference) in drift.iter().enumerate() {
         let name = reference.name();
-        let (kind, shares, missing) = match reference {
-            DriftReference::Numeric {
-                edges,
-                shares,
-                missing,
-                ..
-            } => {
-                if let Some(k) = (1..edges.len()).find(|&k| edges[k] <= edges[k - 1]) {
-                    return Err(format!(
-                        "`drift[{i}].edges` (column `{name}`) are not increasing at edges[{k}]"
-                    ));
-                }
-                if shares.len() != edges.len() + 1 {
-                    return Err(format!(
-                        "`drift[{i}]` (column `{name}`) has {} shares for {} edges; {} edges make {} bins",
-                        shares.len(),
-                        edges.len(),
-                        edges.len(),
-                        edges.len() + 1
-                    ));
-                }
-                (ColumnKind::Numeric, shares, missing)
-            }
-            DriftReference::Categorical {
-                categories,
-                shares,
-                missing,
-                ..
-            } => {
-                if shares.len() != categories.len() {
-                    return Err(format!(
-                        "`drift[{i}]` (column `{name}`) has {} shares for {} categories",
-                        shares.len(),
-                        categories.len()
-                    ));
-                }
-                (ColumnKind::Categorical, shares, missing)
-            }
+        if let Some(what) = reference.shape_error() {
+            return Err(format!("`drift[{i}]` (column `{name}`) {what}"));
+        }
+        let kind = match reference {
+            DriftReference::Numeric { .. } => ColumnKind::Numeric,
+            DriftReference::Categorical { .. } => ColumnKind::Categorical,
         };
         match kinds.get(name) {
             Some(k) if *k == kind => {}
@@ -540,15 +579,6 @@ fn check_drift(
                     "`drift[{i}]` is the table of column `{name}`, which is not among the model's \"inputs\""
                 ))
             }
-        }
-        if let Some(s) = shares
-            .iter()
-            .chain([missing])
-            .find(|s| !(0.0..=1.0).contains(*s))
-        {
-            return Err(format!(
-                "`drift[{i}]` (column `{name}`) has a share of {s}; a share is between 0 and 1"
-            ));
         }
     }
     Ok(())
@@ -781,7 +811,7 @@ mod tests {
         );
         let e = damaged(|v| v["drift"][1]["edges"] = json!([0.1, 0.1]));
         assert!(
-            e.contains("`drift[1].edges` (column `sex`) are not increasing at edges[1]"),
+            e.contains("`drift[1]` (column `sex`) has edges out of order"),
             "{e}"
         );
         let e = damaged(|v| v["drift"][1]["name"] = json!("weight"));
@@ -790,7 +820,7 @@ mod tests {
             "{e}"
         );
         let e = damaged(|v| v["drift"][1]["missing"] = json!(-2.0));
-        assert!(e.contains("has a share of -2"), "{e}");
+        assert!(e.contains("has a share -2"), "{e}");
         let e = damaged(|v| {
             v["drift"][1] = json!({"kind": "categorical", "name": "sex", "categories": ["a", "b"],
                                    "shares": [1.0], "missing": 0.0})

@@ -422,9 +422,10 @@ fn largest(lists: impl Iterator<Item = Vec<Part>>) -> Vec<Part> {
 }
 
 /// The estimate for a search of `candidates` on `ds`: the greater of the search's peak and the
-/// refit's. The search holds every preprocessing's designs and shared matrices (Gram, sorted
-/// columns) for at most two folds at once (one on one thread), runs one fit per thread, and each
-/// fit's parallel tasks (trees) share the same threads. The refit holds one design and one fit.
+/// refit's. The search holds one preprocessing's designs and shared matrices (Gram, sorted
+/// columns) for every fold, and on more threads the next one's first folds; it runs one fit per
+/// thread, and each fit's parallel tasks (trees) share the same threads. The refit holds one
+/// design and one fit.
 pub fn estimate(candidates: &[Candidate], ds: &Dataset, plan: &Plan) -> Estimate {
     let inputs = Inputs::of(ds);
     let sized: Vec<Sized> = candidates
@@ -514,11 +515,6 @@ fn total(terms: &[Term]) -> u64 {
 /// The search: per preprocessing, its designs and the matrices its candidates share, for each fold
 /// held at once; the largest fit for each fit running at once; the largest task for each thread.
 fn search_peak(sized: &[Sized], data: &Part, plan: &Plan) -> Vec<Term> {
-    let folds_at_once = if plan.threads > 1 {
-        plan.folds.min(2)
-    } else {
-        1
-    } as u64;
     let fits_at_once = plan.threads.min(sized.len() * plan.folds).max(1) as u64;
     let threads = plan.threads.max(1) as u64;
     let mut keys: Vec<String> = Vec::new();
@@ -534,9 +530,30 @@ fn search_peak(sized: &[Sized], data: &Part, plan: &Plan) -> Vec<Term> {
         let f = s.footprint(plan.fold_train, plan.fold_valid);
         merge_new(&mut held[g].1, f.shared);
     }
+    // The executor runs the candidates of one preprocessing together; each of its folds' designs
+    // is built once and dropped when the group's last candidate is done. At the peak one group's
+    // designs are held for every fold and, on more threads, the next group's first folds as it
+    // starts: the largest group for every fold, the next largest for the threads left.
+    let group_bytes = |(d, s): &(Vec<Part>, Vec<Part>)| {
+        d.iter()
+            .chain(s)
+            .map(|p| p.each.bytes())
+            .fold(0, u64::saturating_add)
+    };
+    let mut order: Vec<usize> = (0..held.len()).collect();
+    order.sort_by_key(|&g| std::cmp::Reverse(group_bytes(&held[g])));
+    let folds_held = |g: usize| match order.iter().position(|&o| o == g) {
+        Some(0) => plan.folds.max(1) as u64,
+        Some(1) => plan.threads.saturating_sub(1).min(plan.folds) as u64,
+        _ => 0,
+    };
     let mut terms = vec![Term::new(data.clone(), 1, "")];
     let many = held.len() > 1;
     for (i, (designs, shared)) in held.into_iter().enumerate() {
+        let folds_at_once = folds_held(i);
+        if folds_at_once == 0 {
+            continue;
+        }
         let name = |mut p: Part| {
             if many {
                 p.what = format!("{} (preprocessing {})", p.what, i + 1);
@@ -830,7 +847,7 @@ mod tests {
         // x, and c's 2999 categories + the filled gap: 3001 columns.
         let gram = term(&e, "Gram matrix of the centred columns");
         assert_eq!(gram.each.bytes(), 3001 * 3001 * 8);
-        assert_eq!(gram.times, (2, "folds"));
+        assert_eq!(gram.times, (5, "folds"));
         // The Gram pass's partial sums (1 row block of 2400 rows), ridge's two copies: per fit.
         let partial = term(&e, "partial sums of the sparse");
         assert_eq!(partial.each.bytes(), 3000 * 3000 * 8);
@@ -840,8 +857,8 @@ mod tests {
         assert_eq!(e.phase, Phase::Search);
         assert!(e.bytes > 8 * 3001 * 3001 * 8, "{}", e.bytes);
         assert_eq!(e.bytes, e.terms.iter().map(Term::bytes).sum::<u64>());
-        // The designs are a small part of it: 3000 rows x (1 dense column x 8 + 1 slot x 4) x 2.
-        assert_eq!(e.design_bytes, 3000 * 12 * 2);
+        // The designs are a small part of it: 3000 rows x (1 dense column x 8 + 1 slot x 4) x 5.
+        assert_eq!(e.design_bytes, 3000 * 12 * 5);
         let c = e.widest.as_ref().unwrap();
         assert_eq!((c.name.as_str(), c.columns, c.of), ("c", 3000, 3001));
         // Ordinal encoding makes one column of it: no Gram matrix to speak of.
@@ -870,7 +887,7 @@ mod tests {
         assert!(
             msg.starts_with(&format!(
                 "the search would need about {} of memory at its peak, over the memory budget \
-                 of 1.0 MiB (--memory-budget): the design matrices would need about 70.3 KiB",
+                 of 1.0 MiB (--memory-budget): the design matrices would need about 175.8 KiB",
                 show_bytes(e.bytes)
             )),
             "{msg}"
@@ -919,15 +936,15 @@ mod tests {
         };
         let e = estimate(&kmeans, &ds, &plan(8, 4));
         // kmeans reads the dense matrix: under one_hot the dense columns (8 bytes each), the slot
-        // (4) and the dense copy of the 5 one-hot columns; ordinal, 3 columns at 8 bytes; for
-        // each of 2 folds.
+        // (4) and the dense copy of the 5 one-hot columns, the larger group, for each of the 5
+        // folds; ordinal, 3 columns at 8 bytes, for the first 3 folds the other threads start.
         let mut d = designs(&e);
         d.sort();
         assert_eq!(
             d,
-            [(8 * 4, 2), (8 * 2 * 8, 2), (8 * 3 * 8, 2), (8 * 5 * 8, 2)]
+            [(8 * 4, 5), (8 * 2 * 8, 5), (8 * 3 * 8, 3), (8 * 5 * 8, 5)]
         );
-        assert_eq!(e.design_bytes, 2 * 8 * (4 + 2 * 8 + 3 * 8 + 5 * 8));
+        assert_eq!(e.design_bytes, 5 * 8 * (4 + 2 * 8 + 5 * 8) + 3 * 8 * 3 * 8);
         // A tree reads the one-hot slots: no dense copy.
         let trees = candidates(
             "[pipeline]\ntask = 'regression'\n[data]\npath = 'x.csv'\ntarget = 'y'\n\
@@ -935,10 +952,13 @@ mod tests {
              encode.method = ['one_hot', 'ordinal']\nmodel.max_depth = [2, 3]\n",
         );
         let e = estimate(&trees, &ds, &plan(8, 4));
-        assert_eq!(e.design_bytes, 2 * 8 * (2 * 8 + 4 + 3 * 8));
+        // Here the ordinal group is the larger: 3 dense columns against 2 and a slot.
+        assert_eq!(e.design_bytes, 5 * 8 * 3 * 8 + 3 * 8 * (2 * 8 + 4));
         assert!(term(&e, "sorted columns of the tree models").bytes() > 0);
-        // One thread: one fold at a time.
+        // One thread: one group at a time, for every fold.
         let e = estimate(&kmeans, &ds, &plan(8, 1));
-        assert!(designs(&e).iter().all(|(_, times)| *times == 1));
+        let mut d = designs(&e);
+        d.sort();
+        assert_eq!(d, [(8 * 4, 5), (8 * 2 * 8, 5), (8 * 5 * 8, 5)]);
     }
 }

@@ -57,12 +57,18 @@ fn queue() -> MutexGuard<'static, Queue> {
     QUEUE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Writes to stderr from the calling thread, ignoring failures: it may block while stderr is full.
+/// For a thread whose only job is writing a log (serve's), which counts what it cannot write itself.
+pub fn write_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 /// Writes one line to stderr without ever blocking or failing: see the module doc.
 pub fn say(text: std::fmt::Arguments<'_>) {
     let line = format!("{text}\n");
     if !writer_started() {
         // No thread to write for us: write directly, ignoring failures.
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        write_stderr(&line);
         return;
     }
     let mut q = queue();

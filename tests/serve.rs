@@ -1369,9 +1369,7 @@ fn a_model_with_inconsistent_drift_tables_is_refused_at_start() {
     assert_eq!(code, 2, "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(
-        stderr.contains(&format!(
-            "the drift table of column `{column}` has 2 shares"
-        )),
+        stderr.contains(&format!("(column `{column}`) has 2 shares")),
         "{stderr}"
     );
 }

@@ -10,7 +10,7 @@
 //! vector of p coefficients) are left out: a few per fit, next to these.
 
 use super::Product;
-use crate::models::{boosting, forest, knn, linear, logistic, ModelSpec, Task};
+use crate::models::{boosting, forest, hist_gb, knn, linear, logistic, ModelSpec, Task};
 
 /// Rows per block of the Gram pass (`linalg::GRAM_BLOCK_ROWS`): each block's partial sums are kept
 /// until all are added.
@@ -145,6 +145,7 @@ pub fn footprint(model: &ModelSpec, task: Task, s: &Shape) -> Footprint {
         }
         ModelSpec::RandomForest(m) => random_forest(m, s),
         ModelSpec::GradientBoosting(m) => gradient_boosting(m, task, s),
+        ModelSpec::HistGradientBoosting(m) => hist_gradient_boosting(m, task, s),
         ModelSpec::Knn(m) => knn_footprint(m, s),
         ModelSpec::NaiveBayes(_) => Footprint {
             fit: vec![part(
@@ -174,6 +175,45 @@ pub fn footprint(model: &ModelSpec, task: Task, s: &Shape) -> Footprint {
             )],
             ..Footprint::default()
         },
+    }
+}
+
+/// `hist_gb`: the binned design (one byte a value, shared by the candidates with the same binning),
+/// one histogram of `max_bins` + 1 bins of (gradient, hessian, count) per column for each node that
+/// may still be split (at most `max_leaf_nodes` per tree), and per row the f32 gradients and hessians
+/// of each tree of a stage and the f64 raw scores of each output.
+fn hist_gradient_boosting(
+    m: &hist_gb::HistGradientBoostingParams,
+    task: Task,
+    s: &Shape,
+) -> Footprint {
+    let p = s.columns();
+    let outputs = if task == Task::Classification && s.classes > 2 {
+        s.classes
+    } else {
+        1
+    };
+    Footprint {
+        shared: vec![part(
+            "the binned design",
+            &[(s.n, "rows"), (p, "columns"), (1, "byte")],
+        )],
+        fit: vec![
+            part(
+                "the histograms of the nodes being split",
+                &[
+                    (m.max_leaf_nodes as u64, "nodes"),
+                    (p, "columns"),
+                    (m.max_bins as u64 + 1, "bins"),
+                    (24, "bytes"),
+                ],
+            ),
+            part(
+                "gradients, hessians and raw scores",
+                &[(outputs, "outputs"), (s.n.max(s.v), "rows"), (16, "bytes")],
+            ),
+        ],
+        ..Footprint::default()
     }
 }
 

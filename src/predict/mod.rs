@@ -96,7 +96,7 @@ impl Predictor {
         let x = pre
             .transform_design(columns, None)
             .map_err(InputError::general)?;
-        if let Some((i, j)) = non_finite_design_cell(&x) {
+        if let Some((i, j)) = infinite_design_cell(&x) {
             let row = first_row + i + 1;
             let name = pre.output_names.get(j).map_or("?", String::as_str);
             return Err(InputError::at(
@@ -225,13 +225,19 @@ impl Predictor {
     }
 }
 
-/// The first (row, column) of a design that is not a finite number, rows first: a finite input
-/// that centring and scaling pushed past f64's range (1.797e308 less a negative centre). Only the
-/// dense part can hold one: one-hot slots are 0 or 1.
-pub(crate) fn non_finite_design_cell(x: &Design) -> Option<(usize, usize)> {
+/// The first (row, column) of a design that is infinite, rows first: a finite input that centring
+/// and scaling pushed past f64's range (1.797e308 less a negative centre). NaN is a missing value
+/// kept for a model that handles it (`impute.numeric = "none"`); a finite input never becomes one.
+/// Only the dense part can hold either: one-hot slots are 0 or 1.
+pub(crate) fn infinite_design_cell(x: &Design) -> Option<(usize, usize)> {
     let m = &x.dense;
     (0..m.n_cols)
-        .filter_map(|j| m.col(j).iter().position(|v| !v.is_finite()).map(|i| (i, j)))
+        .filter_map(|j| {
+            m.col(j)
+                .iter()
+                .position(|v| v.is_infinite())
+                .map(|i| (i, j))
+        })
         .min()
 }
 

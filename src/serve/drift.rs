@@ -8,8 +8,8 @@
 //! floored at `FLOOR` so that an empty bin counts as rare rather than impossible. The usual reading:
 //! below 0.1 stable, 0.1 to 0.2 some shift, above `ALERT` (0.2) a shift worth a look.
 //!
-//! model.json is input like any other: [`check_tables`] refuses reference tables of inconsistent
-//! shape before the server starts, and the monitor indexes with checks besides, so that no table can
+//! model.json is input like any other: [`check_tables`] (`DriftReference::shape_error`, which
+//! `Artifact::load` applies too) refuses tables of inconsistent shape, and the monitor indexes with checks besides, so that no table can
 //! make a request panic. Rows are binned outside the window's lock; the lock only guards the counts,
 //! and a poisoned lock empties the window and goes on (drift never turns off for the process).
 
@@ -25,8 +25,6 @@ pub const ALERT: f64 = 0.2;
 pub const FLOOR: f64 = 1e-4;
 /// Rows the window must hold before the alert can rise: PSI over a handful of rows is noise.
 pub const MIN_ALERT_ROWS: usize = 100;
-/// How far the shares of one table may sum past 1 (they are written as rounded fractions).
-const SHARE_SUM_SLACK: f64 = 1e-6;
 
 /// The population stability index of `actual` counts (over `total` rows) against `expected` shares.
 pub fn psi(actual: &[u64], total: u64, expected: &[f64]) -> f64 {
@@ -42,76 +40,13 @@ pub fn psi(actual: &[u64], total: u64, expected: &[f64]) -> f64 {
         .sum()
 }
 
-/// Checks that every drift table of a model is one the monitor can bin with: per numeric column,
-/// finite strictly increasing edges and one share per bin (edges + 1); per categorical column,
-/// distinct categories and one share each; every share and the missing share a fraction in [0, 1],
-/// summing to at most 1. The error names the column. `Artifact::load` calls it, as it checks trees.
+/// Checks that every drift table of a model is one the monitor can bin with (the rules are
+/// `DriftReference::shape_error`'s, which `Artifact::load` applies too); the error names the column.
 pub fn check_tables(references: &[DriftReference]) -> Result<(), String> {
-    references.iter().try_for_each(check_table)
-}
-
-fn check_table(reference: &DriftReference) -> Result<(), String> {
-    let column = reference.name();
-    let fail = |what: String| Err(format!("the drift table of column `{column}` {what}"));
-    let (shares, missing) = match reference {
-        DriftReference::Numeric {
-            edges,
-            shares,
-            missing,
-            ..
-        } => {
-            if let Some(e) = edges.iter().find(|e| !e.is_finite()) {
-                return fail(format!("has an edge {e}; edges must be finite numbers"));
-            }
-            if let Some(w) = edges.windows(2).position(|w| w[0] >= w[1]) {
-                return fail(format!(
-                    "has edges out of order ({} then {}); they must increase",
-                    edges[w],
-                    edges[w + 1]
-                ));
-            }
-            if shares.len() != edges.len() + 1 {
-                return fail(format!(
-                    "has {} shares for {} edges; it needs {} (one per bin)",
-                    shares.len(),
-                    edges.len(),
-                    edges.len() + 1
-                ));
-            }
-            (shares, *missing)
-        }
-        DriftReference::Categorical {
-            categories,
-            shares,
-            missing,
-            ..
-        } => {
-            if shares.len() != categories.len() {
-                return fail(format!(
-                    "has {} shares for {} categories; it needs one per category",
-                    shares.len(),
-                    categories.len()
-                ));
-            }
-            let mut seen = std::collections::HashSet::new();
-            if let Some(c) = categories.iter().find(|c| !seen.insert(c.as_str())) {
-                return fail(format!("lists the category `{c}` twice"));
-            }
-            (shares, *missing)
-        }
-    };
-    if let Some(s) = shares
-        .iter()
-        .chain([&missing])
-        .find(|s| !(0.0..=1.0).contains(*s))
-    {
-        return fail(format!("has a share {s}; shares are fractions in [0, 1]"));
-    }
-    let sum = shares.iter().sum::<f64>() + missing;
-    if sum > 1.0 + SHARE_SUM_SLACK {
-        return fail(format!("has shares summing to {sum}, more than 1"));
-    }
-    Ok(())
+    references.iter().try_for_each(|r| match r.shape_error() {
+        Some(what) => Err(format!("the drift table of column `{}` {what}", r.name())),
+        None => Ok(()),
+    })
 }
 
 enum Binner {
@@ -131,9 +66,9 @@ struct ColumnBins {
 }
 
 impl ColumnBins {
-    /// The bins of a checked reference table (see [`check_table`]).
+    /// The bins of a checked reference table (see [`check_tables`]).
     fn new(reference: &DriftReference) -> Result<Self, String> {
-        check_table(reference)?;
+        check_tables(std::slice::from_ref(reference))?;
         Ok(match reference {
             DriftReference::Numeric {
                 name,

@@ -1,7 +1,8 @@
 //! The server's log: lines go to stderr from a thread of their own, through a bounded queue, so that
 //! writing them can never hold up a request or the shutdown. A stderr that nobody reads fills its
 //! pipe and blocks the writer; the server then drops lines (counted, and reported once stderr takes
-//! them again, and on /metrics) instead of stopping. A closed stderr is ignored (`crate::say!`).
+//! them again, and on /metrics) instead of stopping. A closed stderr is ignored
+//! (`output::write_stderr`: this thread writes directly, since its own queue is what counts drops).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
@@ -75,17 +76,17 @@ fn write_entries(entries: &Receiver<Entry>, dropped: &AtomicU64, flushed: &Sende
     let mut reported = 0;
     for entry in entries {
         match entry {
-            Entry::Line(line) => crate::say!("{line}"),
+            Entry::Line(line) => crate::output::write_stderr(&format!("{line}\n")),
             Entry::Flush => {
                 let _ = flushed.send(());
             }
         }
         let now = dropped.load(Ordering::Relaxed);
         if now > reported {
-            crate::say!(
-                "kiln serve: {} log lines dropped: stderr was not keeping up",
+            crate::output::write_stderr(&format!(
+                "kiln serve: {} log lines dropped: stderr was not keeping up\n",
                 now - reported
-            );
+            ));
             reported = now;
         }
     }
