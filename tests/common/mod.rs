@@ -84,44 +84,8 @@ pub fn signal_after_trials(
     lines: usize,
     signal: &str,
 ) -> (i32, PathBuf) {
-    use std::time::{Duration, Instant};
-    let mut child = kiln()
-        .args(args)
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let dir = loop {
-        let found = std::fs::read_dir(runs_of)
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|d| d.ok())
-            .map(|d| d.path());
-        if let Some(dir) = found {
-            let done = std::fs::read_to_string(dir.join("trials.jsonl"))
-                .map(|t| t.lines().count())
-                .unwrap_or(0);
-            if done >= lines {
-                break dir;
-            }
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the run ended ({status}) before it could be signalled");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "fewer than {lines} trials after 5 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
-    (status.code().unwrap_or(-1), dir)
+    let (mut child, dir) = start_until_logged(args, runs_of, "trials.jsonl", lines);
+    (signal_and_wait(&mut child, signal), dir)
 }
 
 /// `kiln run PIPELINE --out <fresh scratch TAG> --quiet EXTRA`, which must succeed; returns the run
