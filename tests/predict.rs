@@ -217,8 +217,8 @@ fn classification_adds_the_class_and_one_probability_per_class() {
             "row {i}: {row:?}"
         );
         assert_eq!(predicted[i], classes[labels[i]]);
-        for j in 0..3 {
-            assert_eq!(row[j].to_bits(), expected.get(i, j).to_bits(), "row {i}");
+        for (j, p) in row.iter().enumerate() {
+            assert_eq!(p.to_bits(), expected.get(i, j).to_bits(), "row {i}");
         }
     }
     let truth = strings(&out, "species");

@@ -473,7 +473,7 @@ fn runs_table(runs: &[RunRecord], all_keys: bool) -> Grid {
     let best_of: Vec<Option<f64>> = metrics
         .iter()
         .map(|m| {
-            let dir = Metric::from_name(m).map_or(true, |x| x.greater_is_better());
+            let dir = Metric::from_name(m).is_none_or(|x| x.greater_is_better());
             runs.iter()
                 .filter_map(|r| best_mean(r, m))
                 .fold(None, |acc: Option<f64>, v| {

@@ -345,14 +345,17 @@ struct BinKey {
     native: bool,
 }
 
+/// One binning, computed by the first candidate that asks for it.
+type BinsCell = Arc<OnceLock<Result<TrainingBins, String>>>;
+
 /// Every binning asked of one design, each computed once (see [`TrainingBins`]).
 #[derive(Debug, Default)]
 pub struct BinsCache {
-    cells: Mutex<HashMap<BinKey, Arc<OnceLock<Result<TrainingBins, String>>>>>,
+    cells: Mutex<HashMap<BinKey, BinsCell>>,
 }
 
 impl BinsCache {
-    fn get(&self, key: BinKey) -> Arc<OnceLock<Result<TrainingBins, String>>> {
+    fn get(&self, key: BinKey) -> BinsCell {
         let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
         cells.entry(key).or_default().clone()
     }
