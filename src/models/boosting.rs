@@ -126,6 +126,26 @@ pub struct GradientBoostingModel {
 /// Below this the Newton step's denominator counts as zero (scikit-learn's `_safe_divide`).
 const TINY_HESSIAN: f64 = 1e-150;
 
+/// Raw scores of a boosted model, row-major (n rows x one per output): each row starts from `init`
+/// and `add_stages(row index, row)` adds every stage's trees to it, stage by stage, so each sum runs
+/// in the same order on any number of threads. Both boostings predict through it.
+pub(crate) fn raw_scores_of(
+    init: &[f64],
+    n_rows: usize,
+    add_stages: impl Fn(usize, &mut [f64]) + Sync,
+) -> Vec<f64> {
+    let k = init.len();
+    let mut out = vec![0.0; n_rows * k];
+    if k == 0 {
+        return out;
+    }
+    out.par_chunks_mut(k).enumerate().for_each(|(i, row)| {
+        row.copy_from_slice(init);
+        add_stages(i, row);
+    });
+    out
+}
+
 /// What raw scores (row-major, one or one per class) predict: the scores themselves for
 /// regression, sigmoid probabilities for two classes, softmax for more. Shared by both boostings.
 pub(crate) fn output_of_raw_scores(
@@ -392,20 +412,13 @@ fn newton_leaves(
 impl GradientBoostingModel {
     /// Raw scores, row-major n x outputs, summed in stage order.
     fn raw_scores<X: RowValues>(&self, x: &X) -> Vec<f64> {
-        let k = self.init.len();
-        let mut out = vec![0.0; x.n_rows() * k];
-        if k == 0 {
-            return out;
-        }
-        out.par_chunks_mut(k).enumerate().for_each(|(i, row)| {
-            row.copy_from_slice(&self.init);
+        raw_scores_of(&self.init, x.n_rows(), |i, row| {
             for stage in &self.trees {
                 for (f, t) in row.iter_mut().zip(stage) {
                     *f += self.learning_rate * t.value(x, i)[0];
                 }
             }
-        });
-        out
+        })
     }
 
     pub fn predict<X: RowValues>(&self, x: &X) -> Output {

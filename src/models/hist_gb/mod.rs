@@ -10,7 +10,7 @@ pub mod loss;
 pub mod splitter;
 pub mod tree;
 
-use super::boosting::output_of_raw_scores;
+use super::boosting::{output_of_raw_scores, raw_scores_of};
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
 use super::tree::normalised;
 use super::{ModelInfo, Output, Targets, Task};
@@ -22,7 +22,6 @@ use grower::{grow, GrowLimits};
 use histogram::Gradients;
 use loss::{Loss, Target};
 use rand::SeedableRng;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use splitter::SplitContext;
 use std::collections::HashMap;
@@ -268,20 +267,13 @@ pub struct HistGradientBoostingModel {
 
 impl HistGradientBoostingModel {
     fn raw_scores<X: RowValues>(&self, x: &X) -> Vec<f64> {
-        let k = self.baseline.len();
-        let n = x.n_rows();
-        let mut raw = vec![0.0; n * k];
-        raw.par_chunks_mut(k.max(1))
-            .enumerate()
-            .for_each(|(i, row)| {
-                row.copy_from_slice(&self.baseline);
-                for iteration in &self.trees {
-                    for (r, nodes) in row.iter_mut().zip(iteration) {
-                        *r += leaf_value(nodes, x, i, &self.categories);
-                    }
+        raw_scores_of(&self.baseline, x.n_rows(), |i, row| {
+            for iteration in &self.trees {
+                for (r, nodes) in row.iter_mut().zip(iteration) {
+                    *r += leaf_value(nodes, x, i, &self.categories);
                 }
-            });
-        raw
+            }
+        })
     }
 
     pub fn predict<X: RowValues>(&self, x: &X) -> Output {
