@@ -167,13 +167,18 @@ pub fn search<L: SearchLog + Send>(
     let search = Search::new(plan, progress, log);
     // Candidates whose every fit was done before (a resume) are reported before any fit runs.
     search.lock_reporter().report_ready(&search);
-    let threads = rayon::current_num_threads().max(1);
-    rayon::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|_| search.work());
-        }
-    });
+    on_every_thread(|| search.work());
     search.into_outcome()
+}
+
+/// Runs `work` once on every thread of the current pool. Not with `rayon::scope` and a `spawn` per
+/// thread: a spawned worker loop not yet started can be taken by a thread that is waiting inside a
+/// fit's own parallel loop, which then runs a second worker loop on top of the first; that one can
+/// ask for the Gram matrix (or presort, or binning) the first is still computing further down the
+/// same stack, and wait for it forever. A broadcast job runs only on the thread it was made for, so
+/// a thread never holds two worker loops and only a fit's inner loop pieces move between threads.
+fn on_every_thread(work: impl Fn() + Sync) {
+    rayon::broadcast(|_| work());
 }
 
 /// The preprocessing group of each candidate: candidates with equal preprocessing share designs.
@@ -617,5 +622,43 @@ mod tests {
     fn the_schedule_keeps_each_preprocessing_together_in_grid_order() {
         // Grid order often alternates the preprocessing (scale.method varying fastest).
         assert_eq!(schedule(&[0, 1, 0, 1, 2, 0]), [0, 2, 5, 1, 3, 4]);
+    }
+
+    #[test]
+    fn every_thread_runs_one_worker_loop_even_while_others_wait_in_inner_loops() {
+        use rayon::prelude::*;
+        use std::cell::Cell;
+        use std::time::Duration;
+        thread_local!(static LOOPS_ON_THIS_THREAD: Cell<usize> = const { Cell::new(0) });
+        let most = AtomicUsize::new(0);
+        let runs = AtomicUsize::new(0);
+        // More threads than cores, so some wake late while others already wait in inner loops.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(8)
+            .build()
+            .unwrap();
+        for _ in 0..30 {
+            pool.install(|| {
+                on_every_thread(|| {
+                    let depth = LOOPS_ON_THIS_THREAD.with(|d| {
+                        d.set(d.get() + 1);
+                        d.get()
+                    });
+                    most.fetch_max(depth, Ordering::SeqCst);
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    // A fit's inner parallel loop, whose pieces other threads steal.
+                    (0..32)
+                        .into_par_iter()
+                        .for_each(|_| std::thread::sleep(Duration::from_micros(300)));
+                    LOOPS_ON_THIS_THREAD.with(|d| d.set(d.get() - 1));
+                })
+            });
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 30 * 8);
+        assert_eq!(
+            most.load(Ordering::SeqCst),
+            1,
+            "a thread ran a worker loop inside another"
+        );
     }
 }

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 pub fn kiln() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kiln"))
@@ -20,17 +20,33 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `kiln` with `args`; returns (exit code, stdout, stderr).
+/// Runs `kiln` with `args`; returns (exit code, stdout, stderr). A run still going after 10 minutes
+/// (a deadlock) is killed and fails the test, rather than hanging the suite.
 pub fn run(args: &[&str]) -> (i32, String, String) {
-    let out: Output = kiln()
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = kiln()
         .args(args)
         .current_dir(root())
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("the kiln binary runs");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let status = wait_at_most(&mut child, 10, &format!("kiln {}", args.join(" ")));
     (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        status.code().unwrap_or(-1),
+        stdout.join().unwrap(),
+        stderr.join().unwrap(),
     )
 }
 
