@@ -1,0 +1,248 @@
+//! From one candidate's document to the checked `Pipeline`: serde into `RawPipeline`, then the
+//! ranges, the task's rules and the metric, every problem with its key path.
+
+use super::schema::{self, Problem};
+use super::*;
+
+pub(super) fn build_candidate(
+    document: &toml::Table,
+    sub: &grid::SubGrid,
+    combo: &[(usize, Value)],
+    path: &Path,
+) -> std::result::Result<Pipeline, Vec<Problem>> {
+    let mut doc = document.clone();
+    doc.remove("grid");
+    // A sub-grid of another model type starts that model from its defaults; one of `[model]`'s own
+    // type keeps its values.
+    let base_type = doc.get("model").and_then(|m| m.get("type")).cloned();
+    if let Some((_, t)) = combo
+        .iter()
+        .find(|(a, v)| sub[*a].path == ["model", "type"] && Some(v) != base_type.as_ref())
+    {
+        let mut model = toml::Table::new();
+        model.insert("type".into(), t.clone());
+        doc.insert("model".into(), Value::Table(model));
+    }
+    let type_value = doc.get("model").and_then(|m| m.get("type"));
+    let model_type = type_value.and_then(|t| t.as_str()).map(str::to_string);
+    // A type that is given but unknown is reported by the schema check; the model's grid keys
+    // cannot be checked against it, and saying so would only bury the cause.
+    let unknown_type = type_value.is_some()
+        && model_type
+            .as_deref()
+            .and_then(crate::models::model_info)
+            .is_none();
+    let mut problems = Vec::new();
+    for (a, v) in combo {
+        let axis = &sub[*a];
+        let unchecked = unknown_type && axis.path.first().is_some_and(|s| s == "model");
+        let checked = if unchecked {
+            Ok(())
+        } else {
+            schema::kind_of_path(&axis.path, model_type.as_deref()).map(|_| ())
+        };
+        if let Err(message) = checked.and_then(|()| grid::set_path(&mut doc, &axis.path, v.clone()))
+        {
+            problems.push(Problem {
+                path: axis.path.clone(),
+                message,
+            });
+        }
+    }
+    problems.extend(schema::check_document(&doc));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let raw: RawPipeline = Value::Table(doc).try_into().map_err(|e: toml::de::Error| {
+        vec![Problem::new(
+            &[],
+            format!("invalid pipeline: {}", e.message()),
+        )]
+    })?;
+    resolve(raw, path)
+}
+
+fn metric_for(task: Task, name: &str, at: &[&str]) -> std::result::Result<Metric, Problem> {
+    match Metric::from_name(name) {
+        Some(m) if m.task() == task => Ok(m),
+        Some(m) => Err(Problem::new(
+            at,
+            format!(
+                "metric `{name}` is for {}, but this pipeline's task is {}; metrics for {}: {}",
+                m.task().name(),
+                task.name(),
+                task.name(),
+                Metric::names_for(task).join(", ")
+            ),
+        )),
+        None => Err(Problem::new(
+            at,
+            format!(
+                "unknown metric `{name}`{}; metrics for {}: {}",
+                did_you_mean(name, Metric::names_for(task)),
+                task.name(),
+                Metric::names_for(task).join(", ")
+            ),
+        )),
+    }
+}
+
+/// Task rules and value ranges; the last step before a `Pipeline` exists.
+fn resolve(raw: RawPipeline, file: &Path) -> std::result::Result<Pipeline, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let task = raw.pipeline.task;
+    let info = raw.model.info();
+    if !info.tasks.contains(&task) {
+        let for_task: Vec<&str> = crate::models::MODELS
+            .iter()
+            .filter(|m| m.tasks.contains(&task))
+            .map(|m| m.name)
+            .collect();
+        problems.push(Problem::new(
+            &["model", "type"],
+            format!(
+                "model `{}` does not do {}; models for {}: {}",
+                info.name,
+                task.name(),
+                task.name(),
+                for_task.join(", ")
+            ),
+        ));
+    }
+    if raw.impute.numeric == crate::config::NumericImpute::None && !raw.model.handles_missing() {
+        problems.push(Problem::new(
+            &["impute", "numeric"],
+            format!(
+                "`impute.numeric = \"none\"` keeps missing values, which model `{}` cannot fit; \
+                 use it with hist_gradient_boosting, or fill them (mean, median, constant)",
+                info.name
+            ),
+        ));
+    }
+    if let Err(e) = raw.model.check(task) {
+        problems.push(Problem::new(
+            &["model", e.key],
+            format!("`model.{}` {}", e.key, e.message),
+        ));
+    }
+    match (task, &raw.data.target) {
+        (Task::Clustering, Some(_)) => problems.push(Problem::new(
+            &["data", "target"],
+            "a clustering pipeline has no target: remove `data.target` (or list it in `data.drop`)",
+        )),
+        (Task::Regression | Task::Classification, None) => problems.push(Problem::new(
+            &["data"],
+            format!(
+                "missing key `target` in [data]: a {} pipeline needs the column to predict",
+                task.name()
+            ),
+        )),
+        _ => {}
+    }
+    if let (Some(target), Some(features)) = (&raw.data.target, &raw.data.features) {
+        if features.contains(target) {
+            problems.push(Problem::new(
+                &["data", "features"],
+                format!("the target `{target}` is listed among the features: remove it from `data.features`"),
+            ));
+        }
+    }
+    if let Some(t) = raw.data.test_size {
+        if !(t > 0.0 && t < 1.0) {
+            problems.push(Problem::new(
+                &["data", "test_size"],
+                format!("`data.test_size` must be in (0, 1), got {t}"),
+            ));
+        }
+    }
+    if let Some(sep) = &raw.data.separator {
+        if sep.len() != 1 {
+            problems.push(Problem::new(
+                &["data", "separator"],
+                format!("`data.separator` must be one ASCII character, got \"{sep}\""),
+            ));
+        }
+    }
+    if raw.data.positive_class.is_some() && task != Task::Classification {
+        problems.push(Problem::new(
+            &["data", "positive_class"],
+            "`data.positive_class` applies to classification only",
+        ));
+    }
+    if raw.cv.fold_column.is_none() && raw.cv.folds < 2 {
+        problems.push(Problem::new(
+            &["cv", "folds"],
+            format!("`cv.folds` must be >= 2, got {}", raw.cv.folds),
+        ));
+    }
+    if let Some(m) = raw.encode.max_categories {
+        if m < 2 {
+            problems.push(Problem::new(
+                &["encode", "max_categories"],
+                format!("`encode.max_categories` must be >= 2, got {m}"),
+            ));
+        }
+    }
+    let metric = match &raw.search.metric {
+        Some(name) => metric_for(task, name, &["search", "metric"])
+            .map_err(|p| problems.push(p))
+            .ok(),
+        None => Metric::default_for(task),
+    };
+    let mut metrics: Vec<Metric> = metric.into_iter().collect();
+    for (i, name) in raw.search.metrics.iter().enumerate() {
+        match metric_for(task, name, &["search", "metrics", &i.to_string()]) {
+            Ok(m) if !metrics.contains(&m) => metrics.push(m),
+            Ok(_) => {}
+            Err(p) => problems.push(p),
+        }
+    }
+    let mut expect = Vec::new();
+    for (scope, checks) in &raw.expect {
+        for (name, bound) in checks {
+            match metric_for(task, name, &["expect", scope, name]) {
+                Ok(m) => {
+                    if scope == "test" && raw.data.test_size.is_none() {
+                        problems.push(Problem::new(
+                            &["expect", scope, name],
+                            format!("`expect.test.{name}` needs a holdout: set `data.test_size`"),
+                        ));
+                    }
+                    expect.push(Expectation {
+                        scope: scope.clone(),
+                        metric: m,
+                        bound: *bound,
+                    });
+                }
+                Err(p) => problems.push(p),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let metric = metric.expect("resolved above: a metric or a problem");
+    let folder = file.parent().unwrap_or(Path::new(""));
+    let name = raw.pipeline.name.clone().unwrap_or_else(|| {
+        file.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "pipeline".into())
+    });
+    Ok(Pipeline {
+        name,
+        task,
+        seed: raw.pipeline.seed,
+        data_path: folder.join(&raw.data.path),
+        data: raw.data,
+        impute: raw.impute,
+        encode: raw.encode,
+        scale: raw.scale,
+        model: raw.model,
+        cv: raw.cv,
+        metric,
+        metrics,
+        on_error: raw.search.on_error,
+        output_dir: PathBuf::from(raw.output.dir),
+        expect,
+    })
+}

@@ -1,0 +1,471 @@
+//! The report's section on the best model: model.json predicts the rows the run scored (the holdout,
+//! or every training row without one), and the charts of those predictions (predicted against
+//! actual and residuals; confusion matrix and ROC curves; cluster sizes).
+
+use super::weights::weights_chart;
+use super::{value_text, ReportData, RunFiles};
+use crate::artifact::Artifact;
+use crate::config::Pipeline;
+use crate::data::{self, Dataset, TargetData};
+use crate::models::{Output, Task};
+use crate::report::fmt::{clip, num, pct};
+use crate::report::html::Page;
+use crate::report::svg::{self, Bar, HeatColors, Histogram, Reference, Series};
+use crate::search;
+use std::path::{Path, PathBuf};
+
+/// Rows predicted per batch: bounds the memory of the design matrix on large data.
+const BATCH: usize = 8192;
+/// Points drawn in a scatter plot at most (evenly spaced through the rows).
+const SCATTER_POINTS: usize = 2000;
+
+/// What the best model said about the rows it was checked on.
+enum Predicted {
+    Regression {
+        actual: Vec<f64>,
+        predicted: Vec<f64>,
+    },
+    Classification {
+        classes: Vec<String>,
+        /// [actual][predicted] counts.
+        confusion: Vec<Vec<usize>>,
+        /// For each class, each row's (probability of the class, whether it is the class).
+        scores: Vec<Vec<(f64, bool)>>,
+        positive: Option<usize>,
+    },
+    Clustering {
+        sizes: Vec<usize>,
+    },
+}
+
+/// Predicts the holdout rows (or every row when there was none) with the saved model, in batches.
+fn predict_rows(
+    pipeline: &Pipeline,
+    ds: &Dataset,
+    artifact: &Artifact,
+) -> std::result::Result<(Predicted, String), String> {
+    let (_, test) = search::holdout(pipeline, ds);
+    let n = ds.n_rows();
+    let (rows, label) = if test.is_empty() {
+        (
+            (0..n).collect::<Vec<usize>>(),
+            format!("{n} training rows (no holdout)"),
+        )
+    } else {
+        let label = format!("{} holdout rows", test.len());
+        (test, label)
+    };
+    let mut outputs = Vec::new();
+    for batch in rows.chunks(BATCH) {
+        let x = artifact.preprocessor.transform(&ds.features, Some(batch))?;
+        outputs.push((batch, artifact.model.predict(&x)));
+    }
+    let predicted = match (&ds.target, artifact.task) {
+        (Some(TargetData::Values(y)), Task::Regression) => {
+            let mut actual = Vec::with_capacity(rows.len());
+            let mut predicted = Vec::with_capacity(rows.len());
+            for (batch, out) in &outputs {
+                let Output::Values(v) = out else {
+                    return Err("the model did not predict values".into());
+                };
+                actual.extend(batch.iter().map(|&r| y[r]));
+                predicted.extend_from_slice(v);
+            }
+            Predicted::Regression { actual, predicted }
+        }
+        (Some(TargetData::Classes { labels, classes }), Task::Classification) => {
+            let k = artifact.classes.len();
+            // The data's class order and the model's agree on the same data; map by label anyway.
+            let to_model: Vec<Option<usize>> = classes
+                .iter()
+                .map(|c| artifact.classes.iter().position(|m| m == c))
+                .collect();
+            let mut confusion = vec![vec![0usize; k]; k];
+            let mut scores = vec![Vec::with_capacity(rows.len()); k];
+            for (batch, out) in &outputs {
+                let Output::Proba(proba) = out else {
+                    return Err("the model did not predict class probabilities".into());
+                };
+                let predicted = out.classes().unwrap_or_default();
+                for (i, &r) in batch.iter().enumerate() {
+                    let Some(actual) = to_model.get(labels[r]).copied().flatten() else {
+                        continue;
+                    };
+                    if let Some(&p) = predicted.get(i) {
+                        if p < k {
+                            confusion[actual][p] += 1;
+                        }
+                    }
+                    for (c, s) in scores.iter_mut().enumerate().take(proba.n_cols.min(k)) {
+                        s.push((proba.get(i, c), c == actual));
+                    }
+                }
+            }
+            let positive = (k == 2).then(|| {
+                artifact
+                    .positive_class
+                    .as_ref()
+                    .and_then(|pc| artifact.classes.iter().position(|c| c == pc))
+                    .unwrap_or(1)
+            });
+            Predicted::Classification {
+                classes: artifact.classes.clone(),
+                confusion,
+                scores,
+                positive,
+            }
+        }
+        (None, Task::Clustering) => {
+            let mut sizes: Vec<usize> = Vec::new();
+            for (_, out) in &outputs {
+                let Output::Clusters { labels, .. } = out else {
+                    return Err("the model did not assign clusters".into());
+                };
+                for &l in labels {
+                    if l >= sizes.len() {
+                        sizes.resize(l + 1, 0);
+                    }
+                    sizes[l] += 1;
+                }
+            }
+            Predicted::Clustering { sizes }
+        }
+        _ => return Err("the data's target does not match the model's task".into()),
+    };
+    Ok((predicted, label))
+}
+
+/// An ROC curve (false positive rate, true positive rate) and its area; None without both kinds.
+pub fn roc_curve(scores: &[(f64, bool)]) -> Option<(Vec<(f64, f64)>, f64)> {
+    let positives = scores.iter().filter(|s| s.1).count();
+    let negatives = scores.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return None;
+    }
+    let mut sorted: Vec<(f64, bool)> = scores.to_vec();
+    sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut tp, mut fp) = (0usize, 0usize);
+    let mut points = vec![(0.0, 0.0)];
+    let mut auc = 0.0;
+    let mut i = 0;
+    while i < sorted.len() {
+        // Rows with equal scores move the curve together (a diagonal step), as scikit-learn's.
+        let threshold = sorted[i].0;
+        while i < sorted.len() && sorted[i].0 == threshold {
+            if sorted[i].1 {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            i += 1;
+        }
+        let point = (fp as f64 / negatives as f64, tp as f64 / positives as f64);
+        let last = points[points.len() - 1];
+        auc += (point.0 - last.0) * (point.1 + last.1) / 2.0;
+        points.push(point);
+    }
+    // Enough points to draw: every k-th, and always the last.
+    if points.len() > 400 {
+        let step = points.len().div_ceil(400);
+        let last = points[points.len() - 1];
+        points = points.into_iter().step_by(step).collect();
+        if points.last() != Some(&last) {
+            points.push(last);
+        }
+    }
+    Some((points, auc))
+}
+
+/// Evenly spaced indices, at most `max` of `n`.
+fn sample(n: usize, max: usize) -> impl Iterator<Item = usize> {
+    let step = n.div_ceil(max.max(1)).max(1);
+    (0..n).step_by(step)
+}
+
+pub(super) fn model_section(page: &mut Page, files: &RunFiles, data: ReportData) {
+    page.h2("The best model");
+    let artifact = match &files.artifact {
+        Ok(a) => a,
+        Err(e) => {
+            page.p(&format!("No model to show: {e}{}.", no_model_reason(files)));
+            return;
+        }
+    };
+    page.p(&format!(
+        "{} refitted on {} training rows; parameters: {}",
+        model_name(files),
+        artifact.training_rows,
+        search::trial::params_text(&artifact.params)
+    ));
+    let read;
+    let source = match data {
+        ReportData::Loaded(ds) => files
+            .pipeline
+            .as_ref()
+            .map(|p| (p, ds))
+            .map_err(|e| format!("pipeline.toml no longer loads: {e}")),
+        ReportData::File(path) => match prediction_source(files, path) {
+            Err(why) => Err(why),
+            Ok((p, path)) => {
+                let mut at = p.clone();
+                at.data_path = path;
+                match data::load(&at, None) {
+                    Ok(ds) => {
+                        read = ds;
+                        Ok((p, &read))
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+        },
+    };
+    match source.and_then(|(pipeline, ds)| predict_rows(pipeline, ds, artifact)) {
+        Err(why) => page.note(&format!("Predictions not shown: {why}")),
+        Ok((predicted, label)) => prediction_charts(page, &predicted, &label, artifact),
+    }
+    weights_chart(page, artifact);
+}
+
+/// Why a run wrote no model.json, when its summary says.
+fn no_model_reason(files: &RunFiles) -> String {
+    let Some(s) = &files.summary else {
+        return String::new();
+    };
+    if let Some(shard) = s.shard {
+        return format!(
+            ": this is shard {}/{}, which refits nothing (`kiln merge` the shards for the model)",
+            shard.index, shard.count
+        );
+    }
+    match s.status.as_str() {
+        "interrupted" => format!(
+            ": the run was interrupted before the refit (complete it with `kiln run {} --resume {}`)",
+            s.pipeline_file,
+            files.dir.display()
+        ),
+        "running" => ": the run has not finished (or was killed)".into(),
+        "failed" => ": the run failed".into(),
+        _ => String::new(),
+    }
+}
+
+fn model_name(files: &RunFiles) -> String {
+    let from_params = files
+        .artifact
+        .as_ref()
+        .ok()
+        .and_then(|a| a.params.get("model.type"))
+        .map(value_text);
+    from_params
+        .or_else(|| {
+            files
+                .pipeline
+                .as_ref()
+                .ok()
+                .map(|p| p.model.name().to_string())
+        })
+        .unwrap_or_else(|| "the model".into())
+}
+
+/// The pipeline and the data file to predict with; Err says why there are no predictions.
+fn prediction_source<'a>(
+    files: &'a RunFiles,
+    data: Option<&Path>,
+) -> std::result::Result<(&'a Pipeline, PathBuf), String> {
+    let pipeline = files
+        .pipeline
+        .as_ref()
+        .map_err(|e| format!("pipeline.toml no longer loads: {e}"))?;
+    let recorded = files.summary.as_ref().map(|s| PathBuf::from(&s.data.path));
+    let path = match (data, recorded) {
+        (Some(d), _) => d.to_path_buf(),
+        (None, Some(r)) => r,
+        (None, None) => {
+            return Err("no summary.json names the data file; pass --data FILE".into());
+        }
+    };
+    if !path.is_file() {
+        return Err(format!(
+            "the data file {} is not there; pass --data FILE",
+            path.display()
+        ));
+    }
+    if let Some(s) = &files.summary {
+        let hash = data::file_hash(&path).map_err(|e| e.to_string())?;
+        if hash != s.data.hash {
+            return Err(format!(
+                "{} has changed since the run (hash {hash}, the run saw {})",
+                path.display(),
+                s.data.hash
+            ));
+        }
+    }
+    Ok((pipeline, path))
+}
+
+fn prediction_charts(page: &mut Page, predicted: &Predicted, label: &str, artifact: &Artifact) {
+    let target = artifact.target.clone().unwrap_or_else(|| "target".into());
+    match predicted {
+        Predicted::Regression { actual, predicted } => {
+            let n = actual.len();
+            let residuals: Vec<f64> = actual.iter().zip(predicted).map(|(a, p)| a - p).collect();
+            let rmse = (residuals.iter().map(|r| r * r).sum::<f64>() / n.max(1) as f64).sqrt();
+            let mae = residuals.iter().map(|r| r.abs()).sum::<f64>() / n.max(1) as f64;
+            let shown = n.min(SCATTER_POINTS);
+            let note = format!(
+                "{label}{}; rmse {}, mae {}",
+                if shown < n {
+                    format!(", {shown} drawn")
+                } else {
+                    String::new()
+                },
+                num(rmse),
+                num(mae)
+            );
+            page.h3(&format!("Predictions on {label}"));
+            let pairs: Vec<(f64, f64)> = sample(n, SCATTER_POINTS)
+                .map(|i| (actual[i], predicted[i]))
+                .collect();
+            let resid_pairs: Vec<(f64, f64)> = sample(n, SCATTER_POINTS)
+                .map(|i| (predicted[i], residuals[i]))
+                .collect();
+            let mut sorted = residuals.clone();
+            sorted.sort_by(f64::total_cmp);
+            let (lo, hi) = (
+                crate::report::profile::quantile_sorted(&sorted, 0.005),
+                crate::report::profile::quantile_sorted(&sorted, 0.995),
+            );
+            let (lo, hi) = if hi > lo {
+                (lo, hi)
+            } else {
+                (lo - 1.0, hi + 1.0)
+            };
+            let bins = ((n as f64).sqrt().round() as usize).clamp(8, 40);
+            let mut hist = Histogram::of(&residuals, lo, hi, bins);
+            let outside = n - hist.counts.iter().sum::<usize>();
+            if outside > 0 {
+                hist.note = Some(format!(
+                    "{outside} residuals beyond the 0.5% tails not drawn"
+                ));
+            }
+            page.charts(&[
+                svg::scatter(
+                    &format!("Predicted against actual {target}"),
+                    &format!("actual {target}"),
+                    &format!("predicted {target}"),
+                    &pairs,
+                    Reference::Diagonal,
+                    Some(&note),
+                ),
+                svg::scatter(
+                    "Residuals against predictions",
+                    &format!("predicted {target}"),
+                    "residual (actual - predicted)",
+                    &resid_pairs,
+                    Reference::Zero,
+                    None,
+                ),
+                svg::histogram("Residuals", "residual (actual - predicted)", &hist),
+            ]);
+        }
+        Predicted::Classification {
+            classes,
+            confusion,
+            scores,
+            positive,
+        } => {
+            let total: usize = confusion.iter().flatten().sum();
+            let right: usize = (0..classes.len()).map(|i| confusion[i][i]).sum();
+            page.h3(&format!("Predictions on {label}"));
+            page.p(&format!(
+                "accuracy {} ({right} of {total} rows)",
+                pct(right as f64 / total.max(1) as f64)
+            ));
+            let max = confusion.iter().flatten().copied().max().unwrap_or(0) as f64;
+            let cells: Vec<Vec<Option<f64>>> = confusion
+                .iter()
+                .map(|r| r.iter().map(|c| Some(*c as f64)).collect())
+                .collect();
+            let text: Vec<Vec<String>> = confusion
+                .iter()
+                .map(|r| r.iter().map(|c| c.to_string()).collect())
+                .collect();
+            let mut charts = vec![svg::heatmap(
+                "Confusion matrix (rows: actual, columns: predicted)",
+                classes,
+                classes,
+                &cells,
+                Some(&text),
+                HeatColors::Sequential { max },
+                &format!("predicted {target}"),
+                &format!("actual {target}"),
+            )];
+            let curves: Vec<Series> = match positive {
+                Some(p) => roc_curve(&scores[*p])
+                    .map(|(points, auc)| Series {
+                        name: format!("{} (AUC {:.3})", classes[*p], auc),
+                        points,
+                    })
+                    .into_iter()
+                    .collect(),
+                None => classes
+                    .iter()
+                    .zip(scores)
+                    .filter_map(|(c, s)| {
+                        roc_curve(s).map(|(points, auc)| Series {
+                            name: format!("{} vs rest (AUC {:.3})", clip(c, 20), auc),
+                            points,
+                        })
+                    })
+                    .collect(),
+            };
+            if !curves.is_empty() {
+                charts.push(svg::lines(
+                    "ROC curve",
+                    "false positive rate",
+                    "true positive rate",
+                    &curves,
+                    true,
+                ));
+            }
+            page.charts(&charts);
+        }
+        Predicted::Clustering { sizes } => {
+            page.h3(&format!("Clusters of {label}"));
+            let total: usize = sizes.iter().sum();
+            let bars: Vec<Bar> = sizes
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Bar {
+                    label: format!("cluster {i}"),
+                    value: *s as f64,
+                    text: format!("{s} ({})", pct(*s as f64 / total.max(1) as f64)),
+                })
+                .collect();
+            page.charts(&[svg::hbar("Cluster sizes", "rows", &bars)]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roc_of_a_perfect_and_a_useless_ranking() {
+        let perfect = [(0.9, true), (0.8, true), (0.2, false), (0.1, false)];
+        let (points, auc) = roc_curve(&perfect).unwrap();
+        assert_eq!(auc, 1.0);
+        assert_eq!(points.first(), Some(&(0.0, 0.0)));
+        assert_eq!(points.last(), Some(&(1.0, 1.0)));
+        let ties = [(0.5, true), (0.5, false), (0.5, true), (0.5, false)];
+        assert_eq!(roc_curve(&ties).unwrap().1, 0.5);
+        assert!(roc_curve(&[(0.3, true)]).is_none());
+    }
+
+    #[test]
+    fn sampling_keeps_at_most_the_asked_number() {
+        assert_eq!(sample(10, 3).collect::<Vec<_>>(), [0, 4, 8]);
+        assert_eq!(sample(3, 10).count(), 3);
+    }
+}
