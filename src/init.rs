@@ -5,10 +5,10 @@
 //! alpha, or logistic regression C).
 
 use crate::config;
+use crate::data::explore::{self, Exploration};
+use crate::data::profile::{ColumnProfile, Flag};
 use crate::error::{KilnError, Result};
 use crate::models::Task;
-use crate::report::explore::{self, Exploration};
-use crate::report::profile::{ColumnProfile, Flag};
 use std::path::{Component, Path, PathBuf};
 
 /// Kept text columns with more categories than this get `encode.max_categories`.

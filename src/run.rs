@@ -148,7 +148,7 @@ fn prepare_loaded(loaded: LoadedPipeline) -> Result<Prepared> {
     let (splits, mut warnings) = search::cv_splits(&base, &dataset, &train_rows)?;
     let mut all = dataset.warnings.clone();
     all.append(&mut warnings);
-    all.extend(crate::report::profile::id_warnings(&dataset.features));
+    all.extend(crate::data::profile::id_warnings(&dataset.features));
     Ok(Prepared {
         loaded,
         dataset,

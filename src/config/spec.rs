@@ -30,9 +30,19 @@ impl Label {
         match self {
             Label::Text(s) => s.clone(),
             Label::Int(i) => i.to_string(),
-            Label::Float(f) => crate::data::format_number(*f),
+            Label::Float(f) => format_number(*f),
             Label::Bool(b) => b.to_string(),
         }
+    }
+}
+
+/// Formats a number the way labels and categories are compared (a label the pipeline writes as a
+/// number, and a class read from the data alike): integers without a decimal point.
+pub fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
     }
 }
 

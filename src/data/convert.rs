@@ -1,7 +1,8 @@
 //! From polars series to kiln's plain vectors: numbers as f64 (NaN = missing), text as codes into a
 //! sorted dictionary, and the target and fold columns with their checks.
 
-use super::{format_number, Column, ColumnData, TargetData, MISSING_CODE};
+use super::{Column, ColumnData, TargetData, MISSING_CODE};
+use crate::config::format_number;
 use crate::error::{printable, KilnError, Result};
 use crate::models::Task;
 use polars::prelude::*;
@@ -226,6 +227,7 @@ pub(super) fn fold_column(name: &str, df: &DataFrame, file: &str) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::format_number;
 
     #[test]
     fn labels_sort_numerically_when_they_are_numbers() {

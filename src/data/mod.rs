@@ -4,7 +4,10 @@
 //! dictionary.
 
 mod convert;
+pub mod explore;
 mod load;
+pub mod number_text;
+pub mod profile;
 pub mod read;
 
 use crate::error::printable;
@@ -116,15 +119,6 @@ impl Dataset {
                 None => None,
             })
             .unwrap_or(0)
-    }
-}
-
-/// Formats a number the way labels and categories are compared: integers without a decimal point.
-pub fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
     }
 }
 

@@ -4,10 +4,11 @@
 //! - a numeric input takes numbers, booleans (1/0, as polars reads them in training) and text that
 //!   parses as a number; NaN and null are missing; anything else is an error naming column and row;
 //! - a categorical input takes text as it is and numbers formatted as training formatted them
-//!   (`data::format_number`), so a category `20` matches whether it arrives as 20 or "20".
+//!   (`config::format_number`), so a category `20` matches whether it arrives as 20 or "20".
 
 use crate::artifact::InputColumn;
-use crate::data::{encode_text, format_number, Column, ColumnData, ColumnKind};
+use crate::config::format_number;
+use crate::data::{encode_text, Column, ColumnData, ColumnKind};
 use polars::prelude::*;
 use serde_json::Value;
 use std::fmt;

@@ -1,11 +1,10 @@
 //! Seeing the data and the results: `kiln explore` (column statistics, warnings, charts) and the
-//! report.html of a run directory. Charts are hand-made inline SVG; pages are self-contained HTML
+//! report.html of a run directory. The statistics themselves are `data::profile`. Charts are hand-made inline SVG; pages are self-contained HTML
 //! with no script and no external resource.
 
 pub mod explore;
 pub mod fmt;
 pub mod html;
-pub mod profile;
 pub mod run_report;
 pub mod svg;
 

@@ -11,10 +11,10 @@ mod cv;
 mod predictions;
 mod weights;
 
-use super::fmt::num;
 use super::html::{Cell, Page};
 use crate::artifact::Artifact;
 use crate::config::{self, Pipeline};
+use crate::data::number_text::num;
 use crate::data::Dataset;
 use crate::error::{KilnError, Result};
 use crate::runlog::{writer, Summary};

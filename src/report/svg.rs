@@ -25,46 +25,6 @@ const HIGHLIGHT: &str = "#f58518";
 /// Average width of an 11px sans-serif character, for sizing margins to labels.
 const CHAR_W: f64 = 7.0;
 
-/// A histogram's bins: equal widths over [lo, hi].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Histogram {
-    pub lo: f64,
-    pub hi: f64,
-    pub counts: Vec<usize>,
-    /// Shown under the title, e.g. how many values fall outside the range drawn.
-    pub note: Option<String>,
-    /// One bin per whole number: ticks only at whole numbers.
-    pub whole: bool,
-}
-
-impl Histogram {
-    /// Bins `values` (NaN ignored) into `bins` equal bins over [lo, hi]; values outside are not
-    /// counted.
-    pub fn of(values: &[f64], lo: f64, hi: f64, bins: usize) -> Histogram {
-        let bins = bins.max(1);
-        let mut counts = vec![0usize; bins];
-        let width = (hi - lo) / bins as f64;
-        for &v in values {
-            if v.is_nan() || v < lo || v > hi {
-                continue;
-            }
-            let b = if width > 0.0 {
-                (((v - lo) / width) as usize).min(bins - 1)
-            } else {
-                0
-            };
-            counts[b] += 1;
-        }
-        Histogram {
-            lo,
-            hi,
-            counts,
-            note: None,
-            whole: false,
-        }
-    }
-}
-
 /// One bar of a horizontal bar chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {

@@ -2,7 +2,7 @@
 //! over folds, and the score against each grid parameter.
 
 use super::{value_text, Ranking, RunFiles};
-use crate::report::fmt::num;
+use crate::data::number_text::num;
 use crate::report::html::{Cell, Page};
 use crate::report::svg::{self, Dot, DotChart, DotSeries};
 use crate::search::Trial;

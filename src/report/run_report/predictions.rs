@@ -6,11 +6,13 @@ use super::weights::weights_chart;
 use super::{value_text, ReportData, RunFiles};
 use crate::artifact::Artifact;
 use crate::config::Pipeline;
+use crate::data::number_text::{num, pct};
+use crate::data::profile::Histogram;
 use crate::data::{self, Dataset, TargetData};
 use crate::models::{Output, Task};
-use crate::report::fmt::{clip, num, pct};
+use crate::report::fmt::clip;
 use crate::report::html::Page;
-use crate::report::svg::{self, Bar, HeatColors, Histogram, Reference, Series};
+use crate::report::svg::{self, Bar, HeatColors, Reference, Series};
 use crate::search;
 use std::path::{Path, PathBuf};
 
@@ -332,8 +334,8 @@ fn prediction_charts(page: &mut Page, predicted: &Predicted, label: &str, artifa
             let mut sorted = residuals.clone();
             sorted.sort_by(f64::total_cmp);
             let (lo, hi) = (
-                crate::report::profile::quantile_sorted(&sorted, 0.005),
-                crate::report::profile::quantile_sorted(&sorted, 0.995),
+                crate::data::profile::quantile_sorted(&sorted, 0.005),
+                crate::data::profile::quantile_sorted(&sorted, 0.995),
             );
             let (lo, hi) = if hi > lo {
                 (lo, hi)

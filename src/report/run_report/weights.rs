@@ -2,8 +2,8 @@
 //! they are for its kind of model.
 
 use crate::artifact::Artifact;
+use crate::data::number_text::num;
 use crate::models::FittedModel;
-use crate::report::fmt::num;
 use crate::report::html::Page;
 use crate::report::svg::{self, Bar};
 

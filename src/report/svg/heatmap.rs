@@ -1,7 +1,8 @@
 //! Heatmaps: a grid of coloured cells with optional text (correlations, a confusion matrix).
 
 use super::{f, Canvas, HeatColors, CHAR_W};
-use crate::report::fmt::{clip, num};
+use crate::data::number_text::num;
+use crate::report::fmt::clip;
 
 fn lerp_color(a: (u8, u8, u8), b: (u8, u8, u8), t: f64) -> String {
     let t = t.clamp(0.0, 1.0);

@@ -1,10 +1,12 @@
 //! The plain charts: histograms, horizontal bar charts, scatter plots and line charts.
 
 use super::{
-    nice_domain, padded, x_axis, y_axis, Bar, Canvas, Frame, Histogram, Reference, Scale, Series,
-    BAR, CHAR_W, GRID, INK, PALETTE,
+    nice_domain, padded, x_axis, y_axis, Bar, Canvas, Frame, Reference, Scale, Series, BAR, CHAR_W,
+    GRID, INK, PALETTE,
 };
-use crate::report::fmt::{clip, num, tick_labels, ticks};
+use crate::data::number_text::num;
+use crate::data::profile::Histogram;
+use crate::report::fmt::{clip, tick_labels, ticks};
 
 /// Bars over equal-width bins: counts on the y axis.
 pub fn histogram(title: &str, x_label: &str, h: &Histogram) -> String {

@@ -5,9 +5,15 @@
 //! Everything works on the plain vectors the rest of kiln uses (`Column`: f64 with NaN, or codes into
 //! a sorted dictionary), one column per rayon task.
 
-use super::fmt::{num, pct};
-use super::svg::Histogram;
-use crate::data::{Column, ColumnData, MISSING_CODE};
+mod association;
+mod stats;
+
+use association::target_association;
+use stats::{category_counts, numeric_stats};
+pub use stats::{correlation_matrix, pearson, Histogram};
+
+use crate::data::number_text::{num, pct};
+use crate::data::{Column, ColumnData};
 use crate::models::Task;
 use rayon::prelude::*;
 
@@ -298,281 +304,6 @@ pub fn looks_like_id(name: &str) -> bool {
         || (name.len() > 2 && name.ends_with("ID"))
 }
 
-fn numeric_stats(values: &[f64]) -> (Option<NumericStats>, usize, usize) {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-    let m = sorted.len();
-    if m == 0 {
-        return (None, 0, 0);
-    }
-    sorted.sort_unstable_by(f64::total_cmp);
-    let distinct = 1 + sorted.windows(2).filter(|w| w[0] != w[1]).count();
-    let mean = sorted.iter().sum::<f64>() / m as f64;
-    let var = if m > 1 {
-        sorted.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (m - 1) as f64
-    } else {
-        f64::NAN
-    };
-    let (min, max) = (sorted[0], sorted[m - 1]);
-    let integer = sorted.iter().all(|v| v.fract() == 0.0);
-    let histogram = histogram_of(&sorted, integer, distinct);
-    (
-        Some(NumericStats {
-            mean,
-            std: var.sqrt(),
-            min,
-            q1: quantile_sorted(&sorted, 0.25),
-            median: quantile_sorted(&sorted, 0.5),
-            q3: quantile_sorted(&sorted, 0.75),
-            max,
-            integer,
-            histogram,
-        }),
-        m,
-        distinct,
-    )
-}
-
-/// Bins for a histogram of sorted values: one per whole number when there are few, else about
-/// sqrt(n) (8 to 40); long tails are cut at the 1st and 99th percentiles, and the note says how many
-/// values were left outside.
-fn histogram_of(sorted: &[f64], integer: bool, distinct: usize) -> Histogram {
-    let m = sorted.len();
-    let (min, max) = (sorted[0], sorted[m - 1]);
-    if integer && distinct <= 40 && max - min <= 40.0 {
-        let mut h = Histogram::of(sorted, min - 0.5, max + 0.5, (max - min) as usize + 1);
-        h.whole = true;
-        return h;
-    }
-    let bins = ((m as f64).sqrt().round() as usize).clamp(8, 40);
-    let (p1, p99) = (quantile_sorted(sorted, 0.01), quantile_sorted(sorted, 0.99));
-    if p99 > p1 && max - min > 4.0 * (p99 - p1) {
-        let mut h = Histogram::of(sorted, p1, p99, bins);
-        let outside = m - h.counts.iter().sum::<usize>();
-        h.note = Some(format!(
-            "1st to 99th percentile; {outside} values outside ({} to {})",
-            num(min),
-            num(max)
-        ));
-        return h;
-    }
-    Histogram::of(sorted, min, max, bins)
-}
-
-fn category_counts(codes: &[u32], n_categories: usize) -> (Vec<usize>, usize) {
-    let mut counts = vec![0usize; n_categories];
-    let mut present = 0;
-    for &c in codes {
-        if c != MISSING_CODE {
-            if let Some(slot) = counts.get_mut(c as usize) {
-                *slot += 1;
-                present += 1;
-            }
-        }
-    }
-    (counts, present)
-}
-
-/// Pearson correlation over the rows where both are present; None when either is constant there.
-pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
-    let (mut n, mut sx, mut sy) = (0usize, 0.0, 0.0);
-    for (a, b) in x.iter().zip(y) {
-        if !a.is_nan() && !b.is_nan() {
-            n += 1;
-            sx += a;
-            sy += b;
-        }
-    }
-    if n < 3 {
-        return None;
-    }
-    let (mx, my) = (sx / n as f64, sy / n as f64);
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in x.iter().zip(y) {
-        if !a.is_nan() && !b.is_nan() {
-            let (dx, dy) = (a - mx, b - my);
-            sxy += dx * dy;
-            sxx += dx * dx;
-            syy += dy * dy;
-        }
-    }
-    if sxx <= 0.0 || syy <= 0.0 {
-        return None;
-    }
-    Some((sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
-}
-
-/// The correlation ratio squared (share of `y`'s variance between groups) of numbers `y` grouped by
-/// `groups` (MISSING_CODE skipped).
-fn eta_squared(groups: &[u32], n_groups: usize, y: &[f64]) -> Option<f64> {
-    let mut sum = vec![0.0; n_groups];
-    let mut count = vec![0usize; n_groups];
-    let (mut total, mut n) = (0.0, 0usize);
-    for (&g, &v) in groups.iter().zip(y) {
-        if g != MISSING_CODE && !v.is_nan() && (g as usize) < n_groups {
-            sum[g as usize] += v;
-            count[g as usize] += 1;
-            total += v;
-            n += 1;
-        }
-    }
-    if n < 3 {
-        return None;
-    }
-    let mean = total / n as f64;
-    let mut ss_total = 0.0;
-    for (&g, &v) in groups.iter().zip(y) {
-        if g != MISSING_CODE && !v.is_nan() && (g as usize) < n_groups {
-            ss_total += (v - mean) * (v - mean);
-        }
-    }
-    if ss_total <= 0.0 {
-        return None;
-    }
-    let ss_between: f64 = sum
-        .iter()
-        .zip(&count)
-        .filter(|(_, c)| **c > 0)
-        .map(|(s, c)| {
-            let d = s / *c as f64 - mean;
-            *c as f64 * d * d
-        })
-        .sum();
-    Some((ss_between / ss_total).clamp(0.0, 1.0))
-}
-
-/// Share of rows classified right by the majority class of each group (MISSING_CODE skipped), and the
-/// share of the most common class overall (the baseline).
-fn group_accuracy(
-    groups: &[u32],
-    n_groups: usize,
-    classes: &[u32],
-    n_classes: usize,
-) -> Option<(f64, f64)> {
-    let mut table = vec![0usize; n_groups * n_classes];
-    let mut overall = vec![0usize; n_classes];
-    let mut n = 0usize;
-    for (&g, &c) in groups.iter().zip(classes) {
-        if g != MISSING_CODE
-            && c != MISSING_CODE
-            && (g as usize) < n_groups
-            && (c as usize) < n_classes
-        {
-            table[g as usize * n_classes + c as usize] += 1;
-            overall[c as usize] += 1;
-            n += 1;
-        }
-    }
-    if n == 0 {
-        return None;
-    }
-    let right: usize = table
-        .chunks(n_classes)
-        .map(|row| row.iter().copied().max().unwrap_or(0))
-        .sum();
-    let baseline = overall.iter().copied().max().unwrap_or(0);
-    Some((right as f64 / n as f64, baseline as f64 / n as f64))
-}
-
-/// Quantile bins of a numeric column (about 20, never splitting equal values) as group codes.
-fn quantile_groups(values: &[f64]) -> (Vec<u32>, usize) {
-    let mut order: Vec<usize> = (0..values.len()).filter(|&i| !values[i].is_nan()).collect();
-    order.sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let per_bin = (order.len() / 20).max(1);
-    let mut groups = vec![MISSING_CODE; values.len()];
-    let (mut bin, mut in_bin) = (0u32, 0usize);
-    for (k, &i) in order.iter().enumerate() {
-        if in_bin >= per_bin && values[i] != values[order[k - 1]] {
-            bin += 1;
-            in_bin = 0;
-        }
-        groups[i] = bin;
-        in_bin += 1;
-    }
-    let n_groups = if order.is_empty() {
-        0
-    } else {
-        bin as usize + 1
-    };
-    (groups, n_groups)
-}
-
-/// A column's association with the target, and a leakage flag when it predicts it too well alone.
-fn target_association(
-    column: &Column,
-    distinct: usize,
-    non_null: usize,
-    target: &Target,
-) -> (Option<f64>, Option<Flag>) {
-    // Many small groups explain a target by chance: only judge text columns with few categories.
-    let few_groups = distinct <= MAX_CLASSES.max(non_null / 20);
-    match (&column.data, &target.view) {
-        (ColumnData::Numeric(x), TargetView::Values(y)) => {
-            let r = pearson(x, y);
-            let flag = r
-                .filter(|r| r * r >= LEAK_R2)
-                .map(|r| Flag::Leakage(format!("r = {}", num(r))));
-            (r, flag)
-        }
-        (ColumnData::Categorical { codes, dictionary }, TargetView::Values(y)) => {
-            let eta2 = eta_squared(codes, dictionary.len(), y).filter(|_| few_groups);
-            let flag = eta2
-                .filter(|e| *e >= LEAK_R2)
-                .map(|e| Flag::Leakage(format!("explains {} of its variance", pct(e))));
-            (None, flag)
-        }
-        (ColumnData::Numeric(x), TargetView::Classes { codes, classes }) => {
-            let assoc = if classes.len() == 2 {
-                let y: Vec<f64> = codes
-                    .iter()
-                    .map(|&c| {
-                        if c == MISSING_CODE {
-                            f64::NAN
-                        } else {
-                            c as f64
-                        }
-                    })
-                    .collect();
-                pearson(x, &y)
-            } else {
-                eta_squared(codes, classes.len(), x).map(f64::sqrt)
-            };
-            let (groups, n_groups) = quantile_groups(x);
-            let flag = leak_by_accuracy(&groups, n_groups, codes, classes.len());
-            (assoc, flag)
-        }
-        (
-            ColumnData::Categorical {
-                codes: g,
-                dictionary,
-            },
-            TargetView::Classes { codes, classes },
-        ) => {
-            let flag = if few_groups {
-                leak_by_accuracy(g, dictionary.len(), codes, classes.len())
-            } else {
-                None
-            };
-            (None, flag)
-        }
-    }
-}
-
-fn leak_by_accuracy(
-    groups: &[u32],
-    n_groups: usize,
-    classes: &[u32],
-    n_classes: usize,
-) -> Option<Flag> {
-    let (acc, baseline) = group_accuracy(groups, n_groups, classes, n_classes)?;
-    (acc >= LEAK_ACCURACY && baseline < LEAK_ACCURACY).then(|| {
-        Flag::Leakage(format!(
-            "alone it classifies {} of rows right, against {} for the most common class",
-            pct(acc),
-            pct(baseline)
-        ))
-    })
-}
-
 /// Statistics of one column. `dtype` is the file's type when known (a raw file), for the kind shown.
 pub fn profile_column(
     column: &Column,
@@ -701,30 +432,10 @@ pub fn infer_task(target: &ColumnProfile) -> (Task, String) {
     }
 }
 
-/// Pearson correlations between columns (pairwise complete), computed in parallel.
-pub fn correlation_matrix(columns: &[&[f64]]) -> Vec<Vec<Option<f64>>> {
-    let k = columns.len();
-    let pairs: Vec<(usize, usize)> = (0..k)
-        .flat_map(|i| (i + 1..k).map(move |j| (i, j)))
-        .collect();
-    let values: Vec<Option<f64>> = pairs
-        .par_iter()
-        .map(|&(i, j)| pearson(columns[i], columns[j]))
-        .collect();
-    let mut m = vec![vec![None; k]; k];
-    for (i, row) in m.iter_mut().enumerate() {
-        row[i] = Some(1.0);
-    }
-    for ((i, j), v) in pairs.into_iter().zip(values) {
-        m[i][j] = v;
-        m[j][i] = v;
-    }
-    m
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::MISSING_CODE;
 
     fn numeric(name: &str, v: Vec<f64>) -> Column {
         Column {
