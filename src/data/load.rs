@@ -227,10 +227,10 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             },
         };
         let Some(drop) = policy_drop else { continue };
-        for i in 0..n {
-            if keep[i] && col.is_missing(i) {
+        for (i, kept) in keep.iter_mut().enumerate() {
+            if *kept && col.is_missing(i) {
                 if drop {
-                    keep[i] = false;
+                    *kept = false;
                     dropped_missing_features += 1;
                 } else {
                     return Err(KilnError::Data(format!(

@@ -86,7 +86,8 @@ pub enum ChunkWriter {
     Csv(polars::io::csv::write::BatchedWriter<Out>),
     Json { out: Out, rows_written: bool },
     NdJson(Out),
-    Parquet(polars::io::parquet::write::BatchedWriter<std::fs::File>),
+    // Boxed: the parquet writer is far larger than the others (clippy::large_enum_variant).
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>),
 }
 
 impl ChunkWriter {
@@ -112,7 +113,7 @@ impl ChunkWriter {
                 let file = file.ok_or_else(|| {
                     polars_err!(InvalidOperation: "parquet output needs a file: use -o OUTPUT.parquet")
                 })?;
-                ChunkWriter::Parquet(ParquetWriter::new(file).batched(schema)?)
+                ChunkWriter::Parquet(Box::new(ParquetWriter::new(file).batched(schema)?))
             }
         })
     }
