@@ -17,7 +17,24 @@ impl Table {
         self.rows.push(row);
     }
 
+    /// The table with numbers right-aligned (in the rows; the header stays left-aligned).
     pub fn render(&self) -> String {
+        let numeric = |s: &str| {
+            let t = s.trim_start_matches(['-', '+']);
+            t.chars().next().is_some_and(|c| c.is_ascii_digit())
+        };
+        self.render_with(|row, _, cell| row > 0 && numeric(cell))
+    }
+
+    /// The table with every cell of the columns where `right(column)` right-aligned, header
+    /// included, and the others left-aligned.
+    pub fn render_columns(&self, right: impl Fn(usize) -> bool) -> String {
+        self.render_with(|_, column, _| right(column))
+    }
+
+    /// Pads every cell to its column's widest; `right(row, column, cell)` (row 0: the header) says
+    /// which are right-aligned.
+    fn render_with(&self, right: impl Fn(usize, usize, &str) -> bool) -> String {
         let n = self.header.len();
         let mut width = vec![0usize; n];
         for row in std::iter::once(&self.header).chain(&self.rows) {
@@ -25,17 +42,13 @@ impl Table {
                 width[j] = width[j].max(cell.chars().count());
             }
         }
-        let numeric = |s: &str| {
-            let t = s.trim_start_matches(['-', '+']);
-            t.chars().next().is_some_and(|c| c.is_ascii_digit())
-        };
         let mut out = String::new();
         for (r, row) in std::iter::once(&self.header).chain(&self.rows).enumerate() {
             let cells: Vec<String> = (0..n)
                 .map(|j| {
                     let cell = row.get(j).map(String::as_str).unwrap_or("");
                     let pad = width[j] - cell.chars().count();
-                    if r > 0 && numeric(cell) {
+                    if right(r, j, cell) {
                         format!("{}{cell}", " ".repeat(pad))
                     } else {
                         format!("{cell}{}", " ".repeat(pad))
@@ -59,5 +72,17 @@ mod tests {
         t.push(vec!["1".into(), "ridge".into()]);
         t.push(vec!["10".into(), "x".into()]);
         assert_eq!(t.render(), "rank  name\n   1  ridge\n  10  x\n");
+    }
+
+    #[test]
+    fn chosen_columns_are_right_aligned_header_and_all() {
+        let mut t = Table::new(&["name", "n"]);
+        t.push(vec!["ridge".into(), "1".into()]);
+        t.push(vec!["x".into(), "10".into()]);
+        t.push(vec!["lasso".into()]);
+        assert_eq!(
+            t.render_columns(|j| j == 1),
+            "name    n\nridge   1\nx      10\nlasso\n"
+        );
     }
 }

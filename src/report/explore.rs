@@ -10,6 +10,7 @@ use crate::data::explore::{explore, Exploration};
 use crate::data::number_text::{num, pct};
 use crate::data::profile::{self, ColumnProfile, Histogram, Target, TargetView};
 use crate::output::emit;
+use crate::table::Table;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -125,7 +126,11 @@ pub fn text_report(e: &Exploration) -> String {
             cells
         })
         .collect();
-    s.push_str(&aligned(&header, &rows, |j| !matches!(j, 0 | 1 | 12)));
+    let table = Table {
+        header: header.iter().map(|h| h.to_string()).collect(),
+        rows,
+    };
+    s.push_str(&table.render_columns(|j| !matches!(j, 0 | 1 | 12)));
     if let (Some(t), Some(tp)) = (&e.target, e.target_profile()) {
         s.push_str(&format!("\ntarget `{}`", t.name));
         if let Some((task, reason)) = &e.task {
@@ -172,35 +177,6 @@ pub fn text_report(e: &Exploration) -> String {
         }
     }
     s
-}
-
-/// A plain text table: columns padded to their widest cell, right-aligned where `right(column)`.
-fn aligned(header: &[&str], rows: &[Vec<String>], right: impl Fn(usize) -> bool) -> String {
-    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (j, cell) in row.iter().enumerate().take(width.len()) {
-            width[j] = width[j].max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let head: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    for row in std::iter::once(&head).chain(rows) {
-        let cells: Vec<String> = width
-            .iter()
-            .enumerate()
-            .map(|(j, w)| {
-                let cell = row.get(j).map(String::as_str).unwrap_or("");
-                if right(j) {
-                    format!("{cell:>w$}")
-                } else {
-                    format!("{cell:<w$}")
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// The target's distribution as text: classes with counts, or a ten-bin histogram.
