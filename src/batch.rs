@@ -4,11 +4,11 @@
 
 use crate::cli::{overrides, report, RunArgs};
 use crate::error::KilnError;
-use crate::output::emit;
 use crate::run::{self, RunOptions, Shard, INTERRUPTED};
 use crate::runlog::junit::{self, JunitCase, JunitSuite};
 use crate::runlog::Summary;
-use crate::table::Table;
+use crate::util::output::emit;
+use crate::util::table::Table;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 

@@ -2,8 +2,8 @@
 
 use crate::config::Override;
 use crate::error::{KilnError, Result};
-use crate::output::emit;
 use crate::run;
+use crate::util::output::emit;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -73,7 +73,7 @@ pub struct RunArgs {
     pub junit: Option<PathBuf>,
     /// Refuse a run whose design matrices would take more memory than SIZE (as 512m, 8g; default:
     /// $KILN_MEMORY_BUDGET, else 75% of the machine's memory).
-    #[arg(long, value_name = "SIZE", value_parser = crate::budget::parse_size_arg)]
+    #[arg(long, value_name = "SIZE", value_parser = crate::util::sizes::parse_size)]
     pub memory_budget: Option<u64>,
 }
 

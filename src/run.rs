@@ -13,12 +13,12 @@ use crate::rng::{rng_for, Purpose};
 use crate::runlog::writer::{self, RunLock};
 use crate::runlog::{BestSummary, DataSummary, ExpectResult, RunDir, Summary};
 use crate::search::{self, progress::Progress, FitRecord, FoldData, SearchPlan, Split, Trial};
-use crate::table::Table;
+use crate::util::atomic::atomic_write;
+use crate::util::clock::{now_secs, utc_iso};
+use crate::util::table::Table;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-#[allow(unused_imports)]
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// Set by SIGINT/SIGTERM: the search stops scheduling fits and the run is written as interrupted.
@@ -236,7 +236,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
                 s.index, s.count
             ));
         }
-        crate::output::emit(&plan);
+        crate::util::output::emit(&plan);
         return Ok(RunOutcome {
             pipeline: base.name,
             dir: None,
@@ -444,7 +444,7 @@ pub(crate) fn initial_summary(
             .unwrap_or_default(),
         kiln_version: env!("CARGO_PKG_VERSION").into(),
         command: opts.command.clone(),
-        started_at: writer::utc_iso(writer::now_secs()),
+        started_at: utc_iso(now_secs()),
         finished_at: String::new(),
         duration_seconds: 0.0,
         data: DataSummary {
@@ -503,7 +503,7 @@ impl Closing<'_> {
 
     fn stamp(&self, summary: &mut Summary, status: &str) {
         summary.status = status.into();
-        summary.finished_at = writer::utc_iso(writer::now_secs());
+        summary.finished_at = utc_iso(now_secs());
         summary.duration_seconds = self.started.elapsed().as_secs_f64();
     }
 
@@ -583,20 +583,19 @@ pub fn finish_run(
         summary.test = artifact.test.clone();
         summary.expect = check_expectations(base, best, &artifact.test);
         expect_failed = summary.expect.iter().any(|e| !e.passed);
-        let model =
-            writer::atomic_write(&run.path.join("model.json"), artifact.to_json().as_bytes());
+        let model = atomic_write(&run.path.join("model.json"), artifact.to_json().as_bytes());
         if let Err(e) = model {
             return Err(closing.write_failed(run, &mut summary, e));
         }
     }
     closing.close(run, &mut summary, "complete")?;
     if !quiet {
-        crate::output::emit(&leaderboard(trials, base, &summary));
+        crate::util::output::emit(&leaderboard(trials, base, &summary));
     } else if expect_failed {
         // --quiet: of the report, only what failed (issue 14, item 16).
-        crate::output::emit(&expectation_lines(&summary, true));
+        crate::util::output::emit(&expectation_lines(&summary, true));
     }
-    crate::output::emit(&format!("run directory: {}\n", run.path.display()));
+    crate::util::output::emit(&format!("run directory: {}\n", run.path.display()));
     Ok(RunOutcome {
         pipeline: base.name.clone(),
         dir: Some(run.path.clone()),
@@ -665,7 +664,7 @@ fn refit(
         kiln_version: env!("CARGO_PKG_VERSION").into(),
         pipeline: p.name.clone(),
         task: p.task,
-        created_at: writer::utc_iso(writer::now_secs()),
+        created_at: utc_iso(now_secs()),
         target: p.data.target.clone(),
         classes,
         positive_class,

@@ -10,7 +10,7 @@ use crate::config;
 use crate::data::{self, Column, ColumnData, TextOptions};
 use crate::error::{did_you_mean, KilnError, Result};
 use crate::models::Task;
-use crate::output::emit;
+use crate::util::output::emit;
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -784,7 +784,7 @@ pub fn command(a: ExploreArgs) -> u8 {
     };
     emit(&text_report(&e));
     if let Some(path) = &a.html {
-        if let Err(err) = crate::runlog::atomic_write(path, html_report(&e).as_bytes()) {
+        if let Err(err) = crate::util::atomic::atomic_write(path, html_report(&e).as_bytes()) {
             crate::say!("error: cannot write the HTML report: {err}");
             return 2;
         }

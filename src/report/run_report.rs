@@ -59,7 +59,7 @@ pub enum ReportData<'a> {
 fn write_report(run_dir: &Path, data: ReportData, summary: Option<&Summary>) -> Result<PathBuf> {
     let html = run_report_html(run_dir, data, summary)?;
     let path = run_dir.join("report.html");
-    writer::atomic_write(&path, html.as_bytes())?;
+    crate::util::atomic::atomic_write(&path, html.as_bytes())?;
     Ok(path)
 }
 
@@ -1141,7 +1141,7 @@ fn weights_chart(page: &mut Page, artifact: &Artifact) {
 pub fn command(a: ReportArgs) -> u8 {
     match write_run_report(&a.run_dir, a.data.as_deref()) {
         Ok(path) => {
-            crate::output::emit(&format!("report: {}\n", path.display()));
+            crate::util::output::emit(&format!("report: {}\n", path.display()));
             0
         }
         Err(e) => {

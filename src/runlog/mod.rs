@@ -10,4 +10,4 @@ pub mod summary;
 pub mod writer;
 
 pub use summary::{BestSummary, DataSummary, ExpectResult, Summary};
-pub use writer::{atomic_write, new_run_id, RunDir};
+pub use writer::{new_run_id, RunDir};

@@ -3,45 +3,12 @@
 
 use crate::error::{KilnError, Result};
 use crate::search::{FitRecord, Trial};
+use crate::util::atomic::atomic_write;
+use crate::util::clock::utc_compact;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, flushed and renamed, so
-/// readers see the old file or the new one, never half of one.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    // Unique per call, so two threads writing one file never share a temporary file.
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.tmp{}-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id(),
-        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        // The rename itself survives a power cut once the folder is synced (best effort: not every
-        // platform can open a folder).
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        KilnError::io(path, e)
-    })
-}
 
 /// A run id: the UTC time (second resolution) plus a short hash, e.g. 20261124T143501Z-3f9a2c.
 pub fn new_run_id(salt: &str) -> String {
@@ -53,49 +20,6 @@ pub fn new_run_id(salt: &str) -> String {
     bytes.extend_from_slice(&std::process::id().to_le_bytes());
     let h = crate::data::read::content_hash(&bytes);
     format!("{}-{:06x}", utc_compact(now.as_secs()), h & 0xff_ffff)
-}
-
-/// 20261124T143501Z
-pub fn utc_compact(secs: u64) -> String {
-    let (y, mo, d, h, mi, s) = civil(secs);
-    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
-}
-
-/// 2026-11-24T14:35:01Z
-pub fn utc_iso(secs: u64) -> String {
-    let (y, mo, d, h, mi, s) = civil(secs);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
-}
-
-pub fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
-}
-
-/// Seconds since the epoch to (year, month, day, hour, minute, second), UTC (Howard Hinnant's
-/// days-to-civil algorithm).
-fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        y,
-        m,
-        d,
-        (rem / 3600) as u32,
-        (rem % 3600 / 60) as u32,
-        (rem % 60) as u32,
-    )
 }
 
 /// The lock file of a run directory while a process writes it.
@@ -381,27 +305,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn utc_formatting() {
-        assert_eq!(utc_compact(0), "19700101T000000Z");
-        // 2026-11-24 14:35:01 UTC
-        assert_eq!(utc_iso(1_795_530_901), "2026-11-24T14:35:01Z");
+    fn run_ids_have_the_compact_time_and_a_short_hash() {
         let id = new_run_id("x");
         assert_eq!(id.len(), "20261124T143501Z-3f9a2c".len());
-    }
-
-    #[test]
-    fn atomic_write_replaces_whole_files() {
-        let dir = std::env::temp_dir().join(format!("kiln-atomic-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("a.json");
-        atomic_write(&f, b"one").unwrap();
-        atomic_write(&f, b"two").unwrap();
-        assert_eq!(std::fs::read_to_string(&f).unwrap(), "two");
-        assert_eq!(
-            std::fs::read_dir(&dir).unwrap().count(),
-            1,
-            "no temporary file left"
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
