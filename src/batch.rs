@@ -4,9 +4,9 @@
 
 use crate::cli::{overrides, report, RunArgs};
 use crate::error::KilnError;
-use crate::run::{self, RunOptions, Shard, INTERRUPTED};
+use crate::pipeline::execute::{run_pipeline, RunOptions, INTERRUPTED};
 use crate::runlog::junit::{self, JunitCase, JunitSuite};
-use crate::runlog::Summary;
+use crate::runlog::{Shard, Summary};
 use crate::util::output::emit;
 use crate::util::table::Table;
 use std::sync::atomic::Ordering;
@@ -51,7 +51,7 @@ pub fn command(a: RunArgs, command: Vec<String>) -> u8 {
     let mut interrupted = false;
     for path in &a.pipelines {
         let started = Instant::now();
-        let (code, summary, error) = match run::run_pipeline(path, &opts) {
+        let (code, summary, error) = match run_pipeline(path, &opts) {
             Ok(outcome) => (u8::from(outcome.expect_failed), outcome.summary, None),
             Err(KilnError::Interrupted) => {
                 crate::say!(

@@ -2,7 +2,7 @@
 
 use crate::config::Override;
 use crate::error::{KilnError, Result};
-use crate::run;
+use crate::pipeline::prepare::prepare;
 use crate::util::output::emit;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -29,7 +29,7 @@ pub enum Command {
     /// Compare runs: a table of runs (a run directory, or a folder of them), or one run's leaderboard.
     Compare(crate::runlog::compare::CompareArgs),
     /// Merge the shards of one pipeline (--shard I/N runs) into one complete run, refitting the best.
-    Merge(crate::runlog::merge::MergeArgs),
+    Merge(crate::pipeline::merge::MergeArgs),
     /// Serve a model.json over HTTP: POST /predict, GET /health, /model, /metrics (with drift scores).
     Serve(crate::serve::ServeArgs),
     /// Column statistics, warnings and charts of a data file, or of a pipeline's data as it sees it.
@@ -99,7 +99,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 
     match cli.command {
         Command::Run(a) => crate::batch::command(a, command),
         Command::Compare(a) => crate::runlog::compare::command(a),
-        Command::Merge(a) => crate::runlog::merge::command(a),
+        Command::Merge(a) => crate::pipeline::merge::command(a),
         Command::Validate(a) => validate_cmd(a),
         Command::Predict(a) => crate::predict::file::command(a),
         Command::Serve(a) => crate::serve::command(a),
@@ -138,7 +138,7 @@ fn validate_cmd(a: ValidateArgs) -> u8 {
     };
     let mut worst = 0;
     for path in &a.pipelines {
-        match run::prepare(path, &overrides) {
+        match prepare(path, &overrides) {
             Ok(p) => emit(&format!("{}: ok\n{}", path.display(), p.plan_text())),
             Err(e) => worst = worst.max(report(path, &e)),
         }

@@ -5,9 +5,10 @@
 
 pub mod compare;
 pub mod junit;
-pub mod merge;
+pub mod shard;
 pub mod summary;
 pub mod writer;
 
+pub use shard::Shard;
 pub use summary::{BestSummary, DataSummary, ExpectResult, Summary};
 pub use writer::{new_run_id, RunDir};

@@ -63,7 +63,7 @@ pub struct Summary {
     pub greater_is_better: bool,
     /// Set on a shard's run directory (`--shard I/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::run::Shard>,
+    pub shard: Option<super::Shard>,
     /// Set by `kiln merge`: the run ids of the shards merged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,

@@ -29,11 +29,11 @@
 
 mod footprint;
 
+use super::prepare::Prepared;
 use crate::config::{Candidate, EncodeMethod};
 use crate::data::{ColumnData, Dataset, TargetData, MISSING_CODE};
 use crate::error::{KilnError, Result};
 use crate::models::ModelSpec;
-use crate::run::Prepared;
 use crate::search::Split;
 use crate::util::sizes::{parse_size, show_bytes};
 use footprint::{footprint, Footprint, Part, Shape};

@@ -3,10 +3,12 @@
 //! and cover every candidate exactly once; the best candidate is then refitted here, so the merged
 //! run equals a run of the whole grid on one machine.
 
-use super::compare::{find_runs, read_run, RunRecord};
-use super::RunDir;
+use super::execute::{RunOptions, RunOutcome};
+use super::finish::{finish_run, initial_summary};
+use super::prepare::prepare_text;
 use crate::error::{KilnError, Result};
-use crate::run::{self, RunOptions, RunOutcome};
+use crate::runlog::compare::{find_runs, read_run, RunRecord};
+use crate::runlog::RunDir;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -110,7 +112,7 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
         )));
     }
     let pipeline_file = PathBuf::from(&first.summary.pipeline_file);
-    let prepared = run::prepare_text(&pipeline_file, text.clone(), &[])?;
+    let prepared = prepare_text(&pipeline_file, text.clone(), &[])?;
     if prepared.data_hash != first.summary.data.hash {
         return Err(KilnError::Config(format!(
             "the data changed since the shards ran (hash {} then, {} now)",
@@ -142,7 +144,7 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
         quiet: a.quiet,
         ..Default::default()
     };
-    let mut summary = run::initial_summary(
+    let mut summary = initial_summary(
         &prepared,
         &dir,
         &opts,
@@ -152,7 +154,7 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
     );
     summary.merged_from = shards.iter().map(|s| s.summary.run_id.clone()).collect();
     summary.merged_from.sort();
-    run::finish_run(&prepared, &mut dir, summary, &trials, a.quiet, started)
+    finish_run(&prepared, &mut dir, summary, &trials, a.quiet, started)
 }
 
 fn not_a_shard(dir: &Path) -> KilnError {
