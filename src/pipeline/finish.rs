@@ -8,7 +8,7 @@ use super::prepare::Prepared;
 use super::refit::{best_trial, refit};
 use crate::data::Dataset;
 use crate::error::{KilnError, Result};
-use crate::runlog::{BestSummary, DataSummary, RunDir, Shard, Summary};
+use crate::runlog::{BestSummary, DataSummary, RunLog, Shard, Summary};
 use crate::search::Trial;
 use crate::util::atomic::atomic_write;
 use crate::util::clock::{now_secs, utc_iso};
@@ -18,7 +18,7 @@ use std::time::Instant;
 
 pub(crate) fn initial_summary(
     prepared: &Prepared,
-    run: &RunDir,
+    run: &RunLog,
     opts: &RunOptions,
     threads: usize,
     shard: Option<Shard>,
@@ -83,7 +83,7 @@ impl Closing<'_> {
     /// written last, so a run that says it is complete has its report. Then the lock is released.
     pub(crate) fn close(
         &self,
-        run: &mut RunDir,
+        run: &mut RunLog,
         summary: &mut Summary,
         status: &str,
     ) -> Result<()> {
@@ -109,7 +109,7 @@ impl Closing<'_> {
     /// The report still shows what finished (the failed candidates' errors among them).
     pub(crate) fn fail(
         &self,
-        run: &mut RunDir,
+        run: &mut RunLog,
         summary: &mut Summary,
         message: String,
     ) -> Result<RunOutcome> {
@@ -125,7 +125,7 @@ impl Closing<'_> {
     /// written; what is logged stays, for `--resume` once there is room. Returns the error.
     pub(crate) fn write_failed(
         &self,
-        run: &RunDir,
+        run: &RunLog,
         summary: &mut Summary,
         e: KilnError,
     ) -> KilnError {
@@ -147,7 +147,7 @@ impl Closing<'_> {
 /// checks the expectations, writes model.json and summary.json, and prints the leaderboard.
 pub fn finish_run(
     prepared: &Prepared,
-    run: &mut RunDir,
+    run: &mut RunLog,
     mut summary: Summary,
     trials: &[Trial],
     quiet: bool,

@@ -7,8 +7,8 @@ use super::execute::{RunOptions, RunOutcome};
 use super::finish::{finish_run, initial_summary};
 use super::prepare::prepare_text;
 use crate::error::{KilnError, Result};
-use crate::runlog::compare::{find_runs, read_run, RunRecord};
-use crate::runlog::RunDir;
+use crate::runlog::{RunDir, Summary};
+use crate::search::Trial;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -38,10 +38,10 @@ pub fn command(a: MergeArgs) -> u8 {
 
 pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
     let started = Instant::now();
-    let mut shards: Vec<RunRecord> = Vec::new();
+    let mut shards: Vec<ShardRun> = Vec::new();
     for r in &a.runs {
-        for dir in find_runs(r)? {
-            shards.push(read_run(&dir)?);
+        for run in RunDir::find(r)? {
+            shards.push(ShardRun::read(run)?);
         }
     }
     let first = shards
@@ -157,6 +157,24 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
     finish_run(&prepared, &mut dir, summary, &trials, a.quiet, started)
 }
 
+/// A shard's run directory, read.
+struct ShardRun {
+    dir: PathBuf,
+    summary: Summary,
+    trials: Vec<Trial>,
+}
+
+impl ShardRun {
+    fn read(run: RunDir) -> Result<ShardRun> {
+        let summary = run.summary().map_err(|e| e.into_error(run.path()))?;
+        Ok(ShardRun {
+            trials: run.trials()?,
+            summary,
+            dir: run.path().to_path_buf(),
+        })
+    }
+}
+
 fn not_a_shard(dir: &Path) -> KilnError {
     KilnError::Config(format!(
         "{} is not a shard run (made by `kiln run --shard I/N`)",
@@ -165,6 +183,7 @@ fn not_a_shard(dir: &Path) -> KilnError {
 }
 
 fn pipeline_text(dir: &Path) -> Result<String> {
-    std::fs::read_to_string(dir.join("pipeline.toml"))
+    RunDir::at(dir)
+        .pipeline_text()
         .map_err(|e| KilnError::Data(format!("{}/pipeline.toml: {e}", dir.display())))
 }

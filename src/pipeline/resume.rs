@@ -3,14 +3,13 @@
 
 use super::prepare::Prepared;
 use crate::error::{KilnError, Result};
-use crate::runlog::writer::{self, RunLock};
-use crate::runlog::{RunDir, Shard, Summary};
+use crate::runlog::{RunDir, RunLog, Shard, SummaryError};
 use crate::search::{FitRecord, Trial};
 use std::path::Path;
 
 /// A run reopened by `--resume`, locked by this process.
 pub(crate) struct Resumed {
-    pub(crate) run: RunDir,
+    pub(crate) run: RunLog,
     /// The candidates finished before (trials.jsonl).
     pub(crate) trials: Vec<Trial>,
     /// The fits finished before (fits.jsonl): the unfinished candidates go on from them.
@@ -22,13 +21,14 @@ pub(crate) struct Resumed {
 /// no other process may be writing it.
 pub(crate) fn open_for_resume(dir: &Path, prepared: &Prepared) -> Result<Resumed> {
     let shown = dir.display();
-    let as_run = std::fs::read_to_string(dir.join("pipeline.toml")).map_err(|e| {
+    let run = RunDir::at(dir);
+    let as_run = run.pipeline_text().map_err(|e| {
         KilnError::Config(format!(
             "--resume {shown}: not a run directory (pipeline.toml: {e})"
         ))
     })?;
     // Before anything is read: the logs of a run still going are not ours to rewrite.
-    let lock = RunLock::acquire(dir).map_err(|e| match e {
+    let lock = run.lock().map_err(|e| match e {
         KilnError::Config(m) => KilnError::Config(format!("--resume: {m}")),
         other => other,
     })?;
@@ -38,11 +38,12 @@ pub(crate) fn open_for_resume(dir: &Path, prepared: &Prepared) -> Result<Resumed
              resume with the same pipeline and --set overrides"
         )));
     }
-    let summary: Summary = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("summary.json"))
-            .map_err(|e| KilnError::Config(format!("--resume {shown}: summary.json: {e}")))?,
-    )
-    .map_err(|e| KilnError::Config(format!("--resume {shown}: summary.json is damaged: {e}")))?;
+    let summary = run.summary().map_err(|e| {
+        KilnError::Config(match e {
+            SummaryError::Unreadable(e) => format!("--resume {shown}: summary.json: {e}"),
+            SummaryError::Damaged(e) => format!("--resume {shown}: summary.json is damaged: {e}"),
+        })
+    })?;
     if summary.data.hash != prepared.data_hash {
         return Err(KilnError::Config(format!(
             "--resume {shown}: the data changed since that run (hash {} then, {} now)",
@@ -51,22 +52,12 @@ pub(crate) fn open_for_resume(dir: &Path, prepared: &Prepared) -> Result<Resumed
     }
     // A missing log (killed before the first line, or a run of an older kiln without fits.jsonl)
     // is an empty one; a damaged one is an error, not a reason to start over and overwrite it.
-    let read_log = |name: &str| dir.join(name).exists().then(|| dir.join(name));
-    let trials = match read_log("trials.jsonl") {
-        Some(log) => writer::read_trials(&log)?,
-        None => Vec::new(),
-    };
-    let fits = match read_log("fits.jsonl") {
-        Some(log) => writer::read_fits(&log)?,
-        None => Vec::new(),
-    };
+    let trials = run.trials()?;
+    let fits = run.fits()?;
     // A torn last line is dropped on read; rewrite the logs so new lines follow whole ones.
-    writer::write_lines(&dir.join("trials.jsonl"), &trials)?;
-    if read_log("fits.jsonl").is_some() {
-        writer::write_lines(&dir.join("fits.jsonl"), &fits)?;
-    }
+    run.rewrite_logs(&trials, &fits)?;
     Ok(Resumed {
-        run: RunDir::open(dir.to_path_buf(), lock)?,
+        run: run.open(lock)?,
         trials,
         fits,
         shard: summary.shard,

@@ -4,11 +4,13 @@
 //! whole line at a time.
 
 pub mod compare;
+pub mod dir;
 pub mod junit;
 pub mod shard;
 pub mod summary;
 pub mod writer;
 
+pub use dir::{RunDir, SummaryError};
 pub use shard::Shard;
 pub use summary::{BestSummary, DataSummary, ExpectResult, Summary};
-pub use writer::{new_run_id, RunDir};
+pub use writer::{new_run_id, RunLock, RunLog};

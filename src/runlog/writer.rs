@@ -118,8 +118,9 @@ fn process_alive(_pid: u32) -> bool {
     true
 }
 
-/// An open run directory, locked by this process: trials.jsonl and fits.jsonl open for appending.
-pub struct RunDir {
+/// The writer of a run directory, locked by this process: trials.jsonl and fits.jsonl open for
+/// appending. Made by `RunDir::create` and `RunDir::open`.
+pub struct RunLog {
     pub path: PathBuf,
     trials: File,
     /// Opened at the first fit (a merged run has none).
@@ -128,10 +129,15 @@ pub struct RunDir {
     lock: std::sync::Mutex<Option<RunLock>>,
 }
 
-impl RunDir {
+impl RunLog {
     /// Creates `<output>/<name>/<run id><suffix>/`, locks it and writes pipeline.toml into it. A
     /// failure (a full disk) leaves no folder behind.
-    pub fn create(output: &Path, name: &str, pipeline_text: &str, suffix: &str) -> Result<RunDir> {
+    pub(super) fn create(
+        output: &Path,
+        name: &str,
+        pipeline_text: &str,
+        suffix: &str,
+    ) -> Result<RunLog> {
         let id = format!("{}{suffix}", new_run_id(pipeline_text));
         let path = output.join(sanitize(name)).join(id);
         let made = std::fs::create_dir_all(&path)
@@ -148,8 +154,8 @@ impl RunDir {
     }
 
     /// Opens a run directory this process has locked, to append to its logs.
-    pub fn open(path: PathBuf, lock: RunLock) -> Result<RunDir> {
-        Ok(RunDir {
+    pub(super) fn open(path: PathBuf, lock: RunLock) -> Result<RunLog> {
+        Ok(RunLog {
             trials: open_log(&path.join("trials.jsonl"))?,
             fits: None,
             path,
@@ -167,7 +173,7 @@ impl RunDir {
 
     /// Appends one trial as a single whole line: one write of the whole line to a file opened for
     /// appending, so a killed process leaves whole lines and at most a torn last one (which
-    /// `read_trials` drops and `--resume` rewrites away). Not synced per line: a kill loses nothing
+    /// `RunDir::trials` drops and `--resume` rewrites away). Not synced per line: a kill loses nothing
     /// the kernel has, and a sync per candidate would serialise large grids on the disk.
     pub fn append_trial(&mut self, trial: &Trial) -> Result<()> {
         append_line(&mut self.trials, &self.path.join("trials.jsonl"), trial)
@@ -203,7 +209,7 @@ impl RunDir {
     }
 }
 
-impl crate::search::executor::SearchLog for RunDir {
+impl crate::search::executor::SearchLog for RunLog {
     fn fit_done(&mut self, fit: &FitRecord) -> Result<()> {
         self.append_fit(fit)
     }
@@ -230,7 +236,7 @@ fn append_line<T: serde::Serialize>(file: &mut File, path: &Path, value: &T) -> 
 }
 
 /// Writes `values` to `path` as JSON lines, atomically.
-pub fn write_lines<T: serde::Serialize>(path: &Path, values: &[T]) -> Result<()> {
+pub(super) fn write_lines<T: serde::Serialize>(path: &Path, values: &[T]) -> Result<()> {
     let mut text = String::new();
     for v in values {
         text.push_str(&serde_json::to_string(v).unwrap_or_default());
@@ -266,38 +272,10 @@ fn sanitize(name: &str) -> String {
     }
 }
 
-/// Reads trials.jsonl, ignoring a torn last line (a crash mid-write) and blank lines.
+/// Reads trials.jsonl, as `RunDir::trials` does (for the run report, until it reads through
+/// `RunDir`).
 pub fn read_trials(path: &Path) -> Result<Vec<Trial>> {
-    read_lines(path, "trial")
-}
-
-/// Reads fits.jsonl, as `read_trials` reads trials.jsonl.
-pub fn read_fits(path: &Path) -> Result<Vec<FitRecord>> {
-    read_lines(path, "fit")
-}
-
-fn read_lines<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Vec<T>> {
-    let text = std::fs::read_to_string(path).map_err(|e| KilnError::io(path, e))?;
-    let mut out = Vec::new();
-    let lines: Vec<&str> = text.split('\n').collect();
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<T>(line) {
-            Ok(t) => out.push(t),
-            // Only the last line can be torn; anywhere else it is corruption worth reporting.
-            Err(_) if i + 1 == lines.len() => {}
-            Err(e) => {
-                return Err(KilnError::Data(format!(
-                    "{}:{}: not a {what} line: {e}",
-                    path.display(),
-                    i + 1
-                )))
-            }
-        }
-    }
-    Ok(out)
+    super::dir::read_log(path, "trial")
 }
 
 #[cfg(test)]
