@@ -15,7 +15,7 @@ use crate::config::{self, Pipeline};
 use crate::data::{self, Dataset, TargetData};
 use crate::error::{KilnError, Result};
 use crate::models::{FittedModel, Output, Task};
-use crate::runlog::{writer, Summary};
+use crate::runlog::{RunDir, Summary, SummaryError};
 use crate::search::{self, Trial};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -101,8 +101,9 @@ fn read_run(run_dir: &Path) -> Result<RunFiles> {
             run_dir.display()
         )));
     }
+    let run = RunDir::at(run_dir);
     let toml_path = run_dir.join("pipeline.toml");
-    let pipeline_text = std::fs::read_to_string(&toml_path).map_err(|e| {
+    let pipeline_text = run.pipeline_text().map_err(|e| {
         KilnError::Data(format!(
             "{} is not a run directory: cannot read pipeline.toml: {e}",
             run_dir.display()
@@ -111,34 +112,26 @@ fn read_run(run_dir: &Path) -> Result<RunFiles> {
     let pipeline = config::load_str(&toml_path, pipeline_text.clone(), &[])
         .map(|l| l.base().clone())
         .map_err(|e| e.to_string());
-    let summary_path = run_dir.join("summary.json");
-    let summary = match std::fs::read_to_string(&summary_path) {
-        Ok(text) => Some(serde_json::from_str::<Summary>(&text).map_err(|e| {
-            KilnError::Data(format!(
+    let summary = match run.summary() {
+        Ok(s) => Some(s),
+        Err(SummaryError::Unreadable(_)) => None,
+        Err(SummaryError::Damaged(e)) => {
+            return Err(KilnError::Data(format!(
                 "{}: not a kiln summary: {e}",
-                summary_path.display()
-            ))
-        })?),
-        Err(_) => None,
+                run_dir.join("summary.json").display()
+            )))
+        }
     };
-    let trials_path = run_dir.join("trials.jsonl");
-    let trials = if trials_path.exists() {
-        writer::read_trials(&trials_path)?
-    } else {
-        Vec::new()
-    };
-    let model_path = run_dir.join("model.json");
-    let artifact = if model_path.exists() {
-        Artifact::load(&model_path).map_err(|e| e.to_string())
-    } else {
-        Err("the run wrote no model.json".into())
+    let artifact = match run.model() {
+        Some(model) => model.map_err(|e| e.to_string()),
+        None => Err("the run wrote no model.json".into()),
     };
     Ok(RunFiles {
         dir: run_dir.to_path_buf(),
         pipeline_text,
         pipeline,
         summary,
-        trials,
+        trials: run.trials()?,
         artifact,
     })
 }

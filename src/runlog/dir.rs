@@ -151,7 +151,7 @@ fn children(dir: &Path) -> Vec<PathBuf> {
 
 /// Reads a JSON lines log, ignoring a torn last line (a crash mid-write) and blank lines; a missing
 /// log is an empty one.
-pub(super) fn read_log<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Vec<T>> {
+fn read_log<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Vec<T>> {
     if !path.exists() {
         return Ok(Vec::new());
     }

@@ -272,12 +272,6 @@ fn sanitize(name: &str) -> String {
     }
 }
 
-/// Reads trials.jsonl, as `RunDir::trials` does (for the run report, until it reads through
-/// `RunDir`).
-pub fn read_trials(path: &Path) -> Result<Vec<Trial>> {
-    super::dir::read_log(path, "trial")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
