@@ -169,12 +169,7 @@ fn suites(entries: &[Entry]) -> Vec<JunitSuite> {
             }];
             if let Some(s) = &e.summary {
                 for x in &s.expect {
-                    let bound = match (x.min, x.max) {
-                        (Some(a), Some(b)) => format!("in [{a}, {b}]"),
-                        (Some(a), None) => format!(">= {a}"),
-                        (None, Some(b)) => format!("<= {b}"),
-                        (None, None) => String::new(),
-                    };
+                    let bound = x.bound_text();
                     let value = x.value.map_or("missing".to_string(), |v| format!("{v}"));
                     cases.push(JunitCase {
                         name: format!("expect {} {bound}", x.key),

@@ -34,12 +34,7 @@ pub(crate) fn check_expectations(
 pub(crate) fn expectation_lines(summary: &Summary, only_failed: bool) -> String {
     let mut s = String::new();
     for e in summary.expect.iter().filter(|e| !(only_failed && e.passed)) {
-        let bound = match (e.min, e.max) {
-            (Some(a), Some(b)) => format!("in [{a}, {b}]"),
-            (Some(a), None) => format!(">= {a}"),
-            (None, Some(b)) => format!("<= {b}"),
-            (None, None) => String::new(),
-        };
+        let bound = e.bound_text();
         let value = e.value.map_or("missing".to_string(), |v| format!("{v:.6}"));
         s.push_str(&format!(
             "expect {} {bound}: {value} {}\n",

@@ -4,6 +4,7 @@
 use super::expect::expectation_lines;
 use crate::config::Pipeline;
 use crate::metrics::Metric;
+use crate::runlog::ranking::ranked;
 use crate::runlog::Summary;
 use crate::search::Trial;
 use crate::util::table::Table;
@@ -11,16 +12,8 @@ use crate::util::table::Table;
 /// The leaderboard printed at the end of a run: candidates ranked by the metric.
 pub fn leaderboard(trials: &[Trial], p: &Pipeline, summary: &Summary) -> String {
     let metric = p.metric;
-    let mut ranked: Vec<&Trial> = trials.iter().filter(|t| t.is_ok()).collect();
-    ranked.sort_by(|a, b| {
-        let (x, y) = (a.mean[metric.name()], b.mean[metric.name()]);
-        let ord = if metric.greater_is_better() {
-            y.total_cmp(&x)
-        } else {
-            x.total_cmp(&y)
-        };
-        ord.then(a.candidate.cmp(&b.candidate))
-    });
+    let ok = trials.iter().filter(|t| t.is_ok());
+    let ranked = ranked(ok, metric.name(), metric.greater_is_better());
     let others: Vec<&Metric> = p.metrics.iter().skip(1).collect();
     let mut header = vec!["rank", "candidate", "params"];
     let metric_head = format!("{} (mean ± std)", metric.name());

@@ -176,20 +176,8 @@ impl Ranking {
 
     /// Successful trials, best first (the lower candidate index on ties).
     fn ranked<'a>(&self, trials: &'a [Trial]) -> Vec<&'a Trial> {
-        let mut ok: Vec<&Trial> = trials
-            .iter()
-            .filter(|t| t.is_ok() && t.mean.contains_key(&self.metric))
-            .collect();
-        ok.sort_by(|a, b| {
-            let (x, y) = (a.mean[&self.metric], b.mean[&self.metric]);
-            let ord = if self.greater_is_better {
-                y.total_cmp(&x)
-            } else {
-                x.total_cmp(&y)
-            };
-            ord.then(a.candidate.cmp(&b.candidate))
-        });
-        ok
+        let ok = trials.iter().filter(|t| t.is_ok());
+        crate::runlog::ranking::ranked(ok, &self.metric, self.greater_is_better)
     }
 }
 
@@ -297,12 +285,7 @@ fn summary_section(page: &mut Page, files: &RunFiles, run_dir: &Path) {
             .expect
             .iter()
             .map(|e| {
-                let bound = match (e.min, e.max) {
-                    (Some(a), Some(b)) => format!("in [{a}, {b}]"),
-                    (Some(a), None) => format!(">= {a}"),
-                    (None, Some(b)) => format!("<= {b}"),
-                    (None, None) => String::new(),
-                };
+                let bound = e.bound_text();
                 vec![
                     Cell::text(e.key.clone()),
                     Cell::text(bound),

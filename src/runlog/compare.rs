@@ -485,18 +485,16 @@ fn runs_table(runs: &[RunRecord], all_keys: bool) -> Grid {
 fn trials_table(run: &RunRecord) -> Grid {
     let metric = run.summary.metric.clone();
     let m = Metric::from_name(&metric);
-    let mut ranked: Vec<&Trial> = run.trials.iter().collect();
-    ranked.sort_by(|a, b| {
-        let (x, y) = (a.mean.get(&metric), b.mean.get(&metric));
-        let ord = match (x, y) {
-            (Some(p), Some(q)) if m.is_none_or(|m| m.greater_is_better()) => q.total_cmp(p),
-            (Some(p), Some(q)) => p.total_cmp(q),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        };
-        ord.then(a.candidate.cmp(&b.candidate))
-    });
+    // The trials with a score, best first; then those without one (failed), by candidate.
+    let greater_is_better = m.is_none_or(|m| m.greater_is_better());
+    let mut ranked = super::ranking::ranked(&run.trials, &metric, greater_is_better);
+    let mut unscored: Vec<&Trial> = run
+        .trials
+        .iter()
+        .filter(|t| !t.mean.contains_key(&metric))
+        .collect();
+    unscored.sort_by_key(|t| t.candidate);
+    ranked.extend(unscored);
     let others: Vec<String> = run
         .trials
         .iter()

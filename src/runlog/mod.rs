@@ -6,6 +6,7 @@
 pub mod compare;
 pub mod dir;
 pub mod junit;
+pub mod ranking;
 pub mod shard;
 pub mod summary;
 pub mod writer;

@@ -38,6 +38,19 @@ pub struct ExpectResult {
     pub passed: bool,
 }
 
+impl ExpectResult {
+    /// The bound as the leaderboard, the run report and the JUnit report show it: "in [0.8, 1]",
+    /// ">= 0.8", "<= 0.2".
+    pub fn bound_text(&self) -> String {
+        match (self.min, self.max) {
+            (Some(a), Some(b)) => format!("in [{a}, {b}]"),
+            (Some(a), None) => format!(">= {a}"),
+            (None, Some(b)) => format!("<= {b}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// running | complete | interrupted | failed
