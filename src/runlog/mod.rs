@@ -2,6 +2,12 @@
 //! summary.json and model.json, and kiln.lock while a process writes it. Every file but the two logs
 //! is written atomically (temporary file, flush, rename); fits.jsonl and trials.jsonl are appended one
 //! whole line at a time.
+//!
+//! `RunDir` (dir.rs) is the one way in: it creates a run directory or reopens one (giving its
+//! writer, `RunLog` in writer.rs, which holds the lock), finds run directories, and reads every
+//! file of one. summary.rs and shard.rs are summary.json's types, ranking.rs the order of a run's
+//! trials. compare.rs (`kiln compare`) reads run directories through `RunDir`; junit.rs writes the
+//! JUnit report of a batch of runs.
 
 pub mod compare;
 pub mod dir;
