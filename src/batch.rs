@@ -4,11 +4,11 @@
 
 use crate::cli::{overrides, report, RunArgs};
 use crate::error::KilnError;
-use crate::output::emit;
-use crate::run::{self, RunOptions, Shard, INTERRUPTED};
+use crate::pipeline::execute::{run_pipeline, RunOptions, INTERRUPTED};
 use crate::runlog::junit::{self, JunitCase, JunitSuite};
-use crate::runlog::Summary;
-use crate::table::Table;
+use crate::runlog::{Shard, Summary};
+use crate::util::output::emit;
+use crate::util::table::Table;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -51,7 +51,7 @@ pub fn command(a: RunArgs, command: Vec<String>) -> u8 {
     let mut interrupted = false;
     for path in &a.pipelines {
         let started = Instant::now();
-        let (code, summary, error) = match run::run_pipeline(path, &opts) {
+        let (code, summary, error) = match run_pipeline(path, &opts) {
             Ok(outcome) => (u8::from(outcome.expect_failed), outcome.summary, None),
             Err(KilnError::Interrupted) => {
                 crate::say!(
@@ -169,12 +169,7 @@ fn suites(entries: &[Entry]) -> Vec<JunitSuite> {
             }];
             if let Some(s) = &e.summary {
                 for x in &s.expect {
-                    let bound = match (x.min, x.max) {
-                        (Some(a), Some(b)) => format!("in [{a}, {b}]"),
-                        (Some(a), None) => format!(">= {a}"),
-                        (None, Some(b)) => format!("<= {b}"),
-                        (None, None) => String::new(),
-                    };
+                    let bound = x.bound_text();
                     let value = x.value.map_or("missing".to_string(), |v| format!("{v}"));
                     cases.push(JunitCase {
                         name: format!("expect {} {bound}", x.key),

@@ -2,8 +2,8 @@
 
 use crate::config::Override;
 use crate::error::{KilnError, Result};
-use crate::output::emit;
-use crate::run;
+use crate::pipeline::prepare::prepare;
+use crate::util::output::emit;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -29,7 +29,7 @@ pub enum Command {
     /// Compare runs: a table of runs (a run directory, or a folder of them), or one run's leaderboard.
     Compare(crate::runlog::compare::CompareArgs),
     /// Merge the shards of one pipeline (--shard I/N runs) into one complete run, refitting the best.
-    Merge(crate::runlog::merge::MergeArgs),
+    Merge(crate::pipeline::merge::MergeArgs),
     /// Serve a model.json over HTTP: POST /predict, GET /health, /model, /metrics (with drift scores).
     Serve(crate::serve::ServeArgs),
     /// Column statistics, warnings and charts of a data file, or of a pipeline's data as it sees it.
@@ -73,7 +73,7 @@ pub struct RunArgs {
     pub junit: Option<PathBuf>,
     /// Refuse a run whose design matrices would take more memory than SIZE (as 512m, 8g; default:
     /// $KILN_MEMORY_BUDGET, else 75% of the machine's memory).
-    #[arg(long, value_name = "SIZE", value_parser = crate::budget::parse_size_arg)]
+    #[arg(long, value_name = "SIZE", value_parser = crate::util::sizes::parse_size)]
     pub memory_budget: Option<u64>,
 }
 
@@ -99,7 +99,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 
     match cli.command {
         Command::Run(a) => crate::batch::command(a, command),
         Command::Compare(a) => crate::runlog::compare::command(a),
-        Command::Merge(a) => crate::runlog::merge::command(a),
+        Command::Merge(a) => crate::pipeline::merge::command(a),
         Command::Validate(a) => validate_cmd(a),
         Command::Predict(a) => crate::predict::file::command(a),
         Command::Serve(a) => crate::serve::command(a),
@@ -138,7 +138,7 @@ fn validate_cmd(a: ValidateArgs) -> u8 {
     };
     let mut worst = 0;
     for path in &a.pipelines {
-        match run::prepare(path, &overrides) {
+        match prepare(path, &overrides) {
             Ok(p) => emit(&format!("{}: ok\n{}", path.display(), p.plan_text())),
             Err(e) => worst = worst.max(report(path, &e)),
         }

@@ -435,12 +435,12 @@ pub fn command(a: InitArgs) -> u8 {
     };
     match &a.output {
         None => {
-            crate::output::emit(&text);
+            crate::util::output::emit(&text);
             0
         }
-        Some(out) => match crate::runlog::atomic_write(out, text.as_bytes()) {
+        Some(out) => match crate::util::atomic::atomic_write(out, text.as_bytes()) {
             Ok(()) => {
-                crate::output::emit(&format!(
+                crate::util::output::emit(&format!(
                     "wrote {}\nnext: kiln run {}\n",
                     out.display(),
                     out.display()

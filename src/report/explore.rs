@@ -9,8 +9,8 @@ use super::svg::{self, Bar, HeatColors};
 use crate::data::explore::{explore, Exploration};
 use crate::data::number_text::{num, pct};
 use crate::data::profile::{self, ColumnProfile, Histogram, Target, TargetView};
-use crate::output::emit;
-use crate::table::Table;
+use crate::util::output::emit;
+use crate::util::table::Table;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -423,7 +423,7 @@ pub fn command(a: ExploreArgs) -> u8 {
     };
     emit(&text_report(&e));
     if let Some(path) = &a.html {
-        if let Err(err) = crate::runlog::atomic_write(path, html_report(&e).as_bytes()) {
+        if let Err(err) = crate::util::atomic::atomic_write(path, html_report(&e).as_bytes()) {
             crate::say!("error: cannot write the HTML report: {err}");
             return 2;
         }

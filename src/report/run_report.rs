@@ -17,7 +17,7 @@ use crate::config::{self, Pipeline};
 use crate::data::number_text::num;
 use crate::data::Dataset;
 use crate::error::{KilnError, Result};
-use crate::runlog::{writer, Summary};
+use crate::runlog::{RunDir, Summary, SummaryError};
 use crate::search::{self, Trial};
 use cv::{cv_section, leaderboard_section};
 use predictions::model_section;
@@ -54,7 +54,7 @@ pub enum ReportData<'a> {
 fn write_report(run_dir: &Path, data: ReportData, summary: Option<&Summary>) -> Result<PathBuf> {
     let html = run_report_html(run_dir, data, summary)?;
     let path = run_dir.join("report.html");
-    writer::atomic_write(&path, html.as_bytes())?;
+    crate::util::atomic::atomic_write(&path, html.as_bytes())?;
     Ok(path)
 }
 
@@ -96,8 +96,9 @@ fn read_run(run_dir: &Path) -> Result<RunFiles> {
             run_dir.display()
         )));
     }
+    let run = RunDir::at(run_dir);
     let toml_path = run_dir.join("pipeline.toml");
-    let pipeline_text = std::fs::read_to_string(&toml_path).map_err(|e| {
+    let pipeline_text = run.pipeline_text().map_err(|e| {
         KilnError::Data(format!(
             "{} is not a run directory: cannot read pipeline.toml: {e}",
             run_dir.display()
@@ -106,34 +107,26 @@ fn read_run(run_dir: &Path) -> Result<RunFiles> {
     let pipeline = config::load_str(&toml_path, pipeline_text.clone(), &[])
         .map(|l| l.base().clone())
         .map_err(|e| e.to_string());
-    let summary_path = run_dir.join("summary.json");
-    let summary = match std::fs::read_to_string(&summary_path) {
-        Ok(text) => Some(serde_json::from_str::<Summary>(&text).map_err(|e| {
-            KilnError::Data(format!(
+    let summary = match run.summary() {
+        Ok(s) => Some(s),
+        Err(SummaryError::Unreadable(_)) => None,
+        Err(SummaryError::Damaged(e)) => {
+            return Err(KilnError::Data(format!(
                 "{}: not a kiln summary: {e}",
-                summary_path.display()
-            ))
-        })?),
-        Err(_) => None,
+                run_dir.join("summary.json").display()
+            )))
+        }
     };
-    let trials_path = run_dir.join("trials.jsonl");
-    let trials = if trials_path.exists() {
-        writer::read_trials(&trials_path)?
-    } else {
-        Vec::new()
-    };
-    let model_path = run_dir.join("model.json");
-    let artifact = if model_path.exists() {
-        Artifact::load(&model_path).map_err(|e| e.to_string())
-    } else {
-        Err("the run wrote no model.json".into())
+    let artifact = match run.model() {
+        Some(model) => model.map_err(|e| e.to_string()),
+        None => Err("the run wrote no model.json".into()),
     };
     Ok(RunFiles {
         dir: run_dir.to_path_buf(),
         pipeline_text,
         pipeline,
         summary,
-        trials,
+        trials: run.trials()?,
         artifact,
     })
 }
@@ -178,20 +171,8 @@ impl Ranking {
 
     /// Successful trials, best first (the lower candidate index on ties).
     fn ranked<'a>(&self, trials: &'a [Trial]) -> Vec<&'a Trial> {
-        let mut ok: Vec<&Trial> = trials
-            .iter()
-            .filter(|t| t.is_ok() && t.mean.contains_key(&self.metric))
-            .collect();
-        ok.sort_by(|a, b| {
-            let (x, y) = (a.mean[&self.metric], b.mean[&self.metric]);
-            let ord = if self.greater_is_better {
-                y.total_cmp(&x)
-            } else {
-                x.total_cmp(&y)
-            };
-            ord.then(a.candidate.cmp(&b.candidate))
-        });
-        ok
+        let ok = trials.iter().filter(|t| t.is_ok());
+        crate::runlog::ranking::ranked(ok, &self.metric, self.greater_is_better)
     }
 }
 
@@ -299,12 +280,7 @@ fn summary_section(page: &mut Page, files: &RunFiles, run_dir: &Path) {
             .expect
             .iter()
             .map(|e| {
-                let bound = match (e.min, e.max) {
-                    (Some(a), Some(b)) => format!("in [{a}, {b}]"),
-                    (Some(a), None) => format!(">= {a}"),
-                    (None, Some(b)) => format!("<= {b}"),
-                    (None, None) => String::new(),
-                };
+                let bound = e.bound_text();
                 vec![
                     Cell::text(e.key.clone()),
                     Cell::text(bound),
@@ -326,7 +302,7 @@ fn summary_section(page: &mut Page, files: &RunFiles, run_dir: &Path) {
 pub fn command(a: ReportArgs) -> u8 {
     match write_run_report(&a.run_dir, a.data.as_deref()) {
         Ok(path) => {
-            crate::output::emit(&format!("report: {}\n", path.display()));
+            crate::util::output::emit(&format!("report: {}\n", path.display()));
             0
         }
         Err(e) => {

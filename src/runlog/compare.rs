@@ -2,16 +2,15 @@
 //! marked), or one run's full leaderboard with `--trials`. Reads run directories as plain files, so a
 //! run that was killed (a torn last trial line, a summary still "running") still shows.
 
-use super::writer::read_trials;
-use super::Summary;
+use super::{RunDir, Summary};
 use crate::error::{did_you_mean, KilnError, Result};
 use crate::metrics::Metric;
-use crate::output::emit;
 use crate::search::Trial;
-use crate::table::Table;
+use crate::util::output::emit;
+use crate::util::table::Table;
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -66,7 +65,7 @@ pub fn compare(a: &CompareArgs) -> Result<String> {
     let sort = a.sort.as_deref().map(sort_metric).transpose()?;
     let mut dirs = Vec::new();
     for r in &a.runs {
-        let found = find_runs(r)?;
+        let found = RunDir::find(r)?;
         if found.is_empty() {
             return Err(KilnError::Config(format!(
                 "{}: no run directories here (a run directory holds summary.json)",
@@ -121,69 +120,19 @@ fn sort_metric(name: &str) -> Result<Metric> {
     })
 }
 
-/// A run directory itself, or every run directory up to three levels below a folder (runs/,
-/// runs/<pipeline>/, or a folder of output folders).
-pub fn find_runs(path: &Path) -> Result<Vec<PathBuf>> {
-    if !path.exists() {
-        return Err(KilnError::Config(format!(
-            "{}: no such run directory or folder",
-            path.display()
-        )));
-    }
-    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-        if is_run(dir) {
-            out.push(dir.to_path_buf());
-        } else if depth > 0 {
-            for c in children(dir) {
-                walk(&c, depth - 1, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(path, 3, &mut out);
-    out.sort();
-    Ok(out)
-}
-
-fn is_run(dir: &Path) -> bool {
-    dir.join("summary.json").is_file()
-}
-
-fn children(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
-pub fn read_run(dir: &Path) -> Result<RunRecord> {
-    let shown = dir.display();
-    let text = std::fs::read_to_string(dir.join("summary.json"))
-        .map_err(|e| KilnError::Data(format!("{shown}/summary.json: {e}")))?;
-    let summary: Summary = serde_json::from_str(&text)
-        .map_err(|e| KilnError::Data(format!("{shown}/summary.json is not a kiln summary: {e}")))?;
-    let config = std::fs::read_to_string(dir.join("pipeline.toml"))
+fn read_run(run: &RunDir) -> Result<RunRecord> {
+    let summary = run.summary().map_err(|e| e.into_error(run.path()))?;
+    let config = run
+        .pipeline_text()
         .ok()
         .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
         .map(|t| flatten(&t))
         .unwrap_or_default();
-    let trials_path = dir.join("trials.jsonl");
-    let trials = if trials_path.is_file() {
-        read_trials(&trials_path)?
-    } else {
-        Vec::new()
-    };
     Ok(RunRecord {
-        dir: dir.to_path_buf(),
+        dir: run.path().to_path_buf(),
         summary,
         config,
-        trials,
+        trials: run.trials()?,
     })
 }
 
@@ -536,18 +485,16 @@ fn runs_table(runs: &[RunRecord], all_keys: bool) -> Grid {
 fn trials_table(run: &RunRecord) -> Grid {
     let metric = run.summary.metric.clone();
     let m = Metric::from_name(&metric);
-    let mut ranked: Vec<&Trial> = run.trials.iter().collect();
-    ranked.sort_by(|a, b| {
-        let (x, y) = (a.mean.get(&metric), b.mean.get(&metric));
-        let ord = match (x, y) {
-            (Some(p), Some(q)) if m.is_none_or(|m| m.greater_is_better()) => q.total_cmp(p),
-            (Some(p), Some(q)) => p.total_cmp(q),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        };
-        ord.then(a.candidate.cmp(&b.candidate))
-    });
+    // The trials with a score, best first; then those without one (failed), by candidate.
+    let greater_is_better = m.is_none_or(|m| m.greater_is_better());
+    let mut ranked = super::ranking::ranked(&run.trials, &metric, greater_is_better);
+    let mut unscored: Vec<&Trial> = run
+        .trials
+        .iter()
+        .filter(|t| !t.mean.contains_key(&metric))
+        .collect();
+    unscored.sort_by_key(|t| t.candidate);
+    ranked.extend(unscored);
     let others: Vec<String> = run
         .trials
         .iter()

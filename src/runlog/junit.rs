@@ -89,7 +89,7 @@ pub fn write(path: &Path, suites: &[JunitSuite]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| crate::error::KilnError::io(dir, e))?;
     }
-    super::writer::atomic_write(path, render(suites).as_bytes())
+    crate::util::atomic::atomic_write(path, render(suites).as_bytes())
 }
 
 #[cfg(test)]

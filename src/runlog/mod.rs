@@ -2,12 +2,22 @@
 //! summary.json and model.json, and kiln.lock while a process writes it. Every file but the two logs
 //! is written atomically (temporary file, flush, rename); fits.jsonl and trials.jsonl are appended one
 //! whole line at a time.
+//!
+//! `RunDir` (dir.rs) is the one way in: it creates a run directory or reopens one (giving its
+//! writer, `RunLog` in writer.rs, which holds the lock), finds run directories, and reads every
+//! file of one. summary.rs and shard.rs are summary.json's types, ranking.rs the order of a run's
+//! trials. compare.rs (`kiln compare`) reads run directories through `RunDir`; junit.rs writes the
+//! JUnit report of a batch of runs.
 
 pub mod compare;
+pub mod dir;
 pub mod junit;
-pub mod merge;
+pub mod ranking;
+pub mod shard;
 pub mod summary;
 pub mod writer;
 
+pub use dir::{RunDir, SummaryError};
+pub use shard::Shard;
 pub use summary::{BestSummary, DataSummary, ExpectResult, Summary};
-pub use writer::{atomic_write, new_run_id, RunDir};
+pub use writer::{new_run_id, RunLock, RunLog};

@@ -38,6 +38,19 @@ pub struct ExpectResult {
     pub passed: bool,
 }
 
+impl ExpectResult {
+    /// The bound as the leaderboard, the run report and the JUnit report show it: "in [0.8, 1]",
+    /// ">= 0.8", "<= 0.2".
+    pub fn bound_text(&self) -> String {
+        match (self.min, self.max) {
+            (Some(a), Some(b)) => format!("in [{a}, {b}]"),
+            (Some(a), None) => format!(">= {a}"),
+            (None, Some(b)) => format!("<= {b}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// running | complete | interrupted | failed
@@ -63,7 +76,7 @@ pub struct Summary {
     pub greater_is_better: bool,
     /// Set on a shard's run directory (`--shard I/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::run::Shard>,
+    pub shard: Option<super::Shard>,
     /// Set by `kiln merge`: the run ids of the shards merged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,

@@ -102,7 +102,7 @@ async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) -> R
             .get::<RowsPredicted>()
             .map(|r| format!(" rows={}", r.0))
             .unwrap_or_default();
-        let time = crate::runlog::writer::utc_iso(crate::runlog::writer::now_secs());
+        let time = crate::util::clock::utc_iso(crate::util::clock::now_secs());
         st.log.line(format!(
             "{time} {method} {path} {status} {:.3}ms{rows}",
             elapsed.as_secs_f64() * 1e3

@@ -76,14 +76,14 @@ fn write_entries(entries: &Receiver<Entry>, dropped: &AtomicU64, flushed: &Sende
     let mut reported = 0;
     for entry in entries {
         match entry {
-            Entry::Line(line) => crate::output::write_stderr(&format!("{line}\n")),
+            Entry::Line(line) => crate::util::output::write_stderr(&format!("{line}\n")),
             Entry::Flush => {
                 let _ = flushed.send(());
             }
         }
         let now = dropped.load(Ordering::Relaxed);
         if now > reported {
-            crate::output::write_stderr(&format!(
+            crate::util::output::write_stderr(&format!(
                 "kiln serve: {} log lines dropped: stderr was not keeping up\n",
                 now - reported
             ));

@@ -74,9 +74,9 @@ pub struct ServeArgs {
     pub idle_timeout: Duration,
 }
 
-/// "1048576", "512k", "2m" -> bytes: the sizes `--memory-budget` takes (`budget::parse_size`).
+/// "1048576", "512k", "2m" -> bytes: the sizes `--memory-budget` takes (`util::sizes::parse_size`).
 pub fn parse_size(s: &str) -> std::result::Result<usize, String> {
-    let bytes = crate::budget::parse_size(s)?;
+    let bytes = crate::util::sizes::parse_size(s)?;
     usize::try_from(bytes).map_err(|_| format!("`{s}` is more than this machine can address"))
 }
 

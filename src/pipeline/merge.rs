@@ -3,10 +3,12 @@
 //! and cover every candidate exactly once; the best candidate is then refitted here, so the merged
 //! run equals a run of the whole grid on one machine.
 
-use super::compare::{find_runs, read_run, RunRecord};
-use super::RunDir;
+use super::execute::{RunOptions, RunOutcome};
+use super::finish::{finish_run, initial_summary};
+use super::prepare::prepare_text;
 use crate::error::{KilnError, Result};
-use crate::run::{self, RunOptions, RunOutcome};
+use crate::runlog::{RunDir, Summary};
+use crate::search::Trial;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -36,10 +38,10 @@ pub fn command(a: MergeArgs) -> u8 {
 
 pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
     let started = Instant::now();
-    let mut shards: Vec<RunRecord> = Vec::new();
+    let mut shards: Vec<ShardRun> = Vec::new();
     for r in &a.runs {
-        for dir in find_runs(r)? {
-            shards.push(read_run(&dir)?);
+        for run in RunDir::find(r)? {
+            shards.push(ShardRun::read(run)?);
         }
     }
     let first = shards
@@ -110,7 +112,7 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
         )));
     }
     let pipeline_file = PathBuf::from(&first.summary.pipeline_file);
-    let prepared = run::prepare_text(&pipeline_file, text.clone(), &[])?;
+    let prepared = prepare_text(&pipeline_file, text.clone(), &[])?;
     if prepared.data_hash != first.summary.data.hash {
         return Err(KilnError::Config(format!(
             "the data changed since the shards ran (hash {} then, {} now)",
@@ -142,7 +144,7 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
         quiet: a.quiet,
         ..Default::default()
     };
-    let mut summary = run::initial_summary(
+    let mut summary = initial_summary(
         &prepared,
         &dir,
         &opts,
@@ -152,7 +154,25 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
     );
     summary.merged_from = shards.iter().map(|s| s.summary.run_id.clone()).collect();
     summary.merged_from.sort();
-    run::finish_run(&prepared, &mut dir, summary, &trials, a.quiet, started)
+    finish_run(&prepared, &mut dir, summary, &trials, a.quiet, started)
+}
+
+/// A shard's run directory, read.
+struct ShardRun {
+    dir: PathBuf,
+    summary: Summary,
+    trials: Vec<Trial>,
+}
+
+impl ShardRun {
+    fn read(run: RunDir) -> Result<ShardRun> {
+        let summary = run.summary().map_err(|e| e.into_error(run.path()))?;
+        Ok(ShardRun {
+            trials: run.trials()?,
+            summary,
+            dir: run.path().to_path_buf(),
+        })
+    }
 }
 
 fn not_a_shard(dir: &Path) -> KilnError {
@@ -163,6 +183,7 @@ fn not_a_shard(dir: &Path) -> KilnError {
 }
 
 fn pipeline_text(dir: &Path) -> Result<String> {
-    std::fs::read_to_string(dir.join("pipeline.toml"))
+    RunDir::at(dir)
+        .pipeline_text()
         .map_err(|e| KilnError::Data(format!("{}/pipeline.toml: {e}", dir.display())))
 }

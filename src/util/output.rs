@@ -87,7 +87,7 @@ pub fn say(text: std::fmt::Arguments<'_>) {
 /// `eprintln!` that never panics or blocks: see [`say`].
 #[macro_export]
 macro_rules! say {
-    ($($arg:tt)*) => { $crate::output::say(format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::util::output::say(format_args!($($arg)*)) };
 }
 
 /// Waits until every queued line is written to stderr, or `timeout` has passed.

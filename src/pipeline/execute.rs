@@ -1,0 +1,188 @@
+//! `kiln run` of one pipeline file: prepare it, check its memory budget, create (or reopen) its run
+//! directory, cross-validate the candidates to do in parallel, and hand the trials to `finish`.
+
+use super::finish::{finish_run, initial_summary, Closing};
+use super::prepare::prepare;
+use super::resume::open_for_resume;
+use crate::config::{self, Override};
+use crate::error::{KilnError, Result};
+use crate::runlog::{RunDir, Shard, Summary};
+use crate::search::{self, progress::Progress, FoldData, SearchPlan};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+/// Set by SIGINT/SIGTERM: the search stops scheduling fits and the run is written as interrupted.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub overrides: Vec<Override>,
+    /// Overrides `[output] dir`.
+    pub out: Option<PathBuf>,
+    /// Threads; None: every core.
+    pub jobs: Option<usize>,
+    pub dry_run: bool,
+    pub quiet: bool,
+    /// The command line, for provenance.
+    pub command: Vec<String>,
+    /// `--shard I/N`.
+    pub shard: Option<Shard>,
+    /// `--resume RUN_DIR`.
+    pub resume: Option<PathBuf>,
+    /// `--memory-budget`, in bytes (None: `KILN_MEMORY_BUDGET` or the default).
+    pub memory_budget: Option<u64>,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub pipeline: String,
+    pub dir: Option<PathBuf>,
+    pub summary: Option<Summary>,
+    /// Some `[expect]` check failed (exit 1).
+    pub expect_failed: bool,
+}
+
+/// Runs one pipeline file: a fresh run, a shard of one, or the rest of an interrupted one.
+pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
+    let started = Instant::now();
+    let prepared = prepare(path, &opts.overrides)?;
+    let base = prepared.base().clone();
+    // Refused before any design matrix is built, and before a run directory is made.
+    super::budget::check_run(&prepared, opts.memory_budget, opts.jobs)?;
+    if opts.dry_run {
+        let mut plan = prepared.plan_text();
+        if let Some(s) = opts.shard {
+            let mine = prepared
+                .loaded
+                .candidates
+                .iter()
+                .filter(|c| s.owns(c.index))
+                .count();
+            plan.push_str(&format!(
+                "shard {}/{}: {mine} of the candidates\n",
+                s.index, s.count
+            ));
+        }
+        crate::util::output::emit(&plan);
+        return Ok(RunOutcome {
+            pipeline: base.name,
+            dir: None,
+            summary: None,
+            expect_failed: false,
+        });
+    }
+    let (mut run, previous, done_fits, shard) = match &opts.resume {
+        Some(dir) => {
+            let resumed = open_for_resume(dir, &prepared)?;
+            if opts.shard.is_some() && opts.shard != resumed.shard {
+                return Err(KilnError::Config(format!(
+                    "--resume {}: that run is {}, not the --shard given",
+                    dir.display(),
+                    resumed.shard.map_or("not a shard".to_string(), |s| format!(
+                        "shard {}/{}",
+                        s.index, s.count
+                    ))
+                )));
+            }
+            (resumed.run, resumed.trials, resumed.fits, resumed.shard)
+        }
+        None => {
+            let output = opts.out.clone().unwrap_or_else(|| base.output_dir.clone());
+            // A shard's run id says which shard it is: 20261124T143501Z-3f9a2c-shard2of4.
+            let suffix = opts
+                .shard
+                .map(|s| format!("-shard{}of{}", s.index, s.count))
+                .unwrap_or_default();
+            let run = RunDir::create(
+                &output,
+                &base.name,
+                &prepared.loaded.document_text(),
+                &suffix,
+            )?;
+            (run, Vec::new(), Vec::new(), opts.shard)
+        }
+    };
+    let threads = opts
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let mut summary = initial_summary(&prepared, &run, opts, threads, shard, path);
+    // Written at once, so even a killed run records what it was and which data it read. A new run
+    // without it could not be resumed: it is removed.
+    if let Err(e) = run.write_json("summary.json", &summary) {
+        if opts.resume.is_none() {
+            run.discard();
+        }
+        return Err(e);
+    }
+    if !opts.quiet {
+        for w in &prepared.warnings {
+            crate::say!("warning: {w}");
+        }
+    }
+    let done: std::collections::BTreeSet<usize> = previous.iter().map(|t| t.candidate).collect();
+    let todo: Vec<config::Candidate> = prepared
+        .loaded
+        .candidates
+        .iter()
+        .filter(|c| shard.is_none_or(|s| s.owns(c.index)) && !done.contains(&c.index))
+        .cloned()
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| KilnError::Config(format!("cannot start {threads} threads: {e}")))?;
+    let ds = &prepared.dataset;
+    let fold_data: Vec<FoldData> = prepared
+        .splits
+        .iter()
+        .map(|s| FoldData::new(ds.target.as_ref(), s, prepared.positive))
+        .collect();
+    let plan = SearchPlan {
+        candidates: &todo,
+        dataset: ds,
+        splits: &prepared.splits,
+        fold_data: &fold_data,
+        metrics: &base.metrics,
+        seed: base.seed,
+        on_error: base.on_error,
+        interrupt: &INTERRUPTED,
+        done_fits: &done_fits,
+    };
+    let mut progress = Progress::new(plan.fits_to_run(), opts.quiet);
+    let outcome = pool.install(|| search::search(&plan, &mut progress, &mut run));
+    let mut trials = previous;
+    trials.extend(outcome.trials);
+    trials.sort_by_key(|t| t.candidate);
+    summary.candidates_failed = trials.iter().filter(|t| !t.is_ok()).count();
+    let closing = Closing {
+        data: &prepared.dataset,
+        trials: &trials,
+        started,
+    };
+    if let Some(e) = outcome.write_error {
+        return Err(closing.write_failed(&run, &mut summary, e));
+    }
+    if outcome.interrupted {
+        closing.close(&mut run, &mut summary, "interrupted")?;
+        return Err(KilnError::Interrupted);
+    }
+    if let Some((c, error)) = outcome.first_failure {
+        let params = candidate_params(&prepared.loaded.candidates[c]);
+        let msg = format!(
+            "candidate {c} ({}) failed and search.on_error = \"fail\": {error}",
+            search::trial::params_text(&params)
+        );
+        return closing.fail(&mut run, &mut summary, msg);
+    }
+    finish_run(&prepared, &mut run, summary, &trials, opts.quiet, started)
+}
+
+fn candidate_params(c: &config::Candidate) -> serde_json::Map<String, serde_json::Value> {
+    c.params
+        .iter()
+        .map(|(k, v)| (k.clone(), search::trial::toml_to_json(v)))
+        .collect()
+}

@@ -1,0 +1,140 @@
+//! Everything a run needs before its first fit: the pipeline loaded and checked, the data read, the
+//! positive class, the holdout and the cross-validation folds; and the plan, as `kiln validate` and
+//! `--dry-run` print it.
+
+use crate::config::{self, LoadedPipeline, Override, Pipeline};
+use crate::data::{self, ColumnData, Dataset, TargetData};
+use crate::error::{KilnError, Result};
+use crate::search::{self, Split};
+use std::path::Path;
+
+/// Everything prepared before any fit: the checked pipeline, the data and its splits.
+pub struct Prepared {
+    pub loaded: LoadedPipeline,
+    pub dataset: Dataset,
+    pub data_hash: String,
+    pub train_rows: Vec<usize>,
+    pub test_rows: Vec<usize>,
+    pub splits: Vec<Split>,
+    pub positive: usize,
+    pub warnings: Vec<String>,
+}
+
+impl Prepared {
+    pub fn base(&self) -> &Pipeline {
+        self.loaded.base()
+    }
+
+    /// The plan, as `kiln validate` and `--dry-run` print it.
+    pub fn plan_text(&self) -> String {
+        let b = self.base();
+        let ds = &self.dataset;
+        let numeric = ds
+            .features
+            .iter()
+            .filter(|c| matches!(c.data, ColumnData::Numeric(_)))
+            .count();
+        let fits = self.loaded.candidates.len() * self.splits.len();
+        let mut s = format!(
+            "pipeline {}: {} ({} model), metric {}\n\
+             data: {} ({} rows x {} columns; {} rows used, {} features: {} numeric, {} categorical)\n",
+            b.name,
+            b.task.name(),
+            b.model.name(),
+            b.metric.name(),
+            b.data_path.display(),
+            ds.file_rows,
+            ds.file_columns,
+            ds.n_rows(),
+            ds.features.len(),
+            numeric,
+            ds.features.len() - numeric,
+        );
+        if !self.test_rows.is_empty() {
+            s.push_str(&format!(
+                "holdout: {} test rows, {} training rows\n",
+                self.test_rows.len(),
+                self.train_rows.len()
+            ));
+        }
+        s.push_str(&format!(
+            "plan: {} candidates x {} folds = {} fits, then 1 refit\n",
+            self.loaded.candidates.len(),
+            self.splits.len(),
+            fits
+        ));
+        for c in &self.loaded.candidates {
+            let params: serde_json::Map<_, _> = c
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), search::trial::toml_to_json(v)))
+                .collect();
+            s.push_str(&format!(
+                "  candidate {}: {} {}\n",
+                c.index,
+                c.pipeline.model.name(),
+                search::trial::params_text(&params)
+            ));
+        }
+        for w in &self.warnings {
+            s.push_str(&format!("warning: {w}\n"));
+        }
+        s
+    }
+}
+
+/// Loads and checks everything a run needs, without fitting anything.
+pub fn prepare(path: &Path, overrides: &[Override]) -> Result<Prepared> {
+    prepare_loaded(config::load(path, overrides)?)
+}
+
+/// As `prepare`, from a pipeline's text (a run directory's pipeline.toml); relative paths in it
+/// resolve against `path`, the pipeline file it came from.
+pub fn prepare_text(path: &Path, text: String, overrides: &[Override]) -> Result<Prepared> {
+    prepare_loaded(config::load_str(path, text, overrides)?)
+}
+
+fn prepare_loaded(loaded: LoadedPipeline) -> Result<Prepared> {
+    let base = loaded.base().clone();
+    let dataset = data::load(&base, Some(&loaded.source))?;
+    let data_hash = data::file_hash(&base.data_path)?;
+    let positive = positive_class(&base, &dataset, &loaded)?;
+    let (train_rows, test_rows) = search::holdout(&base, &dataset);
+    let (splits, mut warnings) = search::cv_splits(&base, &dataset, &train_rows)?;
+    let mut all = dataset.warnings.clone();
+    all.append(&mut warnings);
+    all.extend(crate::data::profile::id_warnings(&dataset.features));
+    Ok(Prepared {
+        loaded,
+        dataset,
+        data_hash,
+        train_rows,
+        test_rows,
+        splits,
+        positive,
+        warnings: all,
+    })
+}
+
+/// The index of the class that binary metrics score: `data.positive_class`, or the greater label.
+fn positive_class(p: &Pipeline, ds: &Dataset, loaded: &LoadedPipeline) -> Result<usize> {
+    let Some(TargetData::Classes { classes, .. }) = &ds.target else {
+        return Ok(0);
+    };
+    match &p.data.positive_class {
+        None => Ok(classes.len() - 1),
+        Some(label) => {
+            let text = label.as_text();
+            classes.iter().position(|c| *c == text).ok_or_else(|| {
+                KilnError::Config(loaded.source.error_at(
+                    &["data".into(), "positive_class".into()],
+                    &format!(
+                        "positive_class \"{text}\" is not a class of `{}`; its classes: {}",
+                        p.data.target.as_deref().unwrap_or(""),
+                        classes.join(", ")
+                    ),
+                ))
+            })
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The best candidate, refitted: its preprocessing and model fitted on every training row, its holdout
+//! scores, and the artifact (model.json) that `kiln predict` and `kiln serve` load.
+
+use super::prepare::Prepared;
+use crate::artifact::{Artifact, DriftReference, InputColumn, FORMAT, VERSION};
+use crate::config;
+use crate::data::{ColumnData, TargetData};
+use crate::metrics::Metric;
+use crate::models::{FitCache, Task};
+use crate::preprocess::FittedPreprocessor;
+use crate::rng::{rng_for, Purpose};
+use crate::search::{FoldData, Split, Trial};
+use crate::util::clock::{now_secs, utc_iso};
+use std::collections::BTreeMap;
+
+/// The best successful trial: best mean of the metric, the lower candidate index on ties.
+pub fn best_trial(trials: &[Trial], metric: Metric) -> Option<&Trial> {
+    let mut best: Option<&Trial> = None;
+    for t in trials.iter().filter(|t| t.is_ok()) {
+        let Some(v) = t.mean.get(metric.name()) else {
+            continue;
+        };
+        if best.is_none_or(|b| metric.better(*v, b.mean[metric.name()])) {
+            best = Some(t);
+        }
+    }
+    best
+}
+
+/// Fits the candidate's preprocessing and model on every training row, and scores the holdout.
+pub(crate) fn refit(
+    prepared: &Prepared,
+    cand: &config::Candidate,
+    best: &Trial,
+) -> std::result::Result<Artifact, String> {
+    let p = &cand.pipeline;
+    let ds = &prepared.dataset;
+    let rows = &prepared.train_rows;
+    let pre = FittedPreprocessor::fit(&ds.features, rows, &p.impute, &p.encode, &p.scale);
+    let x = pre.transform_design(&ds.features, Some(rows))?;
+    let all = Split {
+        fold: -1,
+        train: rows.clone(),
+        valid: prepared.test_rows.clone(),
+    };
+    let fd = FoldData::new(ds.target.as_ref(), &all, prepared.positive);
+    let mut rng = rng_for(p.seed, Purpose::Refit, &[cand.index as u64]);
+    let fit = p.model.fit_shared(
+        &x,
+        fd.train_targets(),
+        &mut rng,
+        p.seed,
+        &FitCache::default(),
+    )?;
+    drop(x);
+    let mut test = BTreeMap::new();
+    if !prepared.test_rows.is_empty() {
+        let xt = pre.transform(&ds.features, Some(&prepared.test_rows))?;
+        let out = fit.model.predict(&xt);
+        for m in &p.metrics {
+            test.insert(m.name().to_string(), m.score(fd.valid_truth(&xt), &out)?);
+        }
+    }
+    let classes = match &ds.target {
+        Some(TargetData::Classes { classes, .. }) => classes.clone(),
+        _ => Vec::new(),
+    };
+    let positive_class = (p.task == Task::Classification && classes.len() == 2)
+        .then(|| classes[prepared.positive].clone());
+    Ok(Artifact {
+        format: FORMAT.into(),
+        version: VERSION,
+        kiln_version: env!("CARGO_PKG_VERSION").into(),
+        pipeline: p.name.clone(),
+        task: p.task,
+        created_at: utc_iso(now_secs()),
+        target: p.data.target.clone(),
+        classes,
+        positive_class,
+        inputs: ds
+            .features
+            .iter()
+            .map(|c| InputColumn {
+                name: c.name.clone(),
+                kind: c.kind(),
+                categories: match &c.data {
+                    ColumnData::Categorical { dictionary, .. } => dictionary.clone(),
+                    ColumnData::Numeric(_) => Vec::new(),
+                },
+            })
+            .collect(),
+        preprocessor: pre,
+        model: fit.model,
+        params: best.params.clone(),
+        metric: p.metric.name().into(),
+        cv: best.mean.clone(),
+        test,
+        data_hash: prepared.data_hash.clone(),
+        training_rows: rows.len(),
+        drift: ds
+            .features
+            .iter()
+            .map(|c| DriftReference::fit(c, rows))
+            .collect(),
+    })
+}
