@@ -1,5 +1,5 @@
 //! The library's error type. Every message says what is wrong and where (file, line, key, column, row),
-//! and what would be valid. The binary maps each kind to an exit code.
+//! and what would be valid. The command line maps each kind to an exit status (`cli::ExitStatus::of`).
 
 use std::path::PathBuf;
 
@@ -34,14 +34,6 @@ impl KilnError {
         KilnError::Io {
             path: path.into(),
             source,
-        }
-    }
-
-    /// The process exit code the contract gives this error.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            KilnError::Interrupted => 130,
-            _ => 2,
         }
     }
 }

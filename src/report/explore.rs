@@ -10,26 +10,11 @@ use crate::config;
 use crate::data::{self, Column, ColumnData, TextOptions};
 use crate::error::{did_you_mean, KilnError, Result};
 use crate::models::Task;
-use crate::output::emit;
 use polars::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// At most this many columns in the correlation heatmap (the most associated with the target).
 const HEATMAP_COLUMNS: usize = 30;
-
-#[derive(Debug, clap::Args)]
-pub struct ExploreArgs {
-    /// A data file (.csv .tsv .parquet .json .ndjson .arrow), or a pipeline file (.toml) whose data is
-    /// explored as the pipeline sees it.
-    #[arg(value_name = "DATA|PIPELINE")]
-    pub input: PathBuf,
-    /// The column to predict, for a data file (a pipeline names its own in data.target).
-    #[arg(long, value_name = "COL")]
-    pub target: Option<String>,
-    /// Also write a self-contained HTML page with charts to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-}
 
 /// Column names and their pairwise correlations (None where a pair has too few values in common).
 pub type Correlations = (Vec<String>, Vec<Vec<Option<f64>>>);
@@ -771,24 +756,4 @@ fn target_chart(p: &ColumnProfile) -> String {
             category_chart(&chart)
         }
     }
-}
-
-/// `kiln explore`: prints the report; writes the HTML page when asked.
-pub fn command(a: ExploreArgs) -> u8 {
-    let e = match explore(&a.input, a.target.as_deref()) {
-        Ok(e) => e,
-        Err(err) => {
-            crate::say!("error: {}: {err}", a.input.display());
-            return err.exit_code();
-        }
-    };
-    emit(&text_report(&e));
-    if let Some(path) = &a.html {
-        if let Err(err) = crate::runlog::atomic_write(path, html_report(&e).as_bytes()) {
-            crate::say!("error: cannot write the HTML report: {err}");
-            return 2;
-        }
-        emit(&format!("html report: {}\n", path.display()));
-    }
-    0
 }

@@ -29,16 +29,6 @@ const CANDIDATES_SHOWN: usize = 40;
 /// Coefficients or importances shown at most (the largest in magnitude).
 const WEIGHTS_SHOWN: usize = 25;
 
-#[derive(Debug, clap::Args)]
-pub struct ReportArgs {
-    /// A run directory (runs/<pipeline>/<run id>).
-    #[arg(value_name = "RUN_DIR")]
-    pub run_dir: PathBuf,
-    /// The data file, when it is no longer where the run read it (summary.json's data.path).
-    #[arg(long, value_name = "FILE")]
-    pub data: Option<PathBuf>,
-}
-
 /// Writes RUN_DIR/report.html and returns its path. `data` overrides the data file recorded in
 /// summary.json (pass the pipeline's resolved `data_path` when calling right after a run). A missing
 /// or changed data file, or a run without a model, leaves those sections out with a note; only an
@@ -1135,20 +1125,6 @@ fn weights_chart(page: &mut Page, artifact: &Artifact) {
         meaning.how
     ));
     page.charts(&[svg::hbar(&title, &meaning.name, &bars)]);
-}
-
-/// `kiln report RUN_DIR [--data FILE]`: (re)writes RUN_DIR/report.html.
-pub fn command(a: ReportArgs) -> u8 {
-    match write_run_report(&a.run_dir, a.data.as_deref()) {
-        Ok(path) => {
-            crate::output::emit(&format!("report: {}\n", path.display()));
-            0
-        }
-        Err(e) => {
-            crate::say!("error: {}: {e}", a.run_dir.display());
-            e.exit_code()
-        }
-    }
 }
 
 #[cfg(test)]

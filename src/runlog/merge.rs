@@ -7,37 +7,20 @@ use super::compare::{find_runs, read_run, RunRecord};
 use super::RunDir;
 use crate::error::{KilnError, Result};
 use crate::run::{self, RunOptions, RunOutcome};
-use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-#[derive(Debug, Args)]
-pub struct MergeArgs {
-    /// The shards' run directories, or folders holding them.
-    #[arg(required = true, value_name = "RUN")]
-    pub runs: Vec<PathBuf>,
-    /// Where the merged run directory goes (default: the pipeline's [output] dir).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// No leaderboard; only the run directory.
-    #[arg(long)]
-    pub quiet: bool,
-}
-
-pub fn command(a: MergeArgs) -> u8 {
-    match merge(&a, std::env::args().collect()) {
-        Ok(outcome) => u8::from(outcome.expect_failed),
-        Err(e) => {
-            crate::say!("error: {e}");
-            e.exit_code()
-        }
-    }
-}
-
-pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
+/// Merges the shard runs found in `runs` into one run directory under `out` (default: the
+/// pipeline's [output] dir); `command` is the command line, recorded in its summary.json.
+pub fn merge(
+    runs: &[PathBuf],
+    out: Option<&Path>,
+    quiet: bool,
+    command: Vec<String>,
+) -> Result<RunOutcome> {
     let started = Instant::now();
     let mut shards: Vec<RunRecord> = Vec::new();
-    for r in &a.runs {
+    for r in runs {
         for dir in find_runs(r)? {
             shards.push(read_run(&dir)?);
         }
@@ -129,17 +112,14 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
             trials.len()
         )));
     }
-    let output = a
-        .out
-        .clone()
-        .unwrap_or_else(|| prepared.base().output_dir.clone());
+    let output = out.map_or_else(|| prepared.base().output_dir.clone(), Path::to_path_buf);
     let mut dir = RunDir::create(&output, &prepared.base().name, &text, "")?;
     for t in &trials {
         dir.append_trial(t)?;
     }
     let opts = RunOptions {
         command,
-        quiet: a.quiet,
+        quiet,
         ..Default::default()
     };
     let mut summary = run::initial_summary(
@@ -152,7 +132,7 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
     );
     summary.merged_from = shards.iter().map(|s| s.summary.run_id.clone()).collect();
     summary.merged_from.sort();
-    run::finish_run(&prepared, &mut dir, summary, &trials, a.quiet, started)
+    run::finish_run(&prepared, &mut dir, summary, &trials, quiet, started)
 }
 
 fn not_a_shard(dir: &Path) -> KilnError {
