@@ -340,7 +340,10 @@ fn data_path_text(data: &Path, output: Option<&Path>) -> Result<String> {
     let Some(out) = output else {
         return Ok(data.to_string_lossy().replace('\\', "/"));
     };
-    let data_abs = data.canonicalize().map_err(|e| KilnError::io(data, e))?;
+    // Reading the data file's path is a data error; the folder below is where kiln writes.
+    let data_abs = data
+        .canonicalize()
+        .map_err(|e| KilnError::Data(format!("{}: {e}", data.display())))?;
     let folder = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

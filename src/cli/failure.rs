@@ -70,7 +70,7 @@ impl Failure {
     }
 
     fn is_broken_pipe(&self) -> bool {
-        matches!(&self.error, KilnError::Io { source, .. }
+        matches!(&self.error, KilnError::Output { source, .. }
             if source.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }

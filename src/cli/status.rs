@@ -35,7 +35,7 @@ impl ExitStatus {
             | KilnError::Data(_)
             | KilnError::Artifact(_)
             | KilnError::AllCandidatesFailed(_)
-            | KilnError::Io { .. } => ExitStatus::Failure,
+            | KilnError::Output { .. } => ExitStatus::Failure,
         }
     }
 
