@@ -1,5 +1,5 @@
 //! The library's error type. Every message says what is wrong and where (file, line, key, column, row),
-//! and what would be valid. The binary maps each kind to an exit code.
+//! and what would be valid. The command line maps each kind to an exit status (`cli::ExitStatus::of`).
 
 use std::path::PathBuf;
 
@@ -20,9 +20,10 @@ pub enum KilnError {
     /// The run was interrupted by SIGINT or SIGTERM (exit 130).
     #[error("interrupted")]
     Interrupted,
-    /// An I/O failure writing results (exit 2): names the path.
+    /// Writing a result failed (a run directory, a model, a report, predictions; exit 2): names
+    /// the path.
     #[error("{path}: {source}")]
-    Io {
+    Output {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -30,18 +31,11 @@ pub enum KilnError {
 }
 
 impl KilnError {
+    /// Writing (or making the folder of) `path` failed.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        KilnError::Io {
+        KilnError::Output {
             path: path.into(),
             source,
-        }
-    }
-
-    /// The process exit code the contract gives this error.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            KilnError::Interrupted => 130,
-            _ => 2,
         }
     }
 }
@@ -206,6 +200,20 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn an_output_error_names_its_path_and_keeps_its_cause() {
+        let e = KilnError::io(
+            "runs/p/summary.json",
+            std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left on device"),
+        );
+        assert_eq!(
+            e.to_string(),
+            "runs/p/summary.json: no space left on device"
+        );
+        let cause = std::error::Error::source(&e).map(|s| s.to_string());
+        assert_eq!(cause.as_deref(), Some("no space left on device"));
     }
 
     #[test]

@@ -18,22 +18,6 @@ const LARGE: usize = 100_000;
 /// Where comments start, so they line up.
 const COMMENT_AT: usize = 30;
 
-#[derive(Debug, clap::Args)]
-pub struct InitArgs {
-    /// The data file to write a pipeline for.
-    #[arg(value_name = "DATA")]
-    pub data: PathBuf,
-    /// The column to predict.
-    #[arg(long, value_name = "COL")]
-    pub target: String,
-    /// Write the pipeline to FILE (its data.path is then relative to FILE's folder); default: stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Overwrite FILE when it exists.
-    #[arg(long)]
-    pub force: bool,
-}
-
 /// `a` relative to the folder `from` (both absolute), with forward slashes as TOML files on every
 /// platform can use.
 pub fn relative_path(from: &Path, to: &Path) -> String {
@@ -356,7 +340,10 @@ fn data_path_text(data: &Path, output: Option<&Path>) -> Result<String> {
     let Some(out) = output else {
         return Ok(data.to_string_lossy().replace('\\', "/"));
     };
-    let data_abs = data.canonicalize().map_err(|e| KilnError::io(data, e))?;
+    // Reading the data file's path is a data error; the folder below is where kiln writes.
+    let data_abs = data
+        .canonicalize()
+        .map_err(|e| KilnError::Data(format!("{}: {e}", data.display())))?;
     let folder = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -381,7 +368,7 @@ fn data_path_text(data: &Path, output: Option<&Path>) -> Result<String> {
 
 /// Refuses an output that would overwrite something it should not: an existing file without
 /// --force, a folder, or the data file itself (even with --force).
-fn check_output(out: &Path, data: &Path, force: bool) -> Result<()> {
+pub fn check_output(out: &Path, data: &Path, force: bool) -> Result<()> {
     if out.is_dir() {
         return Err(KilnError::Config(format!(
             "-o {}: is a folder; give the pipeline file to write, as -o {}",
@@ -409,50 +396,6 @@ fn check_output(out: &Path, data: &Path, force: bool) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// `kiln init`: writes the pipeline to -o FILE, or prints it.
-pub fn command(a: InitArgs) -> u8 {
-    if let Some(out) = &a.output {
-        if let Err(e) = check_output(out, &a.data, a.force) {
-            crate::say!("error: {e}");
-            return e.exit_code();
-        }
-    }
-    let text = match pipeline_text(&a.data, &a.target, a.output.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            // Most messages name the data file already.
-            let shown = a.data.display().to_string();
-            let msg = e.to_string();
-            if msg.contains(&shown) {
-                crate::say!("error: {msg}");
-            } else {
-                crate::say!("error: {shown}: {msg}");
-            }
-            return e.exit_code();
-        }
-    };
-    match &a.output {
-        None => {
-            crate::util::output::emit(&text);
-            0
-        }
-        Some(out) => match crate::util::atomic::atomic_write(out, text.as_bytes()) {
-            Ok(()) => {
-                crate::util::output::emit(&format!(
-                    "wrote {}\nnext: kiln run {}\n",
-                    out.display(),
-                    out.display()
-                ));
-                0
-            }
-            Err(e) => {
-                crate::say!("error: {e}");
-                2
-            }
-        },
-    }
 }
 
 #[cfg(test)]

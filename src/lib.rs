@@ -17,7 +17,6 @@ pub mod rng;
 
 pub use error::{KilnError, Result};
 pub mod artifact;
-pub mod batch;
 pub mod cli;
 pub mod init;
 pub mod pipeline;

@@ -306,13 +306,6 @@ pub fn pipeline_schema() -> Value {
     })
 }
 
-/// `kiln schema`: prints the schema.
-pub fn command() -> u8 {
-    let text = serde_json::to_string_pretty(&pipeline_schema()).unwrap_or_default();
-    crate::util::output::emit(&format!("{text}\n"));
-    0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -599,10 +599,8 @@ fn refit_peak(sized: &[Sized], data: &Part, plan: &Plan) -> Vec<Term> {
         .unwrap_or_default()
 }
 
-/// Checks a prepared run against the budget (`flag`: `--memory-budget`; `jobs`: `--jobs`).
-pub fn check_run(prepared: &Prepared, flag: Option<u64>, jobs: Option<usize>) -> Result<()> {
-    let threads =
-        jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+/// Checks a prepared run against the budget (`flag`: `--memory-budget`; `threads`: the search's).
+pub fn check_run(prepared: &Prepared, flag: Option<u64>, threads: usize) -> Result<()> {
     let longest = |rows: fn(&Split) -> usize| prepared.splits.iter().map(rows).max().unwrap_or(0);
     let plan = Plan {
         cv_rows: prepared.train_rows.len(),

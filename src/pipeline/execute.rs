@@ -20,8 +20,8 @@ pub struct RunOptions {
     pub overrides: Vec<Override>,
     /// Overrides `[output] dir`.
     pub out: Option<PathBuf>,
-    /// Threads; None: every core.
-    pub jobs: Option<usize>,
+    /// Threads for the search (the command line resolves `--jobs`, else every core).
+    pub threads: usize,
     pub dry_run: bool,
     pub quiet: bool,
     /// The command line, for provenance.
@@ -50,7 +50,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let prepared = prepare(path, &opts.overrides)?;
     let base = prepared.base().clone();
     // Refused before any design matrix is built, and before a run directory is made.
-    super::budget::check_run(&prepared, opts.memory_budget, opts.jobs)?;
+    super::budget::check_run(&prepared, opts.memory_budget, opts.threads)?;
     if opts.dry_run {
         let mut plan = prepared.plan_text();
         if let Some(s) = opts.shard {
@@ -104,10 +104,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
             (run, Vec::new(), Vec::new(), opts.shard)
         }
     };
-    let threads = opts
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = opts.threads.max(1);
     let mut summary = initial_summary(&prepared, &run, opts, threads, shard, path);
     // Written at once, so even a killed run records what it was and which data it read. A new run
     // without it could not be resumed: it is removed.

@@ -9,37 +9,20 @@ use super::prepare::prepare_text;
 use crate::error::{KilnError, Result};
 use crate::runlog::{RunDir, Summary};
 use crate::search::Trial;
-use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-#[derive(Debug, Args)]
-pub struct MergeArgs {
-    /// The shards' run directories, or folders holding them.
-    #[arg(required = true, value_name = "RUN")]
-    pub runs: Vec<PathBuf>,
-    /// Where the merged run directory goes (default: the pipeline's [output] dir).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// No leaderboard; only the run directory.
-    #[arg(long)]
-    pub quiet: bool,
-}
-
-pub fn command(a: MergeArgs) -> u8 {
-    match merge(&a, std::env::args().collect()) {
-        Ok(outcome) => u8::from(outcome.expect_failed),
-        Err(e) => {
-            crate::say!("error: {e}");
-            e.exit_code()
-        }
-    }
-}
-
-pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
+/// Merges the shard runs found in `runs` into one run directory under `out` (default: the
+/// pipeline's [output] dir); `command` is the command line, recorded in its summary.json.
+pub fn merge(
+    runs: &[PathBuf],
+    out: Option<&Path>,
+    quiet: bool,
+    command: Vec<String>,
+) -> Result<RunOutcome> {
     let started = Instant::now();
     let mut shards: Vec<ShardRun> = Vec::new();
-    for r in &a.runs {
+    for r in runs {
         for run in RunDir::find(r)? {
             shards.push(ShardRun::read(run)?);
         }
@@ -131,17 +114,14 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
             trials.len()
         )));
     }
-    let output = a
-        .out
-        .clone()
-        .unwrap_or_else(|| prepared.base().output_dir.clone());
+    let output = out.map_or_else(|| prepared.base().output_dir.clone(), Path::to_path_buf);
     let mut dir = RunDir::create(&output, &prepared.base().name, &text, "")?;
     for t in &trials {
         dir.append_trial(t)?;
     }
     let opts = RunOptions {
         command,
-        quiet: a.quiet,
+        quiet,
         ..Default::default()
     };
     let mut summary = initial_summary(
@@ -154,7 +134,7 @@ pub fn merge(a: &MergeArgs, command: Vec<String>) -> Result<RunOutcome> {
     );
     summary.merged_from = shards.iter().map(|s| s.summary.run_id.clone()).collect();
     summary.merged_from.sort();
-    finish_run(&prepared, &mut dir, summary, &trials, a.quiet, started)
+    finish_run(&prepared, &mut dir, summary, &trials, quiet, started)
 }
 
 /// A shard's run directory, read.

@@ -359,33 +359,3 @@ impl Destination {
 fn write_error(destination: &Destination, e: PolarsError) -> KilnError {
     KilnError::Data(format!("cannot write {}: {e}", destination.shown()))
 }
-
-/// `kiln predict` on the command line.
-#[derive(Debug, clap::Args)]
-pub struct PredictArgs {
-    /// A model.json written by `kiln run`.
-    #[arg(value_name = "MODEL")]
-    pub model: PathBuf,
-    /// Rows to predict: csv, tsv, parquet, json, ndjson/jsonl, arrow/ipc.
-    #[arg(value_name = "INPUT")]
-    pub input: PathBuf,
-    /// Where to write; the extension picks the format (csv, parquet, json, ndjson). Default: csv on stdout.
-    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
-    pub output: Option<PathBuf>,
-}
-
-/// Runs `kiln predict`; returns the exit code (2 for any invalid model, input or output).
-pub fn command(a: PredictArgs) -> u8 {
-    match predict_file(&a.model, &a.input, a.output.as_deref()) {
-        Ok(report) => {
-            if let (Some(o), false) = (&a.output, report.stdout_closed) {
-                crate::say!("predicted {} rows -> {}", report.rows, o.display());
-            }
-            0
-        }
-        Err(e) => {
-            crate::say!("error: {e}");
-            e.exit_code()
-        }
-    }
-}

@@ -6,26 +6,10 @@
 use super::fmt::clip;
 use super::html::{Cell, Page};
 use super::svg::{self, Bar, HeatColors};
-use crate::data::explore::{explore, Exploration};
+use crate::data::explore::Exploration;
 use crate::data::number_text::{num, pct};
 use crate::data::profile::{self, ColumnProfile, Histogram, Target, TargetView};
-use crate::util::output::emit;
 use crate::util::table::Table;
-use std::path::PathBuf;
-
-#[derive(Debug, clap::Args)]
-pub struct ExploreArgs {
-    /// A data file (.csv .tsv .parquet .json .ndjson .arrow), or a pipeline file (.toml) whose data is
-    /// explored as the pipeline sees it.
-    #[arg(value_name = "DATA|PIPELINE")]
-    pub input: PathBuf,
-    /// The column to predict, for a data file (a pipeline names its own in data.target).
-    #[arg(long, value_name = "COL")]
-    pub target: Option<String>,
-    /// Also write a self-contained HTML page with charts to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-}
 
 fn assoc_name(e: &Exploration) -> &'static str {
     match &e.target {
@@ -412,22 +396,3 @@ fn target_chart(p: &ColumnProfile) -> String {
     }
 }
 
-/// `kiln explore`: prints the report; writes the HTML page when asked.
-pub fn command(a: ExploreArgs) -> u8 {
-    let e = match explore(&a.input, a.target.as_deref()) {
-        Ok(e) => e,
-        Err(err) => {
-            crate::say!("error: {}: {err}", a.input.display());
-            return err.exit_code();
-        }
-    };
-    emit(&text_report(&e));
-    if let Some(path) = &a.html {
-        if let Err(err) = crate::util::atomic::atomic_write(path, html_report(&e).as_bytes()) {
-            crate::say!("error: cannot write the HTML report: {err}");
-            return 2;
-        }
-        emit(&format!("html report: {}\n", path.display()));
-    }
-    0
-}

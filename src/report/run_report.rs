@@ -24,16 +24,6 @@ use predictions::model_section;
 pub use predictions::roc_curve;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, clap::Args)]
-pub struct ReportArgs {
-    /// A run directory (runs/<pipeline>/<run id>).
-    #[arg(value_name = "RUN_DIR")]
-    pub run_dir: PathBuf,
-    /// The data file, when it is no longer where the run read it (summary.json's data.path).
-    #[arg(long, value_name = "FILE")]
-    pub data: Option<PathBuf>,
-}
-
 /// Writes RUN_DIR/report.html and returns its path. `data` overrides the data file recorded in
 /// summary.json (pass the pipeline's resolved `data_path` when calling right after a run). A missing
 /// or changed data file, or a run without a model, leaves those sections out with a note; only an
@@ -296,20 +286,6 @@ fn summary_section(page: &mut Page, files: &RunFiles, run_dir: &Path) {
         page.warnings(&[format!("run error: {err}")]);
     }
     page.warnings(&s.warnings);
-}
-
-/// `kiln report RUN_DIR [--data FILE]`: (re)writes RUN_DIR/report.html.
-pub fn command(a: ReportArgs) -> u8 {
-    match write_run_report(&a.run_dir, a.data.as_deref()) {
-        Ok(path) => {
-            crate::util::output::emit(&format!("report: {}\n", path.display()));
-            0
-        }
-        Err(e) => {
-            crate::say!("error: {}: {e}", a.run_dir.display());
-            e.exit_code()
-        }
-    }
 }
 
 #[cfg(test)]

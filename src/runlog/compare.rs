@@ -6,36 +6,17 @@ use super::{RunDir, Summary};
 use crate::error::{did_you_mean, KilnError, Result};
 use crate::metrics::Metric;
 use crate::search::Trial;
-use crate::util::output::emit;
 use crate::util::table::Table;
-use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// How `compare` writes its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Md,
     Csv,
     Json,
-}
-
-#[derive(Debug, Args)]
-pub struct CompareArgs {
-    /// Run directories, or folders of them (runs/, runs/<pipeline>/).
-    #[arg(required = true, value_name = "RUN")]
-    pub runs: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Order by this metric's best mean (best first); default: by start time.
-    #[arg(long, value_name = "METRIC")]
-    pub sort: Option<String>,
-    /// Show every config key, not only those that differ between the runs.
-    #[arg(long)]
-    pub all: bool,
-    /// Show one run's full leaderboard (every candidate) instead.
-    #[arg(long)]
-    pub trials: bool,
 }
 
 /// One run directory, read.
@@ -47,24 +28,19 @@ pub struct RunRecord {
     pub trials: Vec<Trial>,
 }
 
-pub fn command(a: CompareArgs) -> u8 {
-    match compare(&a) {
-        Ok(text) => {
-            emit(&text);
-            0
-        }
-        Err(e) => {
-            crate::say!("error: {e}");
-            e.exit_code()
-        }
-    }
-}
-
-pub fn compare(a: &CompareArgs) -> Result<String> {
+/// The table of the runs found in `runs` (ordered by start time, or by the best mean of `sort`),
+/// with every config key when `all`; or, with `trials`, the one run's full leaderboard.
+pub fn compare(
+    runs: &[PathBuf],
+    format: Format,
+    sort: Option<&str>,
+    all: bool,
+    trials: bool,
+) -> Result<String> {
     // A bad argument fails before any run directory is read.
-    let sort = a.sort.as_deref().map(sort_metric).transpose()?;
+    let sort = sort.map(sort_metric).transpose()?;
     let mut dirs = Vec::new();
-    for r in &a.runs {
+    for r in runs {
         let found = RunDir::find(r)?;
         if found.is_empty() {
             return Err(KilnError::Config(format!(
@@ -75,14 +51,14 @@ pub fn compare(a: &CompareArgs) -> Result<String> {
         dirs.extend(found);
     }
     let mut runs: Vec<RunRecord> = dirs.iter().map(|d| read_run(d)).collect::<Result<_>>()?;
-    if a.trials {
+    if trials {
         if runs.len() != 1 {
             return Err(KilnError::Config(format!(
                 "--trials shows one run; {} were given",
                 runs.len()
             )));
         }
-        return Ok(render(&trials_table(&runs[0]), a.format));
+        return Ok(render(&trials_table(&runs[0]), format));
     }
     runs.sort_by(|x, y| {
         x.summary
@@ -102,7 +78,7 @@ pub fn compare(a: &CompareArgs) -> Result<String> {
             }
         });
     }
-    Ok(render(&runs_table(&runs, a.all), a.format))
+    Ok(render(&runs_table(&runs, all), format))
 }
 
 /// The metric `--sort NAME` names; an unknown name is an error suggesting the closest metric.

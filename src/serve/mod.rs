@@ -36,41 +36,28 @@ pub const MAX_CONNECTIONS: u32 = 100_000;
 /// The longest of the `--*-timeout` flags.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
-/// `kiln serve` on the command line.
-#[derive(Debug, clap::Args)]
-pub struct ServeArgs {
-    /// A model.json written by `kiln run`, or the run directory that holds it.
-    #[arg(value_name = "MODEL")]
+/// What `kiln serve` was asked for, resolved (the command line's flags, or a caller's).
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// A model.json, or the run directory that holds it.
     pub model: PathBuf,
-    /// Address to listen on (port 0: any free port, printed at start).
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    /// Address to listen on (port 0: any free port).
     pub addr: String,
-    /// Rows in the sliding window the drift scores are computed over (1 to 1000000).
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=MAX_DRIFT_WINDOW))]
-    pub drift_window: u64,
-    /// Largest request body accepted, in bytes (or with k, m, g: KiB, MiB, GiB; at most 1g); larger
-    /// ones get 413.
-    #[arg(long, value_name = "BYTES", default_value = "2m", value_parser = parse_body_limit)]
+    /// Rows in the sliding window the drift scores are computed over.
+    pub drift_window: usize,
+    /// Largest request body accepted, in bytes.
     pub max_body: usize,
     /// No log line per request.
-    #[arg(long)]
     pub quiet: bool,
-    /// Worker threads answering requests (default: twice the cores; at most 1024).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
-    pub threads: Option<u32>,
-    /// Connections served at once (1 to 100000); more wait until one closes. Keep it under the
-    /// open-files limit (`ulimit -n`).
-    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=MAX_CONNECTIONS as i64))]
-    pub max_connections: u32,
-    /// Time a client has to send a request's head (request line and headers), from the accept or,
-    /// on a kept-alive connection, from its first byte: as 500ms, 10s, 2m (at most 24h).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    /// Worker threads answering requests.
+    pub threads: usize,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Time a client has to send a request's head.
     pub header_timeout: Duration,
-    /// Time a client has to send a request's body once its head is in; past it, 408.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    /// Time a client has to send a request's body once its head is in.
     pub body_timeout: Duration,
-    /// How long a kept-alive connection may wait for its next request before it is closed.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_timeout)]
+    /// How long a kept-alive connection may wait for its next request.
     pub idle_timeout: Duration,
 }
 
@@ -81,7 +68,7 @@ pub fn parse_size(s: &str) -> std::result::Result<usize, String> {
 }
 
 /// `--max-body`: a size of at most `MAX_BODY`.
-fn parse_body_limit(s: &str) -> std::result::Result<usize, String> {
+pub fn parse_body_limit(s: &str) -> std::result::Result<usize, String> {
     let bytes = parse_size(s)?;
     if bytes > MAX_BODY {
         return Err(format!(
@@ -119,26 +106,6 @@ pub fn parse_timeout(s: &str) -> std::result::Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// Worker threads of the server's runtime when `--threads` is not given: twice the cores. A
-/// server shares its cores with other processes (a proxy, a sidecar, the load generator of a
-/// benchmark); a worker the system preempts leaves its queued requests waiting, and spare workers
-/// take them. Measured with wrk on the same 2 cores, 1-row requests: 2 workers 14,000-17,800
-/// requests/s (two runs), 4 workers 21,400-22,100, p99 3.4 ms.
-pub fn default_threads() -> usize {
-    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// Runs `kiln serve`; returns the exit code.
-pub fn command(a: ServeArgs) -> u8 {
-    match run(&a) {
-        Ok(()) => 0,
-        Err(e) => {
-            crate::say!("error: {e}");
-            e.exit_code()
-        }
-    }
-}
-
 /// The model file `kiln serve MODEL` loads: MODEL, or MODEL/model.json when MODEL is a run
 /// directory.
 pub fn model_file(model: &Path) -> Result<PathBuf> {
@@ -158,7 +125,7 @@ pub fn model_file(model: &Path) -> Result<PathBuf> {
 }
 
 /// Loads the model, listens, and serves until SIGINT or SIGTERM.
-pub fn run(a: &ServeArgs) -> Result<()> {
+pub fn run(a: &ServeOptions) -> Result<()> {
     let model = model_file(&a.model)?;
     let predictor = Predictor::new(Artifact::load(&model)?);
     let pipeline = predictor.artifact.pipeline.clone();
@@ -166,7 +133,7 @@ pub fn run(a: &ServeArgs) -> Result<()> {
     let log = Arc::new(log::Log::start());
     let state = api::AppState::new(
         predictor,
-        a.drift_window as usize,
+        a.drift_window,
         a.quiet,
         log.clone(),
         a.body_timeout,
@@ -176,11 +143,10 @@ pub fn run(a: &ServeArgs) -> Result<()> {
     let limits = conn::Limits {
         header: a.header_timeout,
         idle: a.idle_timeout,
-        max_connections: a.max_connections as usize,
+        max_connections: a.max_connections,
     };
-    let threads = a.threads.map_or_else(default_threads, |n| n as usize);
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
+        .worker_threads(a.threads)
         .enable_all()
         .build()
         .map_err(|e| KilnError::Config(format!("cannot start the server's runtime: {e}")))?;

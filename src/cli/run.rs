@@ -1,45 +1,79 @@
 //! `kiln run` over one or more pipelines: each runs in turn, SIGINT/SIGTERM stop cleanly, a table
-//! over the batch ends it, and `--junit` writes a report CI systems show. The exit code is the worst
-//! of the runs (2 over 1 over 0), or 130 when interrupted.
+//! over the batch ends it, and `--junit` writes a report CI systems show. The status is the worst
+//! of the runs (failure over expect failed over success), or interrupted.
 
-use crate::cli::{overrides, report, RunArgs};
+use super::failure::{self, CommandResult, Failure, WithContext};
+use super::{overrides, threads, ExitStatus};
 use crate::error::KilnError;
 use crate::pipeline::execute::{run_pipeline, RunOptions, INTERRUPTED};
 use crate::runlog::junit::{self, JunitCase, JunitSuite};
 use crate::runlog::{Shard, Summary};
 use crate::util::output::emit;
 use crate::util::table::Table;
+use clap::Args;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Pipeline files, run in turn.
+    #[arg(required = true, value_name = "PIPELINE")]
+    pub pipelines: Vec<PathBuf>,
+    /// Override a key before validation, e.g. --set model.alpha=0.5 (repeatable; applies to every pipeline).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Where run directories go (overrides [output] dir).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Threads for the search (default: every core; at most 1024).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
+    /// Check everything and print the plan; fit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// No progress and no leaderboard; only the run directory and failed expectations.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Run only shard I of N: the candidates whose index mod N is I-1 (merge the shards with `kiln merge`).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Complete an interrupted run in RUN_DIR: finished candidates are kept, the rest are run.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
+    /// Write a JUnit XML report: one test case per pipeline and per [expect] check.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Refuse a run whose design matrices would take more memory than SIZE (as 512m, 8g; default:
+    /// $KILN_MEMORY_BUDGET, else 75% of the machine's memory).
+    #[arg(long, value_name = "SIZE", value_parser = crate::util::sizes::parse_size)]
+    pub memory_budget: Option<u64>,
+}
 
 /// What one pipeline of a batch came to.
 struct Entry {
     pipeline: String,
-    code: u8,
+    status: ExitStatus,
     summary: Option<Summary>,
     error: Option<String>,
     seconds: f64,
 }
 
-pub fn command(a: RunArgs, command: Vec<String>) -> u8 {
-    let parsed =
-        overrides(&a.set).and_then(|o| Ok((o, a.shard.as_deref().map(Shard::parse).transpose()?)));
-    let (overrides, shard) = match parsed {
-        Ok(x) => x,
-        Err(e) => {
-            crate::say!("error: {e}");
-            return 2;
-        }
-    };
+/// `command`: the command line, recorded in each run's summary.json.
+pub fn command(a: RunArgs, command: Vec<String>) -> CommandResult {
+    let overrides = overrides(&a.set)?;
+    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
     if a.resume.is_some() && a.pipelines.len() > 1 {
-        crate::say!("error: --resume completes one run: give exactly one pipeline");
-        return 2;
+        return Err(KilnError::Config(
+            "--resume completes one run: give exactly one pipeline".into(),
+        )
+        .into());
     }
     install_signal_handler();
     let opts = RunOptions {
         overrides,
         out: a.out,
-        jobs: a.jobs.map(|j| j as usize),
+        threads: threads::search(a.jobs),
         dry_run: a.dry_run,
         quiet: a.quiet,
         command,
@@ -48,29 +82,39 @@ pub fn command(a: RunArgs, command: Vec<String>) -> u8 {
         memory_budget: a.memory_budget,
     };
     let mut entries = Vec::new();
-    let mut interrupted = false;
     for path in &a.pipelines {
         let started = Instant::now();
-        let (code, summary, error) = match run_pipeline(path, &opts) {
-            Ok(outcome) => (u8::from(outcome.expect_failed), outcome.summary, None),
+        let (status, summary, error) = match run_pipeline(path, &opts) {
+            Ok(outcome) => (
+                ExitStatus::expectations(outcome.expect_failed),
+                outcome.summary,
+                None,
+            ),
             Err(KilnError::Interrupted) => {
                 crate::say!(
                     "interrupted: {} (finished fits are kept; complete it with --resume)",
                     path.display()
                 );
-                interrupted = true;
-                (130, None, Some("interrupted".to_string()))
+                (
+                    ExitStatus::Interrupted,
+                    None,
+                    Some("interrupted".to_string()),
+                )
             }
-            Err(e) => (report(path, &e), None, Some(e.to_string())),
+            Err(e) => {
+                let message = e.to_string();
+                let status = failure::print(&Failure::from(e).about(path));
+                (status, None, Some(message))
+            }
         };
         entries.push(Entry {
             pipeline: path.display().to_string(),
-            code,
+            status,
             summary,
             error,
             seconds: started.elapsed().as_secs_f64(),
         });
-        if interrupted {
+        if status == ExitStatus::Interrupted {
             break;
         }
     }
@@ -78,15 +122,13 @@ pub fn command(a: RunArgs, command: Vec<String>) -> u8 {
         emit(&batch_table(&entries));
     }
     if let Some(file) = &a.junit {
-        if let Err(e) = junit::write(file, &suites(&entries)) {
-            crate::say!("error: --junit {}: {e}", file.display());
-            return 2;
-        }
+        junit::write(file, &suites(&entries)).context(format!("--junit {}", file.display()))?;
     }
-    if interrupted {
-        return 130;
-    }
-    entries.iter().map(|e| e.code).max().unwrap_or(0)
+    Ok(entries
+        .iter()
+        .map(|e| e.status)
+        .max()
+        .unwrap_or(ExitStatus::Success))
 }
 
 /// SIGINT or SIGTERM: stop scheduling fits and write the run as interrupted. A second one exits at
@@ -100,7 +142,7 @@ fn install_signal_handler() {
     }
     let _ = ctrlc::set_handler(|| {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+            std::process::exit(ExitStatus::Interrupted.code().into());
         }
         crate::say!("\nstopping: finishing the fits under way (again to quit at once)");
     });
@@ -115,12 +157,13 @@ fn batch_table(entries: &[Entry]) -> String {
         "run directory",
     ]);
     for e in entries {
-        let status = match (e.code, &e.error) {
-            (0, _) => "ok".to_string(),
-            (1, _) => "expect failed".to_string(),
-            (130, _) => "interrupted".to_string(),
-            _ => "error".to_string(),
-        };
+        let status = match e.status {
+            ExitStatus::Success => "ok",
+            ExitStatus::ExpectFailed => "expect failed",
+            ExitStatus::Interrupted => "interrupted",
+            ExitStatus::Failure => "error",
+        }
+        .to_string();
         let (metric, best, dir) = match &e.summary {
             Some(s) => (
                 s.metric.clone(),

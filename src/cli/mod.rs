@@ -1,0 +1,100 @@
+//! The command line: every clap definition and every exit status. One file per subcommand turns its
+//! flags into plain arguments, calls the library and returns a `CommandResult`; `failure::print` is
+//! the one place an error is written. Nothing below this module knows about clap.
+
+mod compare;
+mod explore;
+mod failure;
+mod init;
+mod merge;
+mod predict;
+mod report;
+mod run;
+mod schema;
+mod serve;
+mod status;
+mod threads;
+mod validate;
+
+pub use failure::{CommandResult, Failure};
+pub use status::ExitStatus;
+
+use crate::config::Override;
+use crate::error::Result;
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kiln",
+    version,
+    about = "A declarative machine-learning pipeline runner for tabular data"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Cross-validate every candidate of one or more pipelines and write a run directory for each.
+    Run(run::RunArgs),
+    /// Parse and check pipelines and their data; print the plan (candidates x folds). Fits nothing.
+    Validate(validate::ValidateArgs),
+    /// Predict the rows of a data file with a model.json; csv on stdout, or -o FILE (csv, parquet, json).
+    Predict(predict::PredictArgs),
+    /// Compare runs: a table of runs (a run directory, or a folder of them), or one run's leaderboard.
+    Compare(compare::CompareArgs),
+    /// Merge the shards of one pipeline (--shard I/N runs) into one complete run, refitting the best.
+    Merge(merge::MergeArgs),
+    /// Serve a model.json over HTTP: POST /predict, GET /health, /model, /metrics (with drift scores).
+    Serve(serve::ServeArgs),
+    /// Column statistics, warnings and charts of a data file, or of a pipeline's data as it sees it.
+    Explore(explore::ExploreArgs),
+    /// Write a commented starter pipeline for a data file and a target column.
+    Init(init::InitArgs),
+    /// Print the JSON Schema of pipeline files, for editors (taplo, Even Better TOML).
+    Schema,
+    /// (Re)write RUN_DIR/report.html: leaderboard, CV charts, the best model's predictions.
+    Report(report::ReportArgs),
+}
+
+/// Parses the arguments and runs the subcommand; returns the process exit code.
+pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            let status = if e.use_stderr() {
+                ExitStatus::Failure
+            } else {
+                ExitStatus::Success
+            };
+            let _ = e.print();
+            return status.code();
+        }
+    };
+    // Recorded in summary.json, so a run says how it was started.
+    let command: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let result = match cli.command {
+        Command::Run(a) => run::command(a, command),
+        Command::Validate(a) => validate::command(a),
+        Command::Predict(a) => predict::command(a),
+        Command::Compare(a) => compare::command(a),
+        Command::Merge(a) => merge::command(a, command),
+        Command::Serve(a) => serve::command(a),
+        Command::Explore(a) => explore::command(a),
+        Command::Init(a) => init::command(a),
+        Command::Schema => schema::command(),
+        Command::Report(a) => report::command(a),
+    };
+    failure::finish(result).code()
+}
+
+/// The `--set KEY=VALUE` flags, parsed.
+fn overrides(set: &[String]) -> Result<Vec<Override>> {
+    set.iter().map(|s| Override::parse(s)).collect()
+}
