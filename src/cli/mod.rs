@@ -98,3 +98,48 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
 fn overrides(set: &[String]) -> Result<Vec<Override>> {
     set.iter().map(|s| Override::parse(s)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_entry(dir: &std::path::Path) -> std::path::PathBuf {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+    }
+
+    /// The one summary.json below `out` (out/<pipeline>/<run id>/summary.json).
+    fn summary_below(out: &std::path::Path) -> serde_json::Value {
+        let run = first_entry(&first_entry(out));
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_run_records_the_arguments_it_was_given_not_the_processs() {
+        let out = std::env::temp_dir().join(format!("kiln-cli-args-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let args = [
+            "kiln",
+            "run",
+            "tests/bad/data/model.toml",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ];
+        assert_eq!(main_with_args(args.map(OsString::from)), 0);
+        assert_eq!(summary_below(&out)["command"], serde_json::json!(args));
+        let _ = std::fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn usage_errors_exit_2_and_version_exits_0() {
+        let bad = ["kiln", "run", "--jobs", "0", "x.toml"].map(OsString::from);
+        assert_eq!(main_with_args(bad), ExitStatus::Failure.code());
+        let help = ["kiln", "--version"].map(OsString::from);
+        assert_eq!(main_with_args(help), ExitStatus::Success.code());
+    }
+}
