@@ -50,7 +50,7 @@ pub fn compare(
         }
         dirs.extend(found);
     }
-    let mut runs: Vec<RunRecord> = dirs.iter().map(|d| read_run(d)).collect::<Result<_>>()?;
+    let mut runs: Vec<RunRecord> = dirs.iter().map(read_run).collect::<Result<_>>()?;
     if trials {
         if runs.len() != 1 {
             return Err(KilnError::Config(format!(
