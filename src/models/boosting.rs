@@ -1,7 +1,7 @@
 //! Gradient boosting (scikit-learn's `GradientBoostingRegressor` / `GradientBoostingClassifier`).
 
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
-use super::tree::{
+use super::tree_builder::{
     grow, normalised, response_of, rows_to_matrix, GrowConfig, Node, Presort, Response, SplitRule,
     Tree,
 };

@@ -1,7 +1,7 @@
 //! Random forests (scikit-learn's `RandomForestRegressor` / `RandomForestClassifier`).
 
 use super::params::{at_least, ParamDoc, ParamError, ParamKind};
-use super::tree::{
+use super::tree_builder::{
     check_max_depth, grow, normalised, response_of, rows_to_matrix, GrowConfig, Presort, Response,
     SplitRule, Tree, MAX_DEPTH_DOC, MIN_SAMPLES_LEAF_DOC,
 };
@@ -322,7 +322,7 @@ impl RandomForestModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::tree::{fit_decision_tree, DecisionTreeParams};
+    use crate::models::decision_tree::{fit_decision_tree, DecisionTreeParams};
 
     fn rng(seed: u64) -> Rng {
         Rng::seed_from_u64(seed)

@@ -11,6 +11,7 @@
 
 pub mod boosting;
 pub mod coordinate_descent;
+pub mod decision_tree;
 pub mod forest;
 pub mod hist_gb;
 pub mod kmeans;
@@ -19,7 +20,7 @@ pub mod linear;
 pub mod logistic;
 pub mod naive_bayes;
 pub mod params;
-pub mod tree;
+pub mod tree_builder;
 
 use crate::design::Design;
 use crate::linalg::NormalEquations;
@@ -127,7 +128,7 @@ impl Fit {
 pub struct FitCache {
     centred: OnceLock<NormalEquations>,
     raw: OnceLock<NormalEquations>,
-    presort: OnceLock<tree::Presort>,
+    presort: OnceLock<tree_builder::Presort>,
     dense: OnceLock<Matrix>,
     hist_bins: hist_gb::BinsCache,
 }
@@ -141,8 +142,8 @@ impl FitCache {
 
     /// Every dense column of x sorted, for the tree models: sorted once, shared by every tree
     /// candidate.
-    pub fn presort(&self, x: &Design) -> &tree::Presort {
-        self.presort.get_or_init(|| tree::Presort::new(x))
+    pub fn presort(&self, x: &Design) -> &tree_builder::Presort {
+        self.presort.get_or_init(|| tree_builder::Presort::new(x))
     }
 
     /// The dense matrix of x, for the models that read every column: built once, by the first
@@ -172,7 +173,7 @@ pub const MODELS: &[ModelInfo] = &[
     coordinate_descent::LASSO_INFO,
     coordinate_descent::ELASTIC_NET_INFO,
     logistic::LOGISTIC_REGRESSION_INFO,
-    tree::DECISION_TREE_INFO,
+    decision_tree::DECISION_TREE_INFO,
     forest::RANDOM_FOREST_INFO,
     boosting::GRADIENT_BOOSTING_INFO,
     hist_gb::HIST_GRADIENT_BOOSTING_INFO,
@@ -194,7 +195,7 @@ pub enum ModelSpec {
     Lasso(coordinate_descent::LassoParams),
     ElasticNet(coordinate_descent::ElasticNetParams),
     LogisticRegression(logistic::LogisticRegressionParams),
-    DecisionTree(tree::DecisionTreeParams),
+    DecisionTree(decision_tree::DecisionTreeParams),
     RandomForest(forest::RandomForestParams),
     GradientBoosting(boosting::GradientBoostingParams),
     HistGradientBoosting(hist_gb::HistGradientBoostingParams),
@@ -344,7 +345,7 @@ impl ModelSpec {
                 FittedModel::LogisticRegression,
             ),
             (ModelSpec::DecisionTree(p), t) => wrap(
-                tree::fit_decision_tree_presorted(p, design, cache.presort(design), t),
+                decision_tree::fit_decision_tree_presorted(p, design, cache.presort(design), t),
                 FittedModel::DecisionTree,
             ),
             (ModelSpec::RandomForest(p), t) => wrap(
@@ -385,7 +386,7 @@ pub enum FittedModel {
     Linear(linear::LinearModel),
     ElasticNet(coordinate_descent::ElasticNetModel),
     LogisticRegression(logistic::LogisticModel),
-    DecisionTree(tree::DecisionTreeModel),
+    DecisionTree(decision_tree::DecisionTreeModel),
     RandomForest(forest::RandomForestModel),
     GradientBoosting(boosting::GradientBoostingModel),
     HistGradientBoosting(hist_gb::HistGradientBoostingModel),
@@ -501,7 +502,7 @@ mod tests {
     /// bit for bit, for every model that reads the slots (the others are fitted on the dense matrix).
     #[test]
     fn designs_with_one_hot_blocks_fit_and_predict_as_their_dense_matrix() {
-        let (design, y, labels) = tree::tests::design_with_blocks(400, 5);
+        let (design, y, labels) = decision_tree::tests::design_with_blocks(400, 5);
         let dense = design.to_dense();
         let classes = Targets::Classes {
             labels: &labels,

@@ -12,7 +12,7 @@ pub mod tree;
 
 use super::boosting::{output_of_raw_scores, raw_scores_of};
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
-use super::tree::normalised;
+use super::tree_builder::normalised;
 use super::{ModelInfo, Output, Targets, Task};
 use crate::design::RowValues;
 use crate::matrix::Matrix;
@@ -140,7 +140,7 @@ impl HistGradientBoostingParams {
         positive("learning_rate", self.learning_rate)?;
         at_least("max_iter", self.max_iter, 1)?;
         at_least("max_leaf_nodes", self.max_leaf_nodes, 2)?;
-        super::tree::check_max_depth(self.max_depth)?;
+        super::tree_builder::check_max_depth(self.max_depth)?;
         at_least("min_samples_leaf", self.min_samples_leaf, 1)?;
         non_negative("l2_regularization", self.l2_regularization)?;
         positive("max_features", self.max_features)?;
