@@ -1,5 +1,6 @@
 //! Gradient boosting (scikit-learn's `GradientBoostingRegressor` / `GradientBoostingClassifier`).
 
+use super::link::{sigmoid, softmax};
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
 use super::tree_builder::{
     grow, normalised, response_of, rows_to_matrix, GrowConfig, Node, Presort, Response, SplitRule,
@@ -164,26 +165,6 @@ pub(crate) fn output_of_raw_scores(
             softmax(&raw[i * k..(i + 1) * k], out)
         })),
     }
-}
-
-pub(crate) fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// Softmax of a row of raw scores, written into `out`.
-pub(crate) fn softmax(raw: &[f64], out: &mut [f64]) {
-    let max = raw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let mut s = 0.0;
-    for (o, r) in out.iter_mut().zip(raw) {
-        *o = (r - max).exp();
-        s += *o;
-    }
-    out.iter_mut().for_each(|o| *o /= s);
 }
 
 pub fn fit_gradient_boosting(

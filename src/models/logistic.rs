@@ -1,7 +1,9 @@
 //! Logistic regression: binary (sigmoid) and multinomial (softmax), L2-penalised or unpenalised.
 
+use super::link::sigmoid;
 use super::params::{at_least, positive, ParamDoc, ParamError, ParamKind};
 use super::{ModelInfo, Output, Targets, Task};
+use crate::linalg::Cholesky;
 use crate::matrix::{dot, Matrix};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -332,15 +334,6 @@ fn fit_with(
     Ok((model, warnings))
 }
 
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// log(1 + exp(z)) without overflow.
 fn softplus(z: f64) -> f64 {
     if z > 0.0 {
@@ -607,8 +600,9 @@ fn solve_damped(h: Vec<f64>, g: &[f64]) -> Vec<f64> {
         for i in 0..dim {
             a[i * dim + i] += mu;
         }
-        if let Some(d) = cholesky_solve_in_place(a, dim, &rhs) {
-            return d;
+        // A pivot at rounding level means a singular matrix: damp it more.
+        if let Some(c) = Cholesky::new(a, dim).filter(|c| !c.is_near_singular(1e-7)) {
+            return c.solve(&rhs);
         }
         mu = if mu == 0.0 { 1e-12 * scale } else { mu * 10.0 };
         if !mu.is_finite() || mu > 1e12 * scale {
@@ -616,51 +610,6 @@ fn solve_damped(h: Vec<f64>, g: &[f64]) -> Vec<f64> {
             return rhs;
         }
     }
-}
-
-/// Cholesky factorisation of the symmetric dim x dim row-major `a` and solve of a x = b; None when
-/// `a` is not (numerically) positive definite.
-fn cholesky_solve_in_place(mut a: Vec<f64>, dim: usize, b: &[f64]) -> Option<Vec<f64>> {
-    for j in 0..dim {
-        let mut diag = a[j * dim + j];
-        for k in 0..j {
-            diag -= a[j * dim + k] * a[j * dim + k];
-        }
-        if diag <= 0.0 || !diag.is_finite() {
-            return None;
-        }
-        let l = diag.sqrt();
-        a[j * dim + j] = l;
-        for i in j + 1..dim {
-            let mut v = a[i * dim + j];
-            for k in 0..j {
-                v -= a[i * dim + k] * a[j * dim + k];
-            }
-            a[i * dim + j] = v / l;
-        }
-    }
-    // Relative pivot check: a pivot at rounding level means a singular matrix.
-    let max_l = (0..dim).fold(0.0f64, |m, i| m.max(a[i * dim + i]));
-    let min_l = (0..dim).fold(f64::INFINITY, |m, i| m.min(a[i * dim + i]));
-    if dim > 0 && min_l < 1e-7 * max_l {
-        return None;
-    }
-    let mut x = b.to_vec();
-    for i in 0..dim {
-        let mut v = x[i];
-        for k in 0..i {
-            v -= a[i * dim + k] * x[k];
-        }
-        x[i] = v / a[i * dim + i];
-    }
-    for i in (0..dim).rev() {
-        let mut v = x[i];
-        for k in i + 1..dim {
-            v -= a[k * dim + i] * x[k];
-        }
-        x[i] = v / a[i * dim + i];
-    }
-    Some(x)
 }
 
 /// L-BFGS (10 correction pairs, as scipy's) with a strong-Wolfe line search, for problems too

@@ -17,6 +17,7 @@ pub mod hist_gb;
 pub mod kmeans;
 pub mod knn;
 pub mod linear;
+pub mod link;
 pub mod logistic;
 pub mod naive_bayes;
 pub mod params;
