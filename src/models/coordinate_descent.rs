@@ -14,7 +14,8 @@
 //! starts along it.
 
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
-use super::{ModelInfo, Targets, Task};
+use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
+use crate::design::Design;
 use crate::matrix::{dot, Matrix};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -291,9 +292,9 @@ pub fn elastic_net_from_gram(
 
 /// Fits through the normal equations of `cache`, computed once for (x, y) and shared by every alpha
 /// and l1_ratio of a grid. The optimum is the one [`fit_elastic_net`] reaches, to within `tol`.
-pub fn fit_from_cache(
+fn fit_on_normal_equations(
     p: &ElasticNetParams,
-    x: &crate::design::Design,
+    x: &Design,
     y: &[f64],
     cache: &super::FitCache,
 ) -> Result<(ElasticNetModel, Vec<String>), String> {
@@ -710,6 +711,61 @@ fn cd_gram(
 fn axpy(a: f64, x: &[f64], out: &mut [f64]) {
     for (o, v) in out.iter_mut().zip(x) {
         *o += a * v;
+    }
+}
+
+impl Model for LassoParams {
+    const INFO: ModelInfo = LASSO_INFO;
+    type Fitted = ElasticNetModel;
+
+    fn check_for(&self, _task: Task) -> Result<(), ParamError> {
+        self.check()
+    }
+
+    fn reads_slots(&self, task: Task) -> bool {
+        task == Task::Regression
+    }
+
+    fn fit(&self, on: FitOn) -> Result<(ElasticNetModel, Vec<String>), String> {
+        self.as_elastic_net().fit(on)
+    }
+}
+
+impl Model for ElasticNetParams {
+    const INFO: ModelInfo = ELASTIC_NET_INFO;
+    type Fitted = ElasticNetModel;
+
+    fn check_for(&self, _task: Task) -> Result<(), ParamError> {
+        self.check()
+    }
+
+    fn reads_slots(&self, task: Task) -> bool {
+        task == Task::Regression
+    }
+
+    /// A regression fits through the cache's normal equations; other targets go to
+    /// [`fit_elastic_net`] on the rows, which says why it cannot fit them.
+    fn fit(&self, on: FitOn) -> Result<(ElasticNetModel, Vec<String>), String> {
+        match on.targets {
+            Targets::Values(y) => fit_on_normal_equations(self, on.design, y, on.cache),
+            t => fit_elastic_net(self, on.cache.dense(on.design), t, on.rng),
+        }
+    }
+}
+
+impl Predictor for ElasticNetModel {
+    const READS_SLOTS: bool = true;
+
+    fn predict(&self, x: &Matrix) -> Output {
+        ElasticNetModel::predict(self, x)
+    }
+
+    fn predict_slots(&self, x: &Design) -> Option<Output> {
+        Some(Output::Values(x.mat_vec(&self.coef, self.intercept)))
+    }
+
+    fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        ElasticNetModel::feature_weights(self)
     }
 }
 

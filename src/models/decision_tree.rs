@@ -3,10 +3,10 @@
 
 use super::params::{at_least, ParamDoc, ParamError, ParamKind};
 use super::tree_builder::{
-    check_max_depth, grow, normalised, response_of, rows_to_matrix, GrowConfig, Presort, SplitRule,
-    Tree, MAX_DEPTH_DOC, MIN_SAMPLES_LEAF_DOC,
+    check_max_depth, grow, normalised, response_of, rows_to_matrix, GrowConfig, SplitRule, Tree,
+    MAX_DEPTH_DOC, MIN_SAMPLES_LEAF_DOC,
 };
-use super::{ModelInfo, Output, Targets, Task};
+use super::{fit_dense, FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::design::{Design, RowValues};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
@@ -172,48 +172,62 @@ pub fn fit_decision_tree(
     targets: Targets,
     rng: &mut Rng,
 ) -> Result<(DecisionTreeModel, Vec<String>), String> {
-    let _ = rng; // a tree considering every feature at every split is deterministic
-    let x = Design::from_dense(x.clone());
-    fit_decision_tree_presorted(p, &x, &Presort::new(&x), targets)
+    fit_dense(p, x, targets, rng)
 }
 
-/// As [`fit_decision_tree`], with `x`'s columns already sorted: a grid of trees on one design sorts
-/// them once ([`crate::models::FitCache::presort`]).
-pub fn fit_decision_tree_presorted(
-    p: &DecisionTreeParams,
-    x: &Design,
-    presort: &Presort,
-    targets: Targets,
-) -> Result<(DecisionTreeModel, Vec<String>), String> {
-    p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
-    let (response, task) = response_of(x, targets, "decision_tree")?;
-    p.check_task(task)
-        .map_err(|e| format!("{}: {}", e.key, e.message))?;
-    let cfg = GrowConfig {
-        rule: p.criterion_for(task).rule(),
-        max_depth: p.max_depth,
-        min_samples_split: p.min_samples_split,
-        min_samples_leaf: p.min_samples_leaf,
-        max_features: x.n_cols(),
-    };
-    let (tree, raw) = grow(x, presort, response, None, &cfg, None);
-    let mut warnings = Vec::new();
-    if tree.nodes.len() == 1 {
-        warnings.push(format!(
+impl Model for DecisionTreeParams {
+    const INFO: ModelInfo = DECISION_TREE_INFO;
+    type Fitted = DecisionTreeModel;
+
+    fn check_for(&self, task: Task) -> Result<(), ParamError> {
+        self.check().and_then(|_| self.check_task(task))
+    }
+
+    fn reads_slots(&self, _task: Task) -> bool {
+        true
+    }
+
+    /// Fits on a design whose columns the cache sorts once for a grid's fits
+    /// ([`crate::models::FitCache::presort`]).
+    fn fit(&self, on: FitOn) -> Result<(DecisionTreeModel, Vec<String>), String> {
+        let p = self;
+        let FitOn {
+            design: x,
+            targets,
+            cache,
+            ..
+        } = on;
+        let presort = cache.presort(x);
+        p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
+        let (response, task) = response_of(x, targets, "decision_tree")?;
+        p.check_task(task)
+            .map_err(|e| format!("{}: {}", e.key, e.message))?;
+        let cfg = GrowConfig {
+            rule: p.criterion_for(task).rule(),
+            max_depth: p.max_depth,
+            min_samples_split: p.min_samples_split,
+            min_samples_leaf: p.min_samples_leaf,
+            max_features: x.n_cols(),
+        };
+        let (tree, raw) = grow(x, presort, response, None, &cfg, None);
+        let mut warnings = Vec::new();
+        if tree.nodes.len() == 1 {
+            warnings.push(format!(
             "the tree is a single leaf: no split of the {} training rows improved it while leaving \
              min_samples_leaf={} rows on each side",
             x.n_rows(),
             p.min_samples_leaf
         ));
+        }
+        Ok((
+            DecisionTreeModel {
+                importances: normalised(raw),
+                n_classes: response.n_classes(),
+                tree,
+            },
+            warnings,
+        ))
     }
-    Ok((
-        DecisionTreeModel {
-            importances: normalised(raw),
-            n_classes: response.n_classes(),
-            tree,
-        },
-        warnings,
-    ))
 }
 
 impl DecisionTreeModel {
@@ -236,11 +250,27 @@ impl DecisionTreeModel {
     }
 }
 
+impl Predictor for DecisionTreeModel {
+    const READS_SLOTS: bool = true;
+
+    fn predict(&self, x: &Matrix) -> Output {
+        DecisionTreeModel::predict(self, x)
+    }
+
+    fn predict_slots(&self, x: &Design) -> Option<Output> {
+        Some(DecisionTreeModel::predict(self, x))
+    }
+
+    fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        DecisionTreeModel::feature_weights(self)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::design::{OneHotBlock, NO_SLOT};
-    use crate::models::tree_builder::{Node, Response, PARALLEL_ROWS};
+    use crate::models::tree_builder::{Node, Presort, Response, PARALLEL_ROWS};
     use rand::Rng as _;
     use rand::SeedableRng;
 

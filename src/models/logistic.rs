@@ -2,7 +2,7 @@
 
 use super::link::sigmoid;
 use super::params::{at_least, positive, ParamDoc, ParamError, ParamKind};
-use super::{ModelInfo, Output, Targets, Task};
+use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::linalg::Cholesky;
 use crate::matrix::{dot, Matrix};
 use crate::rng::Rng;
@@ -757,6 +757,33 @@ fn wolfe_search(
         }
     }
     fallback
+}
+
+impl Model for LogisticRegressionParams {
+    const INFO: ModelInfo = LOGISTIC_REGRESSION_INFO;
+    type Fitted = LogisticModel;
+
+    fn check_for(&self, _task: Task) -> Result<(), ParamError> {
+        self.check()
+    }
+
+    fn reads_slots(&self, _task: Task) -> bool {
+        false
+    }
+
+    fn fit(&self, on: FitOn) -> Result<(LogisticModel, Vec<String>), String> {
+        fit_logistic_regression(self, on.cache.dense(on.design), on.targets, on.rng)
+    }
+}
+
+impl Predictor for LogisticModel {
+    fn predict(&self, x: &Matrix) -> Output {
+        LogisticModel::predict(self, x)
+    }
+
+    fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        LogisticModel::feature_weights(self)
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub mod tree;
 use super::boosting::{output_of_raw_scores, raw_scores_of};
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
 use super::tree_builder::normalised;
-use super::{ModelInfo, Output, Targets, Task};
+use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::design::RowValues;
 use crate::matrix::Matrix;
 use crate::rng::{derive_seed, Rng};
@@ -602,6 +602,47 @@ impl RowValues for RowOf<'_> {
     }
     fn value(&self, _: usize, j: usize) -> f64 {
         self.0.get(self.1, j)
+    }
+}
+
+impl Model for HistGradientBoostingParams {
+    const INFO: ModelInfo = HIST_GRADIENT_BOOSTING_INFO;
+    type Fitted = HistGradientBoostingModel;
+
+    fn check_for(&self, _task: Task) -> Result<(), ParamError> {
+        self.check()
+    }
+
+    fn reads_slots(&self, _task: Task) -> bool {
+        false
+    }
+
+    fn handles_missing(&self) -> bool {
+        true
+    }
+
+    fn fit(&self, on: FitOn) -> Result<(HistGradientBoostingModel, Vec<String>), String> {
+        let design = on.design;
+        let dense = design.dense.n_cols;
+        let ordinal_columns: Vec<bool> = (0..design.n_cols())
+            .map(|j| j < dense && j >= dense - design.ordinal_codes)
+            .collect();
+        let input = FitInput {
+            x: on.cache.dense(on.design),
+            ordinal_columns: &ordinal_columns,
+            seed: on.seed,
+        };
+        fit_hist_gradient_boosting(self, input, on.targets, on.rng, &on.cache.hist_bins)
+    }
+}
+
+impl Predictor for HistGradientBoostingModel {
+    fn predict(&self, x: &Matrix) -> Output {
+        HistGradientBoostingModel::predict(self, x)
+    }
+
+    fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        HistGradientBoostingModel::feature_weights(self)
     }
 }
 
