@@ -29,13 +29,8 @@ use serde::{Deserialize, Serialize};
 /// `criterion` says: for one output, Friedman's improvement wL·wR·(mean_L - mean_R)² / w equals the
 /// squared-error decrease, so "friedman_mse" chose the same splits.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | n_estimators | 100 | boosting stages, >= 1 |
-/// | learning_rate | 0.1 | shrinkage of each tree, >= 0 |
-/// | max_depth | 3 | depth of each tree, >= 1 |
-/// | subsample | 1.0 | fraction of rows per stage, in (0, 1] |
-/// | min_samples_leaf | 1 | rows each child of a split must keep, >= 1 |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GradientBoostingParams {

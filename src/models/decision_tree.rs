@@ -63,12 +63,8 @@ impl TreeCriterion {
 /// feature index, then the lowest threshold) where scikit-learn visits features in a random order;
 /// features are compared in f64 where scikit-learn casts X to f32.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | max_depth | unset | maximum depth, >= 1; unset = grow until leaves are pure or too small |
-/// | min_samples_split | 2 | rows a node needs to be split, >= 2 |
-/// | min_samples_leaf | 1 | rows each child must keep, >= 1 |
-/// | criterion | unset | "squared_error" (regression), "gini" or "entropy" (classification); unset = squared_error for regression, gini for classification |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DecisionTreeParams {

@@ -121,13 +121,8 @@ impl MaxFeatures {
 /// generator and the tree's index, so results do not depend on the thread count (they differ from
 /// scikit-learn's draw by draw, not in distribution).
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | n_estimators | 100 | trees, >= 1 |
-/// | max_depth | unset | maximum depth of each tree, >= 1; unset = unlimited |
-/// | min_samples_leaf | 1 | rows each child of a split must keep, >= 1 |
-/// | max_features | unset | features per split: "sqrt", "log2", a fraction in (0, 1] or a count >= 1; unset = "sqrt" for classification, 1.0 (all) for regression |
-/// | bootstrap | true | grow each tree on a bootstrap sample; otherwise on every row |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RandomForestParams {

@@ -26,12 +26,8 @@ const ROW_CHUNK: usize = 2048;
 /// is what scikit-learn's default `n_init="auto"` means for k-means++ (since version 1.4).
 /// Predictions assign rows to the nearest learned centre (the first on ties).
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | n_clusters | 8 | number of centres, >= 1 and at most the training rows |
-/// | n_init | 1 | k-means++ runs, the best kept, >= 1 |
-/// | max_iter | 300 | Lloyd iterations per run, >= 1 |
-/// | tol | 1e-4 | convergence on centre movement, relative to the mean feature variance, >= 0 (0: only when assignments stop changing) |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KMeansParams {

@@ -36,10 +36,8 @@ pub enum KnnWeights {
 /// searches, chosen by `algorithm="auto"` for few features, may pick another of equally distant
 /// rows). The fitted model keeps the training matrix and targets.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | n_neighbors | 5 | neighbours consulted, >= 1 and at most the training rows (and 2^32 - 1) |
-/// | weights | "uniform" | "uniform" (equal votes) or "distance" (votes 1/distance) |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KnnParams {

@@ -42,12 +42,8 @@ pub enum LinearSolver {
 /// the mean squared error (1/n)||y - Xw - b||², from zero, for `epochs` full passes of step
 /// `learning_rate`; a fit whose loss becomes NaN or infinite fails with a message that says so.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | solver | "normal" | "normal" or "gd" |
-/// | learning_rate | 0.01 | gd step size, > 0 |
-/// | epochs | 1000 | gd passes over the data, >= 1 |
-/// | fit_intercept | true | learn b; otherwise b = 0 |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LinearRegressionParams {
@@ -178,10 +174,8 @@ fn gradient_descent(
 /// Minimises ||y - Xw - b||² + alpha ||w||², the intercept b unpenalised (scikit-learn's `Ridge`):
 /// X and y are centred, (XᵀX + alpha I) w = Xᵀy is solved by Cholesky, and b = ȳ - x̄·w.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | alpha | 1.0 | L2 penalty, >= 0 |
-/// | fit_intercept | true | learn b; otherwise b = 0 |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RidgeParams {

@@ -189,6 +189,15 @@ macro_rules! registry {
         /// Every model kiln knows, in the order of the contract's table.
         pub const MODELS: &[ModelInfo] = &[$(<$params as Model>::INFO,)*];
 
+        /// Every model's table and its `Default` parameters as TOML (an unset option is absent).
+        #[cfg(test)]
+        fn tables_and_defaults() -> Vec<(ModelInfo, toml::Table)> {
+            vec![$((
+                <$params as Model>::INFO,
+                toml::Table::try_from(<$params>::default()).expect("parameters serialise"),
+            ),)*]
+        }
+
         impl ModelSpec {
             pub fn name(&self) -> &'static str {
                 match self {
@@ -558,6 +567,47 @@ mod tests {
             "every FittedModel kind is covered: {kinds:?}"
         );
         assert_eq!(MODELS.len(), 12);
+    }
+
+    /// Each default is written in `impl Default` and in the parameter table that the checker,
+    /// `kiln schema` and the README read: for every model they agree, and every field of the
+    /// parameter struct has exactly one row (an option unset by default has the default "").
+    #[test]
+    fn every_parameter_table_agrees_with_its_default() {
+        let defaults = tables_and_defaults();
+        assert_eq!(defaults.len(), MODELS.len());
+        for (info, default) in defaults {
+            let name = info.name;
+            for doc in info.params {
+                assert_eq!(
+                    info.params.iter().filter(|d| d.name == doc.name).count(),
+                    1,
+                    "{name}: one row for {}",
+                    doc.name
+                );
+                let written: Option<toml::Value> = (!doc.default.is_empty()).then(|| {
+                    let row: toml::Table = toml::from_str(&format!("v = {}", doc.default))
+                        .unwrap_or_else(|e| panic!("{name}.{}: {e}", doc.name));
+                    row["v"].clone()
+                });
+                let given = default.get(doc.name);
+                let same = match (&written, given) {
+                    (Some(toml::Value::Float(a)), Some(toml::Value::Float(b))) => a == b,
+                    (w, g) => w.as_ref() == g,
+                };
+                assert!(
+                    same,
+                    "{name}.{}: the table says {:?}, Default gives {given:?}",
+                    doc.name, doc.default
+                );
+            }
+            for key in default.keys() {
+                assert!(
+                    info.params.iter().any(|d| d.name == key),
+                    "{name}: the field {key} has no row in the parameter table"
+                );
+            }
+        }
     }
 
     #[test]

@@ -15,9 +15,8 @@ use serde::{Deserialize, Serialize};
 /// and its probabilities are these normalised through log-sum-exp. Classes absent from the training
 /// rows get probability 0.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | var_smoothing | 1e-9 | fraction of the largest feature variance added to every variance, >= 0 |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NaiveBayesParams {

@@ -43,21 +43,8 @@ use tree::{check_tree, leaf_value, Node};
 /// pipeline seed, is held out and boosting stops when its loss has not improved by more than `tol`
 /// in `n_iter_no_change` iterations.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | learning_rate | 0.1 | shrinkage of each leaf value, > 0 |
-/// | max_iter | 100 | boosting iterations, >= 1 |
-/// | max_leaf_nodes | 31 | leaves per tree, >= 2 |
-/// | max_depth | unset | depth of each tree, >= 1; unset = no limit |
-/// | min_samples_leaf | 20 | rows each leaf must keep, >= 1 |
-/// | l2_regularization | 0.0 | l2 penalty on leaf values, >= 0 |
-/// | max_features | 1.0 | share of columns each split looks at, in (0, 1] |
-/// | max_bins | 255 | bins of non-missing values, 2..=255 |
-/// | early_stopping | "auto" | "auto" (on above 10,000 rows), true or false |
-/// | validation_fraction | 0.1 | share of rows held out for early stopping, in (0, 1) |
-/// | n_iter_no_change | 10 | iterations without improvement before stopping, >= 1 |
-/// | tol | 1e-7 | improvement that counts, >= 0 |
-/// | categorical | "native" | ordinal columns split on category subsets ("native") or as numbers ("ordinal") |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HistGradientBoostingParams {
