@@ -226,6 +226,8 @@ impl NormalEquations {
                 }
             }
         }
+        // A transposition reads (j, i) and writes (i, j): indices say it best.
+        #[allow(clippy::needless_range_loop)]
         for i in 0..p {
             for j in 0..i {
                 gram[i][j] = gram[j][i];
@@ -483,6 +485,8 @@ fn tred2(v: &mut [Vec<f64>], d: &mut [f64], e: &mut [f64]) {
             }
             for j in 0..=i {
                 let mut g = 0.0;
+                // Column i + 1 against column j, as EISPACK's tred2 writes it.
+                #[allow(clippy::needless_range_loop)]
                 for k in 0..=i {
                     g += v[k][i + 1] * v[k][j];
                 }

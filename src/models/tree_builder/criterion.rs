@@ -116,6 +116,8 @@ pub(super) fn scan_positions<S>(
     }
     let mut best: Option<Candidate> = None;
     let mut cur = lo;
+    // Position k is both a row to add and the boundary before position k + 1.
+    #[allow(clippy::needless_range_loop)]
     for k in 0..len - 1 {
         add(state, seg[k] as usize);
         let next = val(k + 1);
