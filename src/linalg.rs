@@ -1,7 +1,8 @@
 //! Dense linear algebra for the linear models: the centred Gram matrix, Cholesky solves and the
 //! symmetric eigendecomposition (Householder tridiagonalisation + implicit QL, as EISPACK's tred2/tql2).
 //!
-//! Matrices here are small (features x features) and stored as `Vec<Vec<f64>>` rows.
+//! Matrices here are small (features x features) and stored as `Vec<Vec<f64>>` rows, or row-major
+//! in one `Vec` for [`Cholesky`].
 
 use crate::design::{Design, OneHotBlock, NO_SLOT};
 use crate::matrix::{dot, Matrix};
@@ -225,6 +226,8 @@ impl NormalEquations {
                 }
             }
         }
+        // A transposition reads (j, i) and writes (i, j): indices say it best.
+        #[allow(clippy::needless_range_loop)]
         for i in 0..p {
             for j in 0..i {
                 gram[i][j] = gram[j][i];
@@ -289,37 +292,71 @@ fn dense_products(
     (g, xy)
 }
 
-/// Solves A x = b for symmetric positive definite A by Cholesky; `None` if A is not positive definite.
-pub fn cholesky_solve(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
-    let n = b.len();
-    let mut l = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s = a[i][j] - dot(&l[i][..j], &l[j][..j]);
-            if i == j {
-                if s <= 0.0 || !s.is_finite() {
-                    return None;
+/// The Cholesky factor L (A = L Lᵀ) of a symmetric positive definite n x n matrix: the one solver
+/// of every model (ridge's normal equations, logistic regression's Newton steps).
+#[derive(Debug, Clone)]
+pub struct Cholesky {
+    n: usize,
+    /// Row-major n x n; L is its lower triangle (the upper triangle holds what A held there).
+    l: Vec<f64>,
+}
+
+impl Cholesky {
+    /// Factors the row-major n x n `a` (only its lower triangle is read), in place; `None` when `a`
+    /// is not (numerically) positive definite.
+    pub fn new(mut a: Vec<f64>, n: usize) -> Option<Self> {
+        debug_assert_eq!(a.len(), n * n);
+        for i in 0..n {
+            for j in 0..=i {
+                let s = a[i * n + j] - dot(&a[i * n..i * n + j], &a[j * n..j * n + j]);
+                if i == j {
+                    if s <= 0.0 || !s.is_finite() {
+                        return None;
+                    }
+                    a[i * n + i] = s.sqrt();
+                } else {
+                    a[i * n + j] = s / a[j * n + j];
                 }
-                l[i][i] = s.sqrt();
-            } else {
-                l[i][j] = s / l[j][j];
             }
         }
+        Some(Cholesky { n, l: a })
     }
-    // L z = b, then Lᵀ x = z.
-    let mut z = vec![0.0; n];
-    for i in 0..n {
-        z[i] = (b[i] - dot(&l[i][..i], &z[..i])) / l[i][i];
+
+    /// Whether the smallest pivot (diagonal of L) is below `relative` times the largest: a pivot at
+    /// rounding level means a singular matrix that rounding made look positive definite.
+    pub fn is_near_singular(&self, relative: f64) -> bool {
+        let n = self.n;
+        let pivots = || (0..n).map(|i| self.l[i * n + i]);
+        let max = pivots().fold(0.0f64, f64::max);
+        let min = pivots().fold(f64::INFINITY, f64::min);
+        n > 0 && min < relative * max
     }
-    let mut x = vec![0.0; n];
-    for i in (0..n).rev() {
-        let mut s = z[i];
-        for k in i + 1..n {
-            s -= l[k][i] * x[k];
+
+    /// The x of A x = b: L z = b, then Lᵀ x = z.
+    pub fn solve(&self, b: &[f64]) -> Vec<f64> {
+        let (n, l) = (self.n, &self.l);
+        let mut z = vec![0.0; n];
+        for i in 0..n {
+            z[i] = (b[i] - dot(&l[i * n..i * n + i], &z[..i])) / l[i * n + i];
         }
-        x[i] = s / l[i][i];
+        let mut x = vec![0.0; n];
+        for i in (0..n).rev() {
+            let mut s = z[i];
+            for k in i + 1..n {
+                s -= l[k * n + i] * x[k];
+            }
+            x[i] = s / l[i * n + i];
+        }
+        x
     }
-    Some(x)
+}
+
+/// Solves A x = b for symmetric positive definite A (as rows) by Cholesky; `None` if A is not
+/// positive definite.
+pub fn cholesky_solve(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
+    let n = b.len();
+    let flat: Vec<f64> = a.iter().flat_map(|row| row[..n].iter().copied()).collect();
+    Cholesky::new(flat, n).map(|c| c.solve(b))
 }
 
 /// Eigendecomposition of a symmetric matrix: eigenvalues ascending, and the eigenvectors as the
@@ -448,6 +485,8 @@ fn tred2(v: &mut [Vec<f64>], d: &mut [f64], e: &mut [f64]) {
             }
             for j in 0..=i {
                 let mut g = 0.0;
+                // Column i + 1 against column j, as EISPACK's tred2 writes it.
+                #[allow(clippy::needless_range_loop)]
                 for k in 0..=i {
                     g += v[k][i + 1] * v[k][j];
                 }
@@ -580,6 +619,19 @@ mod tests {
         // 4x + 2y = 2, 2x + 3y = 1 => x = 0.5, y = 0
         assert!((x[0] - 0.5).abs() < 1e-14 && x[1].abs() < 1e-14);
         assert!(cholesky_solve(&[vec![1.0, 2.0], vec![2.0, 1.0]], &[1.0, 1.0]).is_none());
+    }
+
+    #[test]
+    fn a_pivot_at_rounding_level_reads_as_near_singular() {
+        // [[1, 1], [1, 1 + 1e-15]] is positive definite in floating point, singular in exact terms.
+        let c = Cholesky::new(vec![1.0, 1.0, 1.0, 1.0 + 1e-15], 2).unwrap();
+        assert!(c.is_near_singular(1e-7));
+        let c = Cholesky::new(vec![4.0, 2.0, 2.0, 3.0], 2).unwrap();
+        assert!(!c.is_near_singular(1e-7));
+        assert_eq!(
+            c.solve(&[2.0, 1.0]),
+            cholesky_solve(&[vec![4.0, 2.0], vec![2.0, 3.0]], &[2.0, 1.0]).unwrap()
+        );
     }
 
     #[test]

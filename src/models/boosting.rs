@@ -1,11 +1,11 @@
 //! Gradient boosting (scikit-learn's `GradientBoostingRegressor` / `GradientBoostingClassifier`).
 
+use super::link::{sigmoid, softmax};
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
-use super::tree::{
-    grow, normalised, response_of, rows_to_matrix, GrowConfig, Node, Presort, Response, SplitRule,
-    Tree,
+use super::tree_builder::{
+    grow, normalised, response_of, rows_to_matrix, GrowConfig, Node, Response, SplitRule, Tree,
 };
-use super::{ModelInfo, Output, Targets, Task};
+use super::{fit_dense, FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::design::{Design, RowValues};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
@@ -29,13 +29,8 @@ use serde::{Deserialize, Serialize};
 /// `criterion` says: for one output, Friedman's improvement wL·wR·(mean_L - mean_R)² / w equals the
 /// squared-error decrease, so "friedman_mse" chose the same splits.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | n_estimators | 100 | boosting stages, >= 1 |
-/// | learning_rate | 0.1 | shrinkage of each tree, >= 0 |
-/// | max_depth | 3 | depth of each tree, >= 1 |
-/// | subsample | 1.0 | fraction of rows per stage, in (0, 1] |
-/// | min_samples_leaf | 1 | rows each child of a split must keep, >= 1 |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GradientBoostingParams {
@@ -166,211 +161,208 @@ pub(crate) fn output_of_raw_scores(
     }
 }
 
-pub(crate) fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// Softmax of a row of raw scores, written into `out`.
-pub(crate) fn softmax(raw: &[f64], out: &mut [f64]) {
-    let max = raw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let mut s = 0.0;
-    for (o, r) in out.iter_mut().zip(raw) {
-        *o = (r - max).exp();
-        s += *o;
-    }
-    out.iter_mut().for_each(|o| *o /= s);
-}
-
 pub fn fit_gradient_boosting(
     p: &GradientBoostingParams,
     x: &Matrix,
     targets: Targets,
     rng: &mut Rng,
 ) -> Result<(GradientBoostingModel, Vec<String>), String> {
-    let x = Design::from_dense(x.clone());
-    fit_gradient_boosting_presorted(p, &x, &Presort::new(&x), targets, rng)
+    fit_dense(p, x, targets, rng)
 }
 
-/// As [`fit_gradient_boosting`], with `x`'s columns already sorted (shared by a grid's fits on one design).
-pub fn fit_gradient_boosting_presorted(
-    p: &GradientBoostingParams,
-    x: &Design,
-    presort: &Presort,
-    targets: Targets,
-    rng: &mut Rng,
-) -> Result<(GradientBoostingModel, Vec<String>), String> {
-    p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
-    let (response, _) = response_of(x, targets, "gradient_boosting")?;
-    let n = x.n_rows();
-    // The loss, as what the raw scores are compared with: y itself, or one-hot class indicators.
-    let (n_outputs, init, indicator): (usize, Vec<f64>, Vec<Vec<f64>>) = match response {
-        Response::Values(y) => (1, vec![y.iter().sum::<f64>() / n as f64], vec![y.to_vec()]),
-        Response::Classes { labels, n_classes } => {
-            if n_classes < 2 {
-                return Err(format!(
+impl Model for GradientBoostingParams {
+    const INFO: ModelInfo = GRADIENT_BOOSTING_INFO;
+    type Fitted = GradientBoostingModel;
+
+    fn check_for(&self, task: Task) -> Result<(), ParamError> {
+        let _ = task;
+        self.check()
+    }
+
+    fn reads_slots(&self, _task: Task) -> bool {
+        true
+    }
+
+    /// Fits on a design whose columns the cache sorts once for a grid's fits
+    /// ([`crate::models::FitCache::presort`]).
+    fn fit(&self, on: FitOn) -> Result<(GradientBoostingModel, Vec<String>), String> {
+        let p = self;
+        let FitOn {
+            design: x,
+            targets,
+            rng,
+            cache,
+            ..
+        } = on;
+        let presort = cache.presort(x);
+        p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
+        let (response, _) = response_of(x, targets, "gradient_boosting")?;
+        let n = x.n_rows();
+        // The loss, as what the raw scores are compared with: y itself, or one-hot class indicators.
+        let (n_outputs, init, indicator): (usize, Vec<f64>, Vec<Vec<f64>>) = match response {
+            Response::Values(y) => (1, vec![y.iter().sum::<f64>() / n as f64], vec![y.to_vec()]),
+            Response::Classes { labels, n_classes } => {
+                if n_classes < 2 {
+                    return Err(format!(
                     "gradient_boosting classification needs at least 2 classes, got {n_classes}"
                 ));
-            }
-            let eps = f64::EPSILON;
-            let prior = |k: usize| {
-                let c = labels.iter().filter(|&&l| l == k).count() as f64 / n as f64;
-                c.clamp(eps, 1.0 - eps)
-            };
-            let ind = |k: usize| -> Vec<f64> {
-                labels
-                    .iter()
-                    .map(|&l| if l == k { 1.0 } else { 0.0 })
-                    .collect()
-            };
-            if n_classes == 2 {
-                let p1 = prior(1);
-                (1, vec![(p1 / (1.0 - p1)).ln()], vec![ind(1)])
-            } else {
-                // scikit-learn's symmetric multinomial link: log priors, centred.
-                let logs: Vec<f64> = (0..n_classes).map(|k| prior(k).ln()).collect();
-                let mean = logs.iter().sum::<f64>() / n_classes as f64;
-                (
-                    n_classes,
-                    logs.iter().map(|l| l - mean).collect(),
-                    (0..n_classes).map(ind).collect(),
-                )
-            }
-        }
-    };
-    let n_classes = response.n_classes();
-    let cfg = GrowConfig {
-        rule: SplitRule::SquaredError,
-        max_depth: Some(p.max_depth),
-        min_samples_split: 2,
-        min_samples_leaf: p.min_samples_leaf,
-        max_features: x.n_cols(),
-    };
-    let n_inbag = ((p.subsample * n as f64).floor() as usize).max(1);
-    // raw[k][i]: the current score of row i for output k.
-    let mut raw: Vec<Vec<f64>> = init.iter().map(|&v| vec![v; n]).collect();
-    let mut stages: Vec<Vec<Tree>> = Vec::with_capacity(p.n_estimators);
-    let mut raw_importances = vec![0.0; x.n_cols()];
-    let mut n_split_trees = 0usize;
-    let mut proba_row = vec![0.0; n_outputs];
-    let mut raw_row = vec![0.0; n_outputs];
-
-    for stage in 0..p.n_estimators {
-        let mask: Option<Vec<f64>> = (n_inbag < n).then(|| {
-            let mut idx: Vec<usize> = (0..n).collect();
-            let mut m = vec![0.0; n];
-            for i in 0..n_inbag {
-                let j = rng.gen_range(i..n);
-                idx.swap(i, j);
-                m[idx[i]] = 1.0;
-            }
-            m
-        });
-        // Negative gradients, one vector per output, from the scores at the start of the stage.
-        let residuals: Vec<Vec<f64>> = match n_classes {
-            None => vec![indicator[0]
-                .iter()
-                .zip(&raw[0])
-                .map(|(y, f)| y - f)
-                .collect()],
-            Some(2) => vec![indicator[0]
-                .iter()
-                .zip(&raw[0])
-                .map(|(y, f)| y - sigmoid(*f))
-                .collect()],
-            Some(k) => {
-                let mut r = vec![vec![0.0; n]; k];
-                for i in 0..n {
-                    for (c, v) in raw_row.iter_mut().enumerate() {
-                        *v = raw[c][i];
-                    }
-                    softmax(&raw_row, &mut proba_row);
-                    for c in 0..k {
-                        r[c][i] = indicator[c][i] - proba_row[c];
-                    }
                 }
-                r
+                let eps = f64::EPSILON;
+                let prior = |k: usize| {
+                    let c = labels.iter().filter(|&&l| l == k).count() as f64 / n as f64;
+                    c.clamp(eps, 1.0 - eps)
+                };
+                let ind = |k: usize| -> Vec<f64> {
+                    labels
+                        .iter()
+                        .map(|&l| if l == k { 1.0 } else { 0.0 })
+                        .collect()
+                };
+                if n_classes == 2 {
+                    let p1 = prior(1);
+                    (1, vec![(p1 / (1.0 - p1)).ln()], vec![ind(1)])
+                } else {
+                    // scikit-learn's symmetric multinomial link: log priors, centred.
+                    let logs: Vec<f64> = (0..n_classes).map(|k| prior(k).ln()).collect();
+                    let mean = logs.iter().sum::<f64>() / n_classes as f64;
+                    (
+                        n_classes,
+                        logs.iter().map(|l| l - mean).collect(),
+                        (0..n_classes).map(ind).collect(),
+                    )
+                }
             }
         };
-        // The trees of one stage (one per class for > 2 classes) are independent: grown in
-        // parallel, collected in class order.
-        let grown: Vec<(Tree, Vec<f64>, Vec<usize>)> = residuals
-            .par_iter()
-            .enumerate()
-            .map(|(k, r)| {
-                let (mut tree, imp) =
-                    grow(x, presort, Response::Values(r), mask.as_deref(), &cfg, None);
-                let leaf_of: Vec<usize> = (0..n).map(|i| tree.leaf_index(x, i)).collect();
-                if n_classes.is_some() {
-                    newton_leaves(
-                        &mut tree,
-                        &leaf_of,
-                        &indicator[k],
-                        r,
-                        mask.as_deref(),
-                        n_outputs,
-                    );
+        let n_classes = response.n_classes();
+        let cfg = GrowConfig {
+            rule: SplitRule::SquaredError,
+            max_depth: Some(p.max_depth),
+            min_samples_split: 2,
+            min_samples_leaf: p.min_samples_leaf,
+            max_features: x.n_cols(),
+        };
+        let n_inbag = ((p.subsample * n as f64).floor() as usize).max(1);
+        // raw[k][i]: the current score of row i for output k.
+        let mut raw: Vec<Vec<f64>> = init.iter().map(|&v| vec![v; n]).collect();
+        let mut stages: Vec<Vec<Tree>> = Vec::with_capacity(p.n_estimators);
+        let mut raw_importances = vec![0.0; x.n_cols()];
+        let mut n_split_trees = 0usize;
+        let mut proba_row = vec![0.0; n_outputs];
+        let mut raw_row = vec![0.0; n_outputs];
+
+        for stage in 0..p.n_estimators {
+            let mask: Option<Vec<f64>> = (n_inbag < n).then(|| {
+                let mut idx: Vec<usize> = (0..n).collect();
+                let mut m = vec![0.0; n];
+                for i in 0..n_inbag {
+                    let j = rng.gen_range(i..n);
+                    idx.swap(i, j);
+                    m[idx[i]] = 1.0;
                 }
-                (tree, imp, leaf_of)
-            })
-            .collect();
-        let mut stage_trees = Vec::with_capacity(n_outputs);
-        for (k, (tree, imp, leaf_of)) in grown.into_iter().enumerate() {
-            let leaf_value: Vec<f64> = tree
-                .nodes
-                .iter()
-                .map(|node| match node {
-                    Node::Leaf { value } => value[0],
-                    Node::Split { .. } => 0.0,
+                m
+            });
+            // Negative gradients, one vector per output, from the scores at the start of the stage.
+            let residuals: Vec<Vec<f64>> = match n_classes {
+                None => vec![indicator[0]
+                    .iter()
+                    .zip(&raw[0])
+                    .map(|(y, f)| y - f)
+                    .collect()],
+                Some(2) => vec![indicator[0]
+                    .iter()
+                    .zip(&raw[0])
+                    .map(|(y, f)| y - sigmoid(*f))
+                    .collect()],
+                Some(k) => {
+                    let mut r = vec![vec![0.0; n]; k];
+                    for i in 0..n {
+                        for (c, v) in raw_row.iter_mut().enumerate() {
+                            *v = raw[c][i];
+                        }
+                        softmax(&raw_row, &mut proba_row);
+                        for c in 0..k {
+                            r[c][i] = indicator[c][i] - proba_row[c];
+                        }
+                    }
+                    r
+                }
+            };
+            // The trees of one stage (one per class for > 2 classes) are independent: grown in
+            // parallel, collected in class order.
+            let grown: Vec<(Tree, Vec<f64>, Vec<usize>)> = residuals
+                .par_iter()
+                .enumerate()
+                .map(|(k, r)| {
+                    let (mut tree, imp) =
+                        grow(x, presort, Response::Values(r), mask.as_deref(), &cfg, None);
+                    let leaf_of: Vec<usize> = (0..n).map(|i| tree.leaf_index(x, i)).collect();
+                    if n_classes.is_some() {
+                        newton_leaves(
+                            &mut tree,
+                            &leaf_of,
+                            &indicator[k],
+                            r,
+                            mask.as_deref(),
+                            n_outputs,
+                        );
+                    }
+                    (tree, imp, leaf_of)
                 })
                 .collect();
-            for (f, &leaf) in raw[k].iter_mut().zip(&leaf_of) {
-                *f += p.learning_rate * leaf_value[leaf];
-            }
-            if tree.nodes.len() > 1 {
-                n_split_trees += 1;
-                for (acc, v) in raw_importances.iter_mut().zip(imp) {
-                    *acc += v;
+            let mut stage_trees = Vec::with_capacity(n_outputs);
+            for (k, (tree, imp, leaf_of)) in grown.into_iter().enumerate() {
+                let leaf_value: Vec<f64> = tree
+                    .nodes
+                    .iter()
+                    .map(|node| match node {
+                        Node::Leaf { value } => value[0],
+                        Node::Split { .. } => 0.0,
+                    })
+                    .collect();
+                for (f, &leaf) in raw[k].iter_mut().zip(&leaf_of) {
+                    *f += p.learning_rate * leaf_value[leaf];
                 }
+                if tree.nodes.len() > 1 {
+                    n_split_trees += 1;
+                    for (acc, v) in raw_importances.iter_mut().zip(imp) {
+                        *acc += v;
+                    }
+                }
+                stage_trees.push(tree);
             }
-            stage_trees.push(tree);
-        }
-        stages.push(stage_trees);
-        if raw.iter().any(|r| r.iter().any(|f| !f.is_finite())) {
-            return Err(format!(
-                "gradient boosting diverged at stage {}: the scores became infinite or NaN; \
+            stages.push(stage_trees);
+            if raw.iter().any(|r| r.iter().any(|f| !f.is_finite())) {
+                return Err(format!(
+                    "gradient boosting diverged at stage {}: the scores became infinite or NaN; \
                  lower `learning_rate` (now {})",
-                stage + 1,
-                p.learning_rate
+                    stage + 1,
+                    p.learning_rate
+                ));
+            }
+        }
+
+        let mut warnings = Vec::new();
+        if n_split_trees == 0 {
+            warnings.push(format!(
+                "every tree is a single leaf: the gradients could not be split leaving \
+             min_samples_leaf={} rows on each side",
+                p.min_samples_leaf
             ));
         }
+        // scikit-learn: the mean of the trees' unnormalised importances (single leaves left out),
+        // normalised.
+        let importances = normalised(raw_importances);
+        Ok((
+            GradientBoostingModel {
+                init,
+                learning_rate: p.learning_rate,
+                trees: stages,
+                n_classes,
+                importances,
+            },
+            warnings,
+        ))
     }
-
-    let mut warnings = Vec::new();
-    if n_split_trees == 0 {
-        warnings.push(format!(
-            "every tree is a single leaf: the gradients could not be split leaving \
-             min_samples_leaf={} rows on each side",
-            p.min_samples_leaf
-        ));
-    }
-    // scikit-learn: the mean of the trees' unnormalised importances (single leaves left out),
-    // normalised.
-    let importances = normalised(raw_importances);
-    Ok((
-        GradientBoostingModel {
-            init,
-            learning_rate: p.learning_rate,
-            trees: stages,
-            n_classes,
-            importances,
-        },
-        warnings,
-    ))
 }
 
 /// Replaces each leaf value by scikit-learn's one-step Newton estimate over the in-bag rows in it:
@@ -427,6 +419,22 @@ impl GradientBoostingModel {
 
     pub fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
         Some(("importance", self.importances.clone()))
+    }
+}
+
+impl Predictor for GradientBoostingModel {
+    const READS_SLOTS: bool = true;
+
+    fn predict(&self, x: &Matrix) -> Output {
+        GradientBoostingModel::predict(self, x)
+    }
+
+    fn predict_slots(&self, x: &Design) -> Option<Output> {
+        Some(GradientBoostingModel::predict(self, x))
+    }
+
+    fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        GradientBoostingModel::feature_weights(self)
     }
 }
 

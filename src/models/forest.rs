@@ -1,11 +1,11 @@
 //! Random forests (scikit-learn's `RandomForestRegressor` / `RandomForestClassifier`).
 
 use super::params::{at_least, ParamDoc, ParamError, ParamKind};
-use super::tree::{
-    check_max_depth, grow, normalised, response_of, rows_to_matrix, GrowConfig, Presort, Response,
+use super::tree_builder::{
+    check_max_depth, grow, normalised, response_of, rows_to_matrix, GrowConfig, Response,
     SplitRule, Tree, MAX_DEPTH_DOC, MIN_SAMPLES_LEAF_DOC,
 };
-use super::{ModelInfo, Output, Targets, Task};
+use super::{fit_dense, FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::design::{Design, RowValues};
 use crate::matrix::Matrix;
 use crate::rng::{derive_seed, Rng};
@@ -121,13 +121,8 @@ impl MaxFeatures {
 /// generator and the tree's index, so results do not depend on the thread count (they differ from
 /// scikit-learn's draw by draw, not in distribution).
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | n_estimators | 100 | trees, >= 1 |
-/// | max_depth | unset | maximum depth of each tree, >= 1; unset = unlimited |
-/// | min_samples_leaf | 1 | rows each child of a split must keep, >= 1 |
-/// | max_features | unset | features per split: "sqrt", "log2", a fraction in (0, 1] or a count >= 1; unset = "sqrt" for classification, 1.0 (all) for regression |
-/// | bootstrap | true | grow each tree on a bootstrap sample; otherwise on every row |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RandomForestParams {
@@ -216,81 +211,98 @@ pub fn fit_random_forest(
     targets: Targets,
     rng: &mut Rng,
 ) -> Result<(RandomForestModel, Vec<String>), String> {
-    let x = Design::from_dense(x.clone());
-    fit_random_forest_presorted(p, &x, &Presort::new(&x), targets, rng)
+    fit_dense(p, x, targets, rng)
 }
 
-/// As [`fit_random_forest`], with `x`'s columns already sorted (shared by a grid's fits on one design).
-pub fn fit_random_forest_presorted(
-    p: &RandomForestParams,
-    x: &Design,
-    presort: &Presort,
-    targets: Targets,
-    rng: &mut Rng,
-) -> Result<(RandomForestModel, Vec<String>), String> {
-    p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
-    let (response, task) = response_of(x, targets, "random_forest")?;
-    let cfg = GrowConfig {
-        rule: match response {
-            Response::Values(_) => SplitRule::SquaredError,
-            Response::Classes { .. } => SplitRule::Gini,
-        },
-        max_depth: p.max_depth,
-        min_samples_split: 2,
-        min_samples_leaf: p.min_samples_leaf,
-        max_features: p.max_features_for(task).resolve(x.n_cols())?,
-    };
-    let n = x.n_rows();
-    let base: u64 = rng.gen();
-    let grown: Vec<(Tree, Vec<f64>)> = (0..p.n_estimators)
-        .into_par_iter()
-        .map(|t| {
-            let mut tree_rng = Rng::seed_from_u64(derive_seed(base, &[t as u64]));
-            let counts = p.bootstrap.then(|| {
-                let mut c = vec![0.0; n];
-                for _ in 0..n {
-                    c[tree_rng.gen_range(0..n)] += 1.0;
-                }
-                c
-            });
-            grow(
-                x,
-                presort,
-                response,
-                counts.as_deref(),
-                &cfg,
-                Some(&mut tree_rng),
-            )
-        })
-        .collect();
+impl Model for RandomForestParams {
+    const INFO: ModelInfo = RANDOM_FOREST_INFO;
+    type Fitted = RandomForestModel;
 
-    // scikit-learn: the mean of the trees' normalised importances (single leaves left out), itself
-    // normalised.
-    let mut importances = vec![0.0; x.n_cols()];
-    let mut n_split_trees = 0usize;
-    for (tree, raw) in &grown {
-        if tree.nodes.len() > 1 {
-            n_split_trees += 1;
-            for (acc, v) in importances.iter_mut().zip(normalised(raw.clone())) {
-                *acc += v;
+    fn check_for(&self, task: Task) -> Result<(), ParamError> {
+        let _ = task;
+        self.check()
+    }
+
+    fn reads_slots(&self, _task: Task) -> bool {
+        true
+    }
+
+    /// Fits on a design whose columns the cache sorts once for a grid's fits
+    /// ([`crate::models::FitCache::presort`]).
+    fn fit(&self, on: FitOn) -> Result<(RandomForestModel, Vec<String>), String> {
+        let p = self;
+        let FitOn {
+            design: x,
+            targets,
+            rng,
+            cache,
+            ..
+        } = on;
+        let presort = cache.presort(x);
+        p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
+        let (response, task) = response_of(x, targets, "random_forest")?;
+        let cfg = GrowConfig {
+            rule: match response {
+                Response::Values(_) => SplitRule::SquaredError,
+                Response::Classes { .. } => SplitRule::Gini,
+            },
+            max_depth: p.max_depth,
+            min_samples_split: 2,
+            min_samples_leaf: p.min_samples_leaf,
+            max_features: p.max_features_for(task).resolve(x.n_cols())?,
+        };
+        let n = x.n_rows();
+        let base: u64 = rng.gen();
+        let grown: Vec<(Tree, Vec<f64>)> = (0..p.n_estimators)
+            .into_par_iter()
+            .map(|t| {
+                let mut tree_rng = Rng::seed_from_u64(derive_seed(base, &[t as u64]));
+                let counts = p.bootstrap.then(|| {
+                    let mut c = vec![0.0; n];
+                    for _ in 0..n {
+                        c[tree_rng.gen_range(0..n)] += 1.0;
+                    }
+                    c
+                });
+                grow(
+                    x,
+                    presort,
+                    response,
+                    counts.as_deref(),
+                    &cfg,
+                    Some(&mut tree_rng),
+                )
+            })
+            .collect();
+
+        // scikit-learn: the mean of the trees' normalised importances (single leaves left out), itself
+        // normalised.
+        let mut importances = vec![0.0; x.n_cols()];
+        let mut n_split_trees = 0usize;
+        for (tree, raw) in &grown {
+            if tree.nodes.len() > 1 {
+                n_split_trees += 1;
+                for (acc, v) in importances.iter_mut().zip(normalised(raw.clone())) {
+                    *acc += v;
+                }
             }
         }
+        let mut warnings = Vec::new();
+        if n_split_trees == 0 {
+            warnings.push(format!(
+                "every tree is a single leaf: no split left min_samples_leaf={} rows on each side",
+                p.min_samples_leaf
+            ));
+        }
+        Ok((
+            RandomForestModel {
+                trees: grown.into_iter().map(|(t, _)| t).collect(),
+                n_classes: response.n_classes(),
+                importances: normalised(importances),
+            },
+            warnings,
+        ))
     }
-    let mut warnings = Vec::new();
-    if n_split_trees == 0 {
-        warnings.push(format!(
-            "every tree is a single leaf: no split left min_samples_leaf={} rows on each side",
-            p.min_samples_leaf
-        ));
-    }
-    Ok((
-        RandomForestModel {
-            trees: grown.into_iter().map(|(t, _)| t).collect(),
-            n_classes: response.n_classes(),
-            importances: normalised(importances),
-        },
-        warnings,
-    ))
 }
 
 impl RandomForestModel {
@@ -319,10 +331,26 @@ impl RandomForestModel {
     }
 }
 
+impl Predictor for RandomForestModel {
+    const READS_SLOTS: bool = true;
+
+    fn predict(&self, x: &Matrix) -> Output {
+        RandomForestModel::predict(self, x)
+    }
+
+    fn predict_slots(&self, x: &Design) -> Option<Output> {
+        Some(RandomForestModel::predict(self, x))
+    }
+
+    fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        RandomForestModel::feature_weights(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::tree::{fit_decision_tree, DecisionTreeParams};
+    use crate::models::decision_tree::{fit_decision_tree, DecisionTreeParams};
 
     fn rng(seed: u64) -> Rng {
         Rng::seed_from_u64(seed)

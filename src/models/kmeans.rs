@@ -1,7 +1,7 @@
 //! k-means clustering: greedy k-means++ seeding, then Lloyd iterations, best of `n_init` runs.
 
 use super::params::{at_least, non_negative, ParamDoc, ParamError, ParamKind};
-use super::{ModelInfo, Output, Targets, Task};
+use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::matrix::{dot, Matrix};
 use crate::rng::{derive_seed, Rng};
 use rand::{Rng as _, SeedableRng};
@@ -26,12 +26,8 @@ const ROW_CHUNK: usize = 2048;
 /// is what scikit-learn's default `n_init="auto"` means for k-means++ (since version 1.4).
 /// Predictions assign rows to the nearest learned centre (the first on ties).
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | n_clusters | 8 | number of centres, >= 1 and at most the training rows |
-/// | n_init | 1 | k-means++ runs, the best kept, >= 1 |
-/// | max_iter | 300 | Lloyd iterations per run, >= 1 |
-/// | tol | 1e-4 | convergence on centre movement, relative to the mean feature variance, >= 0 (0: only when assignments stop changing) |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KMeansParams {
@@ -119,17 +115,6 @@ pub fn fit_kmeans(
         return Err("kmeans is a clustering model: set task = \"clustering\"".into());
     }
     fit(p, x, Seeding::Kiln(rng))
-}
-
-/// As [`fit_kmeans`], but the k-means++ draws come from numpy's legacy `RandomState(random_state)`
-/// exactly as scikit-learn's `KMeans(random_state=...)` makes them, so the fit reproduces
-/// scikit-learn's run for run (up to rounding in the distances). For parity checks.
-pub fn fit_kmeans_numpy_seeded(
-    p: &KMeansParams,
-    x: &Matrix,
-    random_state: u32,
-) -> Result<(KMeansModel, Vec<String>), String> {
-    fit(p, x, Seeding::Numpy(random_state))
 }
 
 enum Seeding<'a> {
@@ -638,6 +623,41 @@ impl Draws for NumpyRandomState {
 
     fn uniform(&mut self) -> f64 {
         self.next_f64()
+    }
+}
+
+impl Model for KMeansParams {
+    const INFO: ModelInfo = KMEANS_INFO;
+    type Fitted = KMeansModel;
+
+    fn check_for(&self, _task: Task) -> Result<(), ParamError> {
+        self.check()
+    }
+
+    fn reads_slots(&self, _task: Task) -> bool {
+        false
+    }
+
+    fn fit(&self, on: FitOn) -> Result<(KMeansModel, Vec<String>), String> {
+        // The pipeline seed is scikit-learn's random_state: the k-means++ draws are numpy's.
+        match on.targets {
+            Targets::Unsupervised => fit(
+                self,
+                on.cache.dense(on.design),
+                Seeding::Numpy(on.seed as u32),
+            ),
+            _ => Err("kmeans is a clustering model: set task = \"clustering\"".into()),
+        }
+    }
+}
+
+impl Predictor for KMeansModel {
+    fn predict(&self, x: &Matrix) -> Output {
+        KMeansModel::predict(self, x)
+    }
+
+    fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        KMeansModel::feature_weights(self)
     }
 }
 

@@ -1,7 +1,7 @@
 //! k-nearest neighbours, for regression and classification, by exact brute-force search.
 
 use super::params::{at_least, at_most, ParamDoc, ParamError, ParamKind};
-use super::{ModelInfo, Output, Targets, Task};
+use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use rayon::prelude::*;
@@ -36,10 +36,8 @@ pub enum KnnWeights {
 /// searches, chosen by `algorithm="auto"` for few features, may pick another of equally distant
 /// rows). The fitted model keeps the training matrix and targets.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | n_neighbors | 5 | neighbours consulted, >= 1 and at most the training rows (and 2^32 - 1) |
-/// | weights | "uniform" | "uniform" (equal votes) or "distance" (votes 1/distance) |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KnnParams {
@@ -316,6 +314,33 @@ fn vote_weights(neighbours: &[(usize, f64)], weights: KnnWeights) -> Vec<f64> {
                 neighbours.iter().map(|(_, d)| 1.0 / d).collect()
             }
         }
+    }
+}
+
+impl Model for KnnParams {
+    const INFO: ModelInfo = KNN_INFO;
+    type Fitted = KnnModel;
+
+    fn check_for(&self, _task: Task) -> Result<(), ParamError> {
+        self.check()
+    }
+
+    fn reads_slots(&self, _task: Task) -> bool {
+        false
+    }
+
+    fn fit(&self, on: FitOn) -> Result<(KnnModel, Vec<String>), String> {
+        fit_knn(self, on.cache.dense(on.design), on.targets, on.rng)
+    }
+}
+
+impl Predictor for KnnModel {
+    fn predict(&self, x: &Matrix) -> Output {
+        KnnModel::predict(self, x)
+    }
+
+    fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        KnnModel::feature_weights(self)
     }
 }
 

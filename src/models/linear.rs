@@ -1,7 +1,7 @@
 //! Linear regression (normal equations or gradient descent) and ridge regression.
 
 use super::params::{at_least, non_negative, positive, ParamDoc, ParamError, ParamKind};
-use super::{Fit, FittedModel, ModelInfo, Task};
+use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::design::Design;
 use crate::linalg::{cholesky_solve, NormalEquations, SymmetricEigen};
 use crate::matrix::{dot, Matrix};
@@ -42,12 +42,8 @@ pub enum LinearSolver {
 /// the mean squared error (1/n)||y - Xw - b||², from zero, for `epochs` full passes of step
 /// `learning_rate`; a fit whose loss becomes NaN or infinite fails with a message that says so.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | solver | "normal" | "normal" or "gd" |
-/// | learning_rate | 0.01 | gd step size, > 0 |
-/// | epochs | 1000 | gd passes over the data, >= 1 |
-/// | fit_intercept | true | learn b; otherwise b = 0 |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LinearRegressionParams {
@@ -114,7 +110,7 @@ pub fn fit_linear_regression(
     x: &Design,
     y: &[f64],
     cache: &super::FitCache,
-) -> Result<Fit, String> {
+) -> Result<LinearModel, String> {
     let model = match p.solver {
         LinearSolver::Normal => {
             let ne = cache.normal_equations(x, y, p.fit_intercept);
@@ -132,7 +128,7 @@ pub fn fit_linear_regression(
             p.fit_intercept,
         )?,
     };
-    finite_or_err(model).map(|m| Fit::new(FittedModel::Linear(m)))
+    finite_or_err(model)
 }
 
 /// Batch gradient descent on (1/n)||y - Xw - b||², starting from zero, as the article does it:
@@ -178,10 +174,8 @@ fn gradient_descent(
 /// Minimises ||y - Xw - b||² + alpha ||w||², the intercept b unpenalised (scikit-learn's `Ridge`):
 /// X and y are centred, (XᵀX + alpha I) w = Xᵀy is solved by Cholesky, and b = ȳ - x̄·w.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | alpha | 1.0 | L2 penalty, >= 0 |
-/// | fit_intercept | true | learn b; otherwise b = 0 |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RidgeParams {
@@ -220,10 +214,7 @@ pub const RIDGE_INFO: ModelInfo = ModelInfo {
 };
 
 /// Solves ridge from precomputed normal equations, so one XᵀX serves every alpha of a grid.
-pub fn ridge_from_normal_equations(
-    ne: &NormalEquations,
-    alpha: f64,
-) -> Result<LinearModel, String> {
+fn solve_ridge(ne: &NormalEquations, alpha: f64) -> Result<LinearModel, String> {
     let mut a = ne.gram.clone();
     for (i, row) in a.iter_mut().enumerate() {
         row[i] += alpha;
@@ -247,6 +238,67 @@ fn finite_or_err(m: LinearModel) -> Result<LinearModel, String> {
     }
 }
 
+/// The targets of a regression-only model, or why it cannot fit others.
+fn regression_only<'a>(targets: Targets<'a>, name: &str) -> Result<&'a [f64], String> {
+    match targets {
+        Targets::Values(y) => Ok(y),
+        _ => Err(format!("model `{name}` does regression only")),
+    }
+}
+
+impl Model for LinearRegressionParams {
+    const INFO: ModelInfo = LINEAR_REGRESSION_INFO;
+    type Fitted = LinearModel;
+
+    fn check_for(&self, _task: Task) -> Result<(), ParamError> {
+        self.check()
+    }
+
+    fn reads_slots(&self, _task: Task) -> bool {
+        self.solver == LinearSolver::Normal
+    }
+
+    fn fit(&self, on: FitOn) -> Result<(LinearModel, Vec<String>), String> {
+        let y = regression_only(on.targets, Self::INFO.name)?;
+        fit_linear_regression(self, on.design, y, on.cache).map(|m| (m, Vec::new()))
+    }
+}
+
+impl Model for RidgeParams {
+    const INFO: ModelInfo = RIDGE_INFO;
+    type Fitted = LinearModel;
+
+    fn check_for(&self, _task: Task) -> Result<(), ParamError> {
+        self.check()
+    }
+
+    fn reads_slots(&self, _task: Task) -> bool {
+        true
+    }
+
+    fn fit(&self, on: FitOn) -> Result<(LinearModel, Vec<String>), String> {
+        let y = regression_only(on.targets, Self::INFO.name)?;
+        let ne = on.cache.normal_equations(on.design, y, self.fit_intercept);
+        solve_ridge(ne, self.alpha).map(|m| (m, Vec::new()))
+    }
+}
+
+impl Predictor for LinearModel {
+    const READS_SLOTS: bool = true;
+
+    fn predict(&self, x: &Matrix) -> Output {
+        Output::Values(LinearModel::predict(self, x))
+    }
+
+    fn predict_slots(&self, x: &Design) -> Option<Output> {
+        Some(Output::Values(x.mat_vec(&self.coef, self.intercept)))
+    }
+
+    fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        Some(("coefficient", self.coef.clone()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,11 +312,8 @@ mod tests {
         (Design::from_dense(Matrix::from_rows(&rows)), y)
     }
 
-    fn linear(fit: Fit) -> LinearModel {
-        match fit.model {
-            FittedModel::Linear(m) => m,
-            other => panic!("a linear fit gave {other:?}"),
-        }
+    fn linear(m: LinearModel) -> LinearModel {
+        m
     }
 
     #[test]
@@ -326,7 +375,7 @@ mod tests {
         // One centred column: w = xᵀy / (xᵀx + alpha).
         let x = Matrix::from_rows(&[vec![-1.0], vec![0.0], vec![1.0]]);
         let y = [-2.0, 0.0, 2.0];
-        let m = ridge_from_normal_equations(&NormalEquations::new(&x, &y, true), 2.0).unwrap();
+        let m = solve_ridge(&NormalEquations::new(&x, &y, true), 2.0).unwrap();
         assert!((m.coef[0] - 4.0 / 4.0).abs() < 1e-14);
         assert!(m.intercept.abs() < 1e-14);
         assert!(RidgeParams {

@@ -6,25 +6,30 @@
 //! - a `fit` that learns from a design matrix and targets;
 //! - a fitted state (serde, so model.json stores it as it is) with a `predict`.
 //!
-//! `ModelSpec` and `FittedModel` are enums with one variant per algorithm: the registry is the enums
-//! and the `MODELS` table, and model.json needs no trait objects.
+//! Each model implements the interface of [`model`]; `ModelSpec` and `FittedModel` are enums with one
+//! variant per algorithm, made by the `registry!` below from one list, so model.json needs no trait
+//! objects.
 
 pub mod boosting;
 pub mod coordinate_descent;
+pub mod decision_tree;
 pub mod forest;
 pub mod hist_gb;
 pub mod kmeans;
 pub mod knn;
 pub mod linear;
+pub mod link;
 pub mod logistic;
+pub mod model;
 pub mod naive_bayes;
 pub mod params;
-pub mod tree;
+pub mod tree_builder;
 
 use crate::design::Design;
 use crate::linalg::NormalEquations;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
+pub use model::{fit_dense, FitOn, Model, Predictor};
 use params::{ParamDoc, ParamError};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -127,7 +132,7 @@ impl Fit {
 pub struct FitCache {
     centred: OnceLock<NormalEquations>,
     raw: OnceLock<NormalEquations>,
-    presort: OnceLock<tree::Presort>,
+    presort: OnceLock<tree_builder::Presort>,
     dense: OnceLock<Matrix>,
     hist_bins: hist_gb::BinsCache,
 }
@@ -141,8 +146,8 @@ impl FitCache {
 
     /// Every dense column of x sorted, for the tree models: sorted once, shared by every tree
     /// candidate.
-    pub fn presort(&self, x: &Design) -> &tree::Presort {
-        self.presort.get_or_init(|| tree::Presort::new(x))
+    pub fn presort(&self, x: &Design) -> &tree_builder::Presort {
+        self.presort.get_or_init(|| tree_builder::Presort::new(x))
     }
 
     /// The dense matrix of x, for the models that read every column: built once, by the first
@@ -165,109 +170,170 @@ pub struct ModelInfo {
     pub params: &'static [ParamDoc],
 }
 
-/// Every model kiln knows, in the order of the contract's table.
-pub const MODELS: &[ModelInfo] = &[
-    linear::LINEAR_REGRESSION_INFO,
-    linear::RIDGE_INFO,
-    coordinate_descent::LASSO_INFO,
-    coordinate_descent::ELASTIC_NET_INFO,
-    logistic::LOGISTIC_REGRESSION_INFO,
-    tree::DECISION_TREE_INFO,
-    forest::RANDOM_FOREST_INFO,
-    boosting::GRADIENT_BOOSTING_INFO,
-    hist_gb::HIST_GRADIENT_BOOSTING_INFO,
-    knn::KNN_INFO,
-    naive_bayes::NAIVE_BAYES_INFO,
-    kmeans::KMEANS_INFO,
-];
+/// The registry: every model kiln knows, once, in the order of the contract's table (`[model]`'s
+/// `type` is the variant in snake_case), then every kind of fitted model (model.json's `kind`).
+/// A new model is its file (a [`Model`] and a [`Predictor`]) plus one line here (two when it
+/// brings a new kind of fitted model).
+macro_rules! registry {
+    (
+        specs { $($spec:ident($params:ty),)* }
+        fitted { $($kind:ident($fitted:ty),)* }
+    ) => {
+        /// `[model]`: the algorithm and its parameters.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        pub enum ModelSpec {
+            $($spec($params),)*
+        }
+
+        /// Every model kiln knows, in the order of the contract's table.
+        pub const MODELS: &[ModelInfo] = &[$(<$params as Model>::INFO,)*];
+
+        /// Every model's table and its `Default` parameters as TOML (an unset option is absent).
+        #[cfg(test)]
+        fn tables_and_defaults() -> Vec<(ModelInfo, toml::Table)> {
+            vec![$((
+                <$params as Model>::INFO,
+                toml::Table::try_from(<$params>::default()).expect("parameters serialise"),
+            ),)*]
+        }
+
+        impl ModelSpec {
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(ModelSpec::$spec(_) => <$params as Model>::INFO.name,)*
+                }
+            }
+
+            /// Rejects impossible parameter values (alpha < 0, ...) and parameters of another task (a
+            /// gini criterion in a regression) before any fit.
+            pub fn check(&self, task: Task) -> Result<(), ParamError> {
+                match self {
+                    $(ModelSpec::$spec(p) => p.check_for(task),)*
+                }
+            }
+
+            /// Whether fitting reads a design's one-hot blocks as slots (the normal equations, the
+            /// tree builder) rather than through the dense matrix: what a fold's design costs in
+            /// memory.
+            pub fn reads_slots(&self, task: Task) -> bool {
+                match self {
+                    $(ModelSpec::$spec(p) => p.reads_slots(task),)*
+                }
+            }
+
+            /// Whether the model fits rows with missing values (NaN), as `impute.numeric = "none"`
+            /// leaves them.
+            pub fn handles_missing(&self) -> bool {
+                match self {
+                    $(ModelSpec::$spec(p) => p.handles_missing(),)*
+                }
+            }
+
+            /// Fits on a design matrix, with a cache shared by every fit on the same (x, targets):
+            /// the linear models take their normal equations from it, so a grid of alphas computes
+            /// XᵀX once per fold. `rng` is this fit's own generator; `seed` is the pipeline's seed,
+            /// which k-means uses as scikit-learn's `random_state` so that its k-means++ draws are
+            /// numpy's.
+            pub fn fit_shared(
+                &self,
+                design: &Design,
+                targets: Targets,
+                rng: &mut Rng,
+                seed: u64,
+                cache: &FitCache,
+            ) -> Result<Fit, String> {
+                let on = FitOn { design, targets, rng, seed, cache };
+                match self {
+                    $(ModelSpec::$spec(p) => p.fit(on).map(|(m, warnings)| Fit {
+                        model: m.into(),
+                        warnings,
+                    }),)*
+                }
+            }
+        }
+
+        /// A fitted model, as model.json stores it.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum FittedModel {
+            $($kind($fitted),)*
+        }
+
+        $(impl From<$fitted> for FittedModel {
+            fn from(m: $fitted) -> Self {
+                FittedModel::$kind(m)
+            }
+        })*
+
+        impl FittedModel {
+            pub fn predict(&self, x: &Matrix) -> Output {
+                match self {
+                    $(FittedModel::$kind(m) => Predictor::predict(m, x),)*
+                }
+            }
+
+            /// Whether [`Self::predict_design`] reads the one-hot slots (rather than making the
+            /// dense matrix).
+            pub fn reads_slots(&self) -> bool {
+                match self {
+                    $(FittedModel::$kind(_) => <$fitted as Predictor>::READS_SLOTS,)*
+                }
+            }
+
+            fn predict_slots(&self, x: &Design) -> Option<Output> {
+                match self {
+                    $(FittedModel::$kind(m) => Predictor::predict_slots(m, x),)*
+                }
+            }
+
+            /// Per-feature coefficients or importances, for reports: (what they are, one value per
+            /// column).
+            pub fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+                match self {
+                    $(FittedModel::$kind(m) => Predictor::feature_weights(m),)*
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    specs {
+        LinearRegression(linear::LinearRegressionParams),
+        Ridge(linear::RidgeParams),
+        Lasso(coordinate_descent::LassoParams),
+        ElasticNet(coordinate_descent::ElasticNetParams),
+        LogisticRegression(logistic::LogisticRegressionParams),
+        DecisionTree(decision_tree::DecisionTreeParams),
+        RandomForest(forest::RandomForestParams),
+        GradientBoosting(boosting::GradientBoostingParams),
+        HistGradientBoosting(hist_gb::HistGradientBoostingParams),
+        Knn(knn::KnnParams),
+        NaiveBayes(naive_bayes::NaiveBayesParams),
+        Kmeans(kmeans::KMeansParams),
+    }
+    fitted {
+        Linear(linear::LinearModel),
+        ElasticNet(coordinate_descent::ElasticNetModel),
+        LogisticRegression(logistic::LogisticModel),
+        DecisionTree(decision_tree::DecisionTreeModel),
+        RandomForest(forest::RandomForestModel),
+        GradientBoosting(boosting::GradientBoostingModel),
+        HistGradientBoosting(hist_gb::HistGradientBoostingModel),
+        Knn(knn::KnnModel),
+        NaiveBayes(naive_bayes::NaiveBayesModel),
+        Kmeans(kmeans::KMeansModel),
+    }
+}
 
 pub fn model_info(name: &str) -> Option<&'static ModelInfo> {
     MODELS.iter().find(|m| m.name == name)
 }
 
-/// `[model]`: the algorithm and its parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ModelSpec {
-    LinearRegression(linear::LinearRegressionParams),
-    Ridge(linear::RidgeParams),
-    Lasso(coordinate_descent::LassoParams),
-    ElasticNet(coordinate_descent::ElasticNetParams),
-    LogisticRegression(logistic::LogisticRegressionParams),
-    DecisionTree(tree::DecisionTreeParams),
-    RandomForest(forest::RandomForestParams),
-    GradientBoosting(boosting::GradientBoostingParams),
-    HistGradientBoosting(hist_gb::HistGradientBoostingParams),
-    Knn(knn::KnnParams),
-    NaiveBayes(naive_bayes::NaiveBayesParams),
-    Kmeans(kmeans::KMeansParams),
-}
-
 impl ModelSpec {
-    pub fn name(&self) -> &'static str {
-        match self {
-            ModelSpec::LinearRegression(_) => "linear_regression",
-            ModelSpec::Ridge(_) => "ridge",
-            ModelSpec::Lasso(_) => "lasso",
-            ModelSpec::ElasticNet(_) => "elastic_net",
-            ModelSpec::LogisticRegression(_) => "logistic_regression",
-            ModelSpec::DecisionTree(_) => "decision_tree",
-            ModelSpec::RandomForest(_) => "random_forest",
-            ModelSpec::GradientBoosting(_) => "gradient_boosting",
-            ModelSpec::HistGradientBoosting(_) => "hist_gradient_boosting",
-            ModelSpec::Knn(_) => "knn",
-            ModelSpec::NaiveBayes(_) => "naive_bayes",
-            ModelSpec::Kmeans(_) => "kmeans",
-        }
-    }
-
     pub fn info(&self) -> &'static ModelInfo {
         model_info(self.name()).expect("every ModelSpec variant is in MODELS")
-    }
-
-    /// Rejects impossible parameter values (alpha < 0, ...) and parameters of another task (a gini
-    /// criterion in a regression) before any fit.
-    pub fn check(&self, task: Task) -> Result<(), ParamError> {
-        match self {
-            ModelSpec::LinearRegression(p) => p.check(),
-            ModelSpec::Ridge(p) => p.check(),
-            ModelSpec::Lasso(p) => p.check(),
-            ModelSpec::ElasticNet(p) => p.check(),
-            ModelSpec::LogisticRegression(p) => p.check(),
-            ModelSpec::DecisionTree(p) => p.check().and_then(|_| p.check_task(task)),
-            ModelSpec::RandomForest(p) => p.check(),
-            ModelSpec::GradientBoosting(p) => p.check(),
-            ModelSpec::HistGradientBoosting(p) => p.check(),
-            ModelSpec::Knn(p) => p.check(),
-            ModelSpec::NaiveBayes(p) => p.check(),
-            ModelSpec::Kmeans(p) => p.check(),
-        }
-    }
-
-    /// Fits on a design matrix. `rng` is this fit's own generator; `seed` is the pipeline's seed, which
-    /// k-means uses as scikit-learn's `random_state` so that its k-means++ draws are numpy's.
-    /// Whether fitting reads a design's one-hot blocks as slots (the normal equations, the tree
-    /// builder) rather than through the dense matrix: what a fold's design costs in memory.
-    pub fn reads_slots(&self, task: Task) -> bool {
-        match self {
-            ModelSpec::LinearRegression(p) => p.solver == linear::LinearSolver::Normal,
-            ModelSpec::Ridge(_) => true,
-            ModelSpec::Lasso(_) | ModelSpec::ElasticNet(_) => task == Task::Regression,
-            ModelSpec::DecisionTree(_)
-            | ModelSpec::RandomForest(_)
-            | ModelSpec::GradientBoosting(_) => true,
-            ModelSpec::LogisticRegression(_)
-            | ModelSpec::HistGradientBoosting(_)
-            | ModelSpec::Knn(_)
-            | ModelSpec::NaiveBayes(_)
-            | ModelSpec::Kmeans(_) => false,
-        }
-    }
-
-    /// Whether the model fits rows with missing values (NaN), as `impute.numeric = "none"` leaves
-    /// them.
-    pub fn handles_missing(&self) -> bool {
-        matches!(self, ModelSpec::HistGradientBoosting(_))
     }
 
     /// Fits on a dense matrix (tests, small inputs); [`Self::fit_shared`] takes a design.
@@ -281,182 +347,22 @@ impl ModelSpec {
         let x = Design::from_dense(x.clone());
         self.fit_shared(&x, targets, rng, seed, &FitCache::default())
     }
-
-    /// As `fit`, with a cache shared by every fit on the same (x, targets): the linear models take
-    /// their normal equations from it, so a grid of alphas computes XᵀX once per fold.
-    pub fn fit_shared(
-        &self,
-        design: &Design,
-        targets: Targets,
-        rng: &mut Rng,
-        seed: u64,
-        cache: &FitCache,
-    ) -> Result<Fit, String> {
-        fn wrap<M>(
-            r: Result<(M, Vec<String>), String>,
-            f: fn(M) -> FittedModel,
-        ) -> Result<Fit, String> {
-            r.map(|(m, warnings)| Fit {
-                model: f(m),
-                warnings,
-            })
-        }
-        // The models below the linear ones read every column of the dense matrix.
-        let x = || cache.dense(design);
-        match (self, targets) {
-            (ModelSpec::LinearRegression(p), Targets::Values(y)) => {
-                linear::fit_linear_regression(p, design, y, cache)
-            }
-            (ModelSpec::Ridge(p), Targets::Values(y)) => {
-                let ne = cache.normal_equations(design, y, p.fit_intercept);
-                linear::ridge_from_normal_equations(ne, p.alpha)
-                    .map(|m| Fit::new(FittedModel::Linear(m)))
-            }
-            (ModelSpec::Lasso(p), Targets::Values(y)) => wrap(
-                coordinate_descent::fit_from_cache(&p.as_elastic_net(), design, y, cache),
-                FittedModel::ElasticNet,
-            ),
-            (ModelSpec::ElasticNet(p), Targets::Values(y)) => wrap(
-                coordinate_descent::fit_from_cache(p, design, y, cache),
-                FittedModel::ElasticNet,
-            ),
-            (ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_), _) => {
-                Err(format!("model `{}` does regression only", self.name()))
-            }
-            (ModelSpec::Lasso(p), t) => wrap(
-                coordinate_descent::fit_lasso(p, x(), t, rng),
-                FittedModel::ElasticNet,
-            ),
-            (ModelSpec::ElasticNet(p), t) => wrap(
-                coordinate_descent::fit_elastic_net(p, x(), t, rng),
-                FittedModel::ElasticNet,
-            ),
-            (ModelSpec::Knn(p), t) => wrap(knn::fit_knn(p, x(), t, rng), FittedModel::Knn),
-            (ModelSpec::Kmeans(p), Targets::Unsupervised) => wrap(
-                kmeans::fit_kmeans_numpy_seeded(p, x(), seed as u32),
-                FittedModel::Kmeans,
-            ),
-            (ModelSpec::Kmeans(_), _) => {
-                Err("kmeans is a clustering model: set task = \"clustering\"".into())
-            }
-            (ModelSpec::LogisticRegression(p), t) => wrap(
-                logistic::fit_logistic_regression(p, x(), t, rng),
-                FittedModel::LogisticRegression,
-            ),
-            (ModelSpec::DecisionTree(p), t) => wrap(
-                tree::fit_decision_tree_presorted(p, design, cache.presort(design), t),
-                FittedModel::DecisionTree,
-            ),
-            (ModelSpec::RandomForest(p), t) => wrap(
-                forest::fit_random_forest_presorted(p, design, cache.presort(design), t, rng),
-                FittedModel::RandomForest,
-            ),
-            (ModelSpec::GradientBoosting(p), t) => wrap(
-                boosting::fit_gradient_boosting_presorted(p, design, cache.presort(design), t, rng),
-                FittedModel::GradientBoosting,
-            ),
-            (ModelSpec::HistGradientBoosting(p), t) => {
-                let dense = design.dense.n_cols;
-                let ordinal_columns: Vec<bool> = (0..design.n_cols())
-                    .map(|j| j < dense && j >= dense - design.ordinal_codes)
-                    .collect();
-                let input = hist_gb::FitInput {
-                    x: x(),
-                    ordinal_columns: &ordinal_columns,
-                    seed,
-                };
-                wrap(
-                    hist_gb::fit_hist_gradient_boosting(p, input, t, rng, &cache.hist_bins),
-                    FittedModel::HistGradientBoosting,
-                )
-            }
-            (ModelSpec::NaiveBayes(p), t) => wrap(
-                naive_bayes::fit_naive_bayes(p, x(), t, rng),
-                FittedModel::NaiveBayes,
-            ),
-        }
-    }
-}
-
-/// A fitted model, as model.json stores it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum FittedModel {
-    Linear(linear::LinearModel),
-    ElasticNet(coordinate_descent::ElasticNetModel),
-    LogisticRegression(logistic::LogisticModel),
-    DecisionTree(tree::DecisionTreeModel),
-    RandomForest(forest::RandomForestModel),
-    GradientBoosting(boosting::GradientBoostingModel),
-    HistGradientBoosting(hist_gb::HistGradientBoostingModel),
-    Knn(knn::KnnModel),
-    NaiveBayes(naive_bayes::NaiveBayesModel),
-    Kmeans(kmeans::KMeansModel),
 }
 
 impl FittedModel {
-    pub fn predict(&self, x: &Matrix) -> Output {
-        match self {
-            FittedModel::Linear(m) => Output::Values(m.predict(x)),
-            FittedModel::ElasticNet(m) => m.predict(x),
-            FittedModel::Knn(m) => m.predict(x),
-            FittedModel::Kmeans(m) => m.predict(x),
-            FittedModel::LogisticRegression(m) => m.predict(x),
-            FittedModel::DecisionTree(m) => m.predict(x),
-            FittedModel::RandomForest(m) => m.predict(x),
-            FittedModel::GradientBoosting(m) => m.predict(x),
-            FittedModel::HistGradientBoosting(m) => m.predict(x),
-            FittedModel::NaiveBayes(m) => m.predict(x),
-        }
-    }
-
-    /// Per-feature coefficients or importances, for reports: (what they are, one value per column).
-    /// Whether [`Self::predict_design`] reads the one-hot slots (rather than making the dense matrix).
-    pub fn reads_slots(&self) -> bool {
-        matches!(
-            self,
-            FittedModel::Linear(_)
-                | FittedModel::ElasticNet(_)
-                | FittedModel::DecisionTree(_)
-                | FittedModel::RandomForest(_)
-                | FittedModel::GradientBoosting(_)
-        )
-    }
-
     /// The predictions for a design: the linear and tree models read the one-hot slots directly;
     /// the others predict on its dense form, which `dense` gives (called only for them, and only
     /// when the design has blocks). Both give the same bits as [`Self::predict`] on the dense
     /// matrix.
     pub fn predict_design<'d>(&self, x: &'d Design, dense: impl FnOnce() -> &'d Matrix) -> Output {
-        match self {
-            FittedModel::Linear(m) => Output::Values(x.mat_vec(&m.coef, m.intercept)),
-            FittedModel::ElasticNet(m) => Output::Values(x.mat_vec(&m.coef, m.intercept)),
-            FittedModel::DecisionTree(m) => m.predict(x),
-            FittedModel::RandomForest(m) => m.predict(x),
-            FittedModel::GradientBoosting(m) => m.predict(x),
-            _ => {
-                debug_assert!(!self.reads_slots());
-                if x.blocks.is_empty() {
-                    self.predict(&x.dense)
-                } else {
-                    self.predict(dense())
-                }
-            }
+        if let Some(out) = self.predict_slots(x) {
+            return out;
         }
-    }
-
-    pub fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
-        match self {
-            FittedModel::Linear(m) => Some(("coefficient", m.coef.clone())),
-            FittedModel::ElasticNet(m) => m.feature_weights(),
-            FittedModel::Knn(m) => m.feature_weights(),
-            FittedModel::Kmeans(m) => m.feature_weights(),
-            FittedModel::LogisticRegression(m) => m.feature_weights(),
-            FittedModel::DecisionTree(m) => m.feature_weights(),
-            FittedModel::RandomForest(m) => m.feature_weights(),
-            FittedModel::GradientBoosting(m) => m.feature_weights(),
-            FittedModel::HistGradientBoosting(m) => m.feature_weights(),
-            FittedModel::NaiveBayes(m) => m.feature_weights(),
+        debug_assert!(!self.reads_slots());
+        if x.blocks.is_empty() {
+            self.predict(&x.dense)
+        } else {
+            self.predict(dense())
         }
     }
 }
@@ -501,7 +407,7 @@ mod tests {
     /// bit for bit, for every model that reads the slots (the others are fitted on the dense matrix).
     #[test]
     fn designs_with_one_hot_blocks_fit_and_predict_as_their_dense_matrix() {
-        let (design, y, labels) = tree::tests::design_with_blocks(400, 5);
+        let (design, y, labels) = decision_tree::tests::design_with_blocks(400, 5);
         let dense = design.to_dense();
         let classes = Targets::Classes {
             labels: &labels,
@@ -661,6 +567,47 @@ mod tests {
             "every FittedModel kind is covered: {kinds:?}"
         );
         assert_eq!(MODELS.len(), 12);
+    }
+
+    /// Each default is written in `impl Default` and in the parameter table that the checker,
+    /// `kiln schema` and the README read: for every model they agree, and every field of the
+    /// parameter struct has exactly one row (an option unset by default has the default "").
+    #[test]
+    fn every_parameter_table_agrees_with_its_default() {
+        let defaults = tables_and_defaults();
+        assert_eq!(defaults.len(), MODELS.len());
+        for (info, default) in defaults {
+            let name = info.name;
+            for doc in info.params {
+                assert_eq!(
+                    info.params.iter().filter(|d| d.name == doc.name).count(),
+                    1,
+                    "{name}: one row for {}",
+                    doc.name
+                );
+                let written: Option<toml::Value> = (!doc.default.is_empty()).then(|| {
+                    let row: toml::Table = toml::from_str(&format!("v = {}", doc.default))
+                        .unwrap_or_else(|e| panic!("{name}.{}: {e}", doc.name));
+                    row["v"].clone()
+                });
+                let given = default.get(doc.name);
+                let same = match (&written, given) {
+                    (Some(toml::Value::Float(a)), Some(toml::Value::Float(b))) => a == b,
+                    (w, g) => w.as_ref() == g,
+                };
+                assert!(
+                    same,
+                    "{name}.{}: the table says {:?}, Default gives {given:?}",
+                    doc.name, doc.default
+                );
+            }
+            for key in default.keys() {
+                assert!(
+                    info.params.iter().any(|d| d.name == key),
+                    "{name}: the field {key} has no row in the parameter table"
+                );
+            }
+        }
     }
 
     #[test]

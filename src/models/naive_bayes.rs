@@ -1,7 +1,7 @@
 //! Gaussian naive Bayes.
 
 use super::params::{non_negative, ParamDoc, ParamError, ParamKind};
-use super::{ModelInfo, Output, Targets, Task};
+use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -15,9 +15,8 @@ use serde::{Deserialize, Serialize};
 /// and its probabilities are these normalised through log-sum-exp. Classes absent from the training
 /// rows get probability 0.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | var_smoothing | 1e-9 | fraction of the largest feature variance added to every variance, >= 0 |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NaiveBayesParams {
@@ -198,6 +197,33 @@ impl NaiveBayesModel {
             }
         }
         Ok(())
+    }
+}
+
+impl Model for NaiveBayesParams {
+    const INFO: ModelInfo = NAIVE_BAYES_INFO;
+    type Fitted = NaiveBayesModel;
+
+    fn check_for(&self, _task: Task) -> Result<(), ParamError> {
+        self.check()
+    }
+
+    fn reads_slots(&self, _task: Task) -> bool {
+        false
+    }
+
+    fn fit(&self, on: FitOn) -> Result<(NaiveBayesModel, Vec<String>), String> {
+        fit_naive_bayes(self, on.cache.dense(on.design), on.targets, on.rng)
+    }
+}
+
+impl Predictor for NaiveBayesModel {
+    fn predict(&self, x: &Matrix) -> Output {
+        NaiveBayesModel::predict(self, x)
+    }
+
+    fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        NaiveBayesModel::feature_weights(self)
     }
 }
 

@@ -8,7 +8,7 @@
 //! - log loss, K classes: logsumexp(f) - f_y; per class gradient p_k - [y = k], hessian
 //!   p_k (1 - p_k), p = softmax(f); baseline the log class shares, centred.
 
-use crate::models::boosting::{sigmoid, softmax};
+use crate::models::link::{sigmoid, softmax};
 
 /// What the model is fitted to: values or class labels, indexed by design row.
 #[derive(Debug, Clone, Copy)]

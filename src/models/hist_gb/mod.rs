@@ -12,8 +12,8 @@ pub mod tree;
 
 use super::boosting::{output_of_raw_scores, raw_scores_of};
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
-use super::tree::normalised;
-use super::{ModelInfo, Output, Targets, Task};
+use super::tree_builder::normalised;
+use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::design::RowValues;
 use crate::matrix::Matrix;
 use crate::rng::{derive_seed, Rng};
@@ -43,21 +43,8 @@ use tree::{check_tree, leaf_value, Node};
 /// pipeline seed, is held out and boosting stops when its loss has not improved by more than `tol`
 /// in `n_iter_no_change` iterations.
 ///
-/// | parameter | default | meaning |
-/// |---|---|---|
-/// | learning_rate | 0.1 | shrinkage of each leaf value, > 0 |
-/// | max_iter | 100 | boosting iterations, >= 1 |
-/// | max_leaf_nodes | 31 | leaves per tree, >= 2 |
-/// | max_depth | unset | depth of each tree, >= 1; unset = no limit |
-/// | min_samples_leaf | 20 | rows each leaf must keep, >= 1 |
-/// | l2_regularization | 0.0 | l2 penalty on leaf values, >= 0 |
-/// | max_features | 1.0 | share of columns each split looks at, in (0, 1] |
-/// | max_bins | 255 | bins of non-missing values, 2..=255 |
-/// | early_stopping | "auto" | "auto" (on above 10,000 rows), true or false |
-/// | validation_fraction | 0.1 | share of rows held out for early stopping, in (0, 1) |
-/// | n_iter_no_change | 10 | iterations without improvement before stopping, >= 1 |
-/// | tol | 1e-7 | improvement that counts, >= 0 |
-/// | categorical | "native" | ordinal columns split on category subsets ("native") or as numbers ("ordinal") |
+/// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
+/// prints them), which a test checks against `Default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HistGradientBoostingParams {
@@ -140,7 +127,7 @@ impl HistGradientBoostingParams {
         positive("learning_rate", self.learning_rate)?;
         at_least("max_iter", self.max_iter, 1)?;
         at_least("max_leaf_nodes", self.max_leaf_nodes, 2)?;
-        super::tree::check_max_depth(self.max_depth)?;
+        super::tree_builder::check_max_depth(self.max_depth)?;
         at_least("min_samples_leaf", self.min_samples_leaf, 1)?;
         non_negative("l2_regularization", self.l2_regularization)?;
         positive("max_features", self.max_features)?;
@@ -602,6 +589,47 @@ impl RowValues for RowOf<'_> {
     }
     fn value(&self, _: usize, j: usize) -> f64 {
         self.0.get(self.1, j)
+    }
+}
+
+impl Model for HistGradientBoostingParams {
+    const INFO: ModelInfo = HIST_GRADIENT_BOOSTING_INFO;
+    type Fitted = HistGradientBoostingModel;
+
+    fn check_for(&self, _task: Task) -> Result<(), ParamError> {
+        self.check()
+    }
+
+    fn reads_slots(&self, _task: Task) -> bool {
+        false
+    }
+
+    fn handles_missing(&self) -> bool {
+        true
+    }
+
+    fn fit(&self, on: FitOn) -> Result<(HistGradientBoostingModel, Vec<String>), String> {
+        let design = on.design;
+        let dense = design.dense.n_cols;
+        let ordinal_columns: Vec<bool> = (0..design.n_cols())
+            .map(|j| j < dense && j >= dense - design.ordinal_codes)
+            .collect();
+        let input = FitInput {
+            x: on.cache.dense(on.design),
+            ordinal_columns: &ordinal_columns,
+            seed: on.seed,
+        };
+        fit_hist_gradient_boosting(self, input, on.targets, on.rng, &on.cache.hist_bins)
+    }
+}
+
+impl Predictor for HistGradientBoostingModel {
+    fn predict(&self, x: &Matrix) -> Output {
+        HistGradientBoostingModel::predict(self, x)
+    }
+
+    fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
+        HistGradientBoostingModel::feature_weights(self)
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Each figure follows the code that allocates it: `linalg::NormalEquations` (the p x p Gram matrix,
 //! its row blocks' partial sums and the sparse columns' sums), the linear solvers (ridge's penalised
-//! copy and Cholesky factor, the eigendecomposition), `tree::Presort` and the tree builder (the sorted
+//! copy and Cholesky factor, the eigendecomposition), `tree_builder::Presort` and the tree builder (the sorted
 //! columns, each tree's copy of them, its nodes), the forest's trees and bootstrap counts, boosting's
 //! per-row scores, gradients and leaf indices, kNN's copies of the training and query rows, k-means'
 //! row-major copy, logistic regression's per-row vectors and Newton Hessian. Small allocations (a
@@ -292,7 +292,7 @@ fn logistic_regression(m: &logistic::LogisticRegressionParams, s: &Shape) -> Foo
     }
 }
 
-/// What every tree model shares and each tree it grows holds: `tree::Presort` (a sorted run of row
+/// What every tree model shares and each tree it grows holds: `tree_builder::Presort` (a sorted run of row
 /// indices per column, kept for the fold) and, per tree, its copy of the runs and its row buffers.
 fn trees(s: &Shape) -> Footprint {
     let runs = s.runs();
