@@ -84,6 +84,22 @@ pub struct Design {
 }
 
 impl Design {
+    /// The first (row, column) of a design that is infinite, rows first: a finite input that centring
+    /// and scaling pushed past f64's range (1.797e308 less a negative centre). NaN is a missing value
+    /// kept for a model that handles it (`impute.numeric = "none"`); a finite input never becomes one.
+    /// Only the dense part can hold either: one-hot slots are 0 or 1.
+    pub fn first_infinite_cell(&self) -> Option<(usize, usize)> {
+        let m = &self.dense;
+        (0..m.n_cols)
+            .filter_map(|j| {
+                m.col(j)
+                    .iter()
+                    .position(|v| v.is_infinite())
+                    .map(|i| (i, j))
+            })
+            .min()
+    }
+
     /// A design of dense columns only.
     pub fn from_dense(dense: Matrix) -> Self {
         Design {

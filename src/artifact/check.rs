@@ -213,7 +213,7 @@ impl Artifact {
         let Ok(x) = self.preprocessor.transform_design(&columns, None) else {
             return Ok(());
         };
-        if let Some((_, j)) = crate::predict::infinite_design_cell(&x) {
+        if let Some((_, j)) = x.first_infinite_cell() {
             let name = self
                 .preprocessor
                 .output_names
@@ -228,7 +228,7 @@ impl Artifact {
         let output = self
             .model
             .predict_design(&x, || dense.get_or_init(|| x.to_dense()));
-        if let Some((_, v)) = crate::predict::non_finite_output_row(&output) {
+        if let Some((_, v)) = output.first_non_finite_row() {
             return Err(format!(
                 "`model`: for rows of training-like values (each input at its lowest, middle and \
                  highest training decile, and ten times as far out as the outer ones) the model \

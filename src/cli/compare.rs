@@ -2,8 +2,8 @@
 //! run's leaderboard.
 
 use super::{CommandResult, ExitStatus};
-use crate::util::output::emit;
 use crate::runlog::compare::{compare, Format};
+use crate::util::output::emit;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 

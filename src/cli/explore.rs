@@ -3,9 +3,9 @@
 
 use super::failure::WithContext;
 use super::{CommandResult, ExitStatus};
-use crate::util::output::emit;
 use crate::data::explore::explore;
 use crate::report::explore::{html_report, text_report};
+use crate::util::output::emit;
 use clap::Args;
 use std::path::PathBuf;
 

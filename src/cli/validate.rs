@@ -3,8 +3,8 @@
 
 use super::failure::{self, CommandResult, WithContext};
 use super::{overrides, ExitStatus};
-use crate::util::output::emit;
 use crate::pipeline::prepare::prepare;
+use crate::util::output::emit;
 use clap::Args;
 use std::path::PathBuf;
 

@@ -85,6 +85,25 @@ pub enum Output {
 }
 
 impl Output {
+    /// The first row whose prediction is not a finite number, with the value: a regression value, a
+    /// class probability, or a cluster's distance (a row infinitely far from every centre has no
+    /// nearest one).
+    pub fn first_non_finite_row(&self) -> Option<(usize, f64)> {
+        let first = |values: &[f64]| {
+            (values.iter())
+                .position(|v| !v.is_finite())
+                .map(|i| (i, values[i]))
+        };
+        match self {
+            Output::Values(v) => first(v),
+            // Column-major: the earliest row over every class's column.
+            Output::Proba(p) => (0..p.n_cols)
+                .filter_map(|j| first(p.col(j)))
+                .min_by_key(|(i, _)| *i),
+            Output::Clusters { distances_sq, .. } => first(distances_sq),
+        }
+    }
+
     /// The predicted class of each row of a probability output.
     pub fn classes(&self) -> Option<Vec<usize>> {
         match self {

@@ -13,7 +13,6 @@ pub mod write;
 use crate::artifact::Artifact;
 use crate::config::UnknownCategory;
 use crate::data::{Column, ColumnData, MISSING_CODE};
-use crate::design::Design;
 use crate::matrix::Matrix;
 use crate::models::{argmax_rows, Output, Task};
 use polars::prelude::DataFrame;
@@ -96,7 +95,7 @@ impl Predictor {
         let x = pre
             .transform_design(columns, None)
             .map_err(InputError::general)?;
-        if let Some((i, j)) = infinite_design_cell(&x) {
+        if let Some((i, j)) = x.first_infinite_cell() {
             let row = first_row + i + 1;
             let name = pre.output_names.get(j).map_or("?", String::as_str);
             return Err(InputError::at(
@@ -111,7 +110,7 @@ impl Predictor {
         let dense = std::cell::OnceCell::new();
         let output =
             (self.artifact.model).predict_design(&x, || dense.get_or_init(|| x.to_dense()));
-        if let Some((i, v)) = non_finite_output_row(&output) {
+        if let Some((i, v)) = output.first_non_finite_row() {
             let row = first_row + i + 1;
             return Err(InputError {
                 column: None,
@@ -222,40 +221,5 @@ impl Predictor {
             }
         }
         Ok(())
-    }
-}
-
-/// The first (row, column) of a design that is infinite, rows first: a finite input that centring
-/// and scaling pushed past f64's range (1.797e308 less a negative centre). NaN is a missing value
-/// kept for a model that handles it (`impute.numeric = "none"`); a finite input never becomes one.
-/// Only the dense part can hold either: one-hot slots are 0 or 1.
-pub(crate) fn infinite_design_cell(x: &Design) -> Option<(usize, usize)> {
-    let m = &x.dense;
-    (0..m.n_cols)
-        .filter_map(|j| {
-            m.col(j)
-                .iter()
-                .position(|v| v.is_infinite())
-                .map(|i| (i, j))
-        })
-        .min()
-}
-
-/// The first row whose prediction is not a finite number, with the value: a regression value, a
-/// class probability, or a cluster's distance (a row infinitely far from every centre has no
-/// nearest one).
-pub(crate) fn non_finite_output_row(output: &Output) -> Option<(usize, f64)> {
-    let first = |values: &[f64]| {
-        (values.iter())
-            .position(|v| !v.is_finite())
-            .map(|i| (i, values[i]))
-    };
-    match output {
-        Output::Values(v) => first(v),
-        // Column-major: the earliest row over every class's column.
-        Output::Proba(p) => (0..p.n_cols)
-            .filter_map(|j| first(p.col(j)))
-            .min_by_key(|(i, _)| *i),
-        Output::Clusters { distances_sq, .. } => first(distances_sq),
     }
 }

@@ -395,4 +395,3 @@ fn target_chart(p: &ColumnProfile) -> String {
         }
     }
 }
-
