@@ -2,7 +2,7 @@
 //! run's leaderboard.
 
 use super::{CommandResult, ExitStatus};
-use crate::runlog::compare::{compare, Format};
+use crate::report::compare::{compare, Format};
 use crate::util::output::emit;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;

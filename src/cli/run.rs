@@ -6,7 +6,7 @@ use super::failure::{self, CommandResult, Failure, WithContext};
 use super::{overrides, threads, ExitStatus};
 use crate::error::KilnError;
 use crate::pipeline::execute::{run_pipeline, RunOptions, INTERRUPTED};
-use crate::runlog::junit::{self, JunitCase, JunitSuite};
+use crate::report::junit::{self, JunitCase, JunitSuite};
 use crate::runlog::{Shard, Summary};
 use crate::util::output::emit;
 use crate::util::table::Table;

@@ -6,12 +6,10 @@
 //! `RunDir` (dir.rs) is the one way in: it creates a run directory or reopens one (giving its
 //! writer, `RunLog` in writer.rs, which holds the lock), finds run directories, and reads every
 //! file of one. summary.rs and shard.rs are summary.json's types, ranking.rs the order of a run's
-//! trials. compare.rs (`kiln compare`) reads run directories through `RunDir`; junit.rs writes the
-//! JUnit report of a batch of runs.
+//! trials. What reads run directories to show them (`kiln compare`, report.html, the JUnit report of
+//! a batch) lives in `report`.
 
-pub mod compare;
 pub mod dir;
-pub mod junit;
 pub mod ranking;
 pub mod shard;
 pub mod summary;

@@ -2,9 +2,9 @@
 //! marked), or one run's full leaderboard with `--trials`. Reads run directories as plain files, so a
 //! run that was killed (a torn last trial line, a summary still "running") still shows.
 
-use super::{RunDir, Summary};
 use crate::error::{did_you_mean, KilnError, Result};
 use crate::metrics::Metric;
+use crate::runlog::{RunDir, Summary};
 use crate::search::Trial;
 use crate::util::table::Table;
 use std::collections::BTreeMap;
@@ -463,7 +463,7 @@ fn trials_table(run: &RunRecord) -> Grid {
     let m = Metric::from_name(&metric);
     // The trials with a score, best first; then those without one (failed), by candidate.
     let greater_is_better = m.is_none_or(|m| m.greater_is_better());
-    let mut ranked = super::ranking::ranked(&run.trials, &metric, greater_is_better);
+    let mut ranked = crate::runlog::ranking::ranked(&run.trials, &metric, greater_is_better);
     let mut unscored: Vec<&Trial> = run
         .trials
         .iter()
