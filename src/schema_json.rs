@@ -8,7 +8,7 @@
 use crate::config::schema::{KeyDoc, Kind, SECTIONS};
 use crate::metrics::Metric;
 use crate::models::params::{ParamDoc, ParamKind};
-use crate::models::MODELS;
+use crate::models::{ModelInfo, MODELS};
 use serde_json::{json, Map, Value};
 
 /// Sections a grid may vary; the others are shared by every candidate. The loader's rule
@@ -110,8 +110,8 @@ fn section_key_schema(section: &str, k: &KeyDoc) -> Value {
     schema
 }
 
-fn param_schema(p: &ParamDoc) -> Value {
-    documented(param_kind(p.kind), p.doc, p.default)
+fn param_schema(m: &ModelInfo, p: &ParamDoc) -> Value {
+    documented(param_kind(p.kind), p.doc, &m.default_text(p.name))
 }
 
 fn object(properties: Map<String, Value>, required: Vec<&str>, description: &str) -> Value {
@@ -138,7 +138,7 @@ fn model_schema(doc: &str) -> Value {
                 json!({"type": "string", "enum": [m.name], "description": format!("{}: {}", m.name, m.objective)}),
             );
             for p in m.params {
-                props.insert(p.name.into(), param_schema(p));
+                props.insert(p.name.into(), param_schema(m, p));
             }
             let tasks: Vec<&str> = m.tasks.iter().map(|t| t.name()).collect();
             let mut o = object(
@@ -342,13 +342,14 @@ mod tests {
             for p in m.params {
                 let schema = &b["properties"][p.name];
                 assert!(schema.is_object(), "{}.{}", m.name, p.name);
-                if !p.default.is_empty() {
+                let default = m.default_text(p.name);
+                if !default.is_empty() {
                     assert!(
                         schema.get("default").is_some(),
                         "{}.{}'s default `{}` is not TOML",
                         m.name,
                         p.name,
-                        p.default
+                        default
                     );
                 }
             }

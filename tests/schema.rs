@@ -686,7 +686,7 @@ fn a_grid_may_vary_exactly_what_the_loader_lets_it_vary() {
     // Every model parameter may vary (in a sub-grid of its model).
     for m in MODELS {
         for p in m.params {
-            for value in sample(Kind::Param(p.kind), p.default) {
+            for value in sample(Kind::Param(p.kind), &m.default_text(p.name)) {
                 let text = with(BASE, |d| {
                     let g = d.get_mut("grid").unwrap().as_array_mut().unwrap();
                     let model = table(g[1].as_table_mut().unwrap(), &["model"]);

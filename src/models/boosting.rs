@@ -73,31 +73,26 @@ pub const GRADIENT_BOOSTING_INFO: ModelInfo = ModelInfo {
         ParamDoc {
             name: "n_estimators",
             kind: ParamKind::Int,
-            default: "100",
             doc: "boosting stages, >= 1 (one tree per stage, one per class for > 2 classes)",
         },
         ParamDoc {
             name: "learning_rate",
             kind: ParamKind::Float,
-            default: "0.1",
             doc: "shrinkage applied to each tree, >= 0",
         },
         ParamDoc {
             name: "max_depth",
             kind: ParamKind::Int,
-            default: "3",
             doc: "depth of each tree, >= 1",
         },
         ParamDoc {
             name: "subsample",
             kind: ParamKind::Float,
-            default: "1.0",
             doc: "fraction of the rows drawn (without replacement) for each stage, in (0, 1]",
         },
         ParamDoc {
             name: "min_samples_leaf",
             kind: ParamKind::Int,
-            default: "1",
             doc: "rows each child of a split must keep, >= 1",
         },
     ],

@@ -138,14 +138,12 @@ pub const DECISION_TREE_INFO: ModelInfo = ModelInfo {
         ParamDoc {
             name: "min_samples_split",
             kind: ParamKind::Int,
-            default: "2",
             doc: "rows a node needs to be split, >= 2",
         },
         MIN_SAMPLES_LEAF_DOC,
         ParamDoc {
             name: "criterion",
             kind: ParamKind::Choice(&["squared_error", "gini", "entropy"]),
-            default: "",
             doc: "split quality: \"squared_error\" for regression, \"gini\" or \"entropy\" for \
                   classification; unset = squared_error (regression), gini (classification)",
         },

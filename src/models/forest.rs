@@ -174,7 +174,6 @@ pub const RANDOM_FOREST_INFO: ModelInfo = ModelInfo {
         ParamDoc {
             name: "n_estimators",
             kind: ParamKind::Int,
-            default: "100",
             doc: "number of trees, >= 1",
         },
         MAX_DEPTH_DOC,
@@ -182,14 +181,12 @@ pub const RANDOM_FOREST_INFO: ModelInfo = ModelInfo {
         ParamDoc {
             name: "max_features",
             kind: ParamKind::MaxFeatures,
-            default: "",
             doc: "features considered per split: \"sqrt\", \"log2\", a fraction in (0, 1] or a \
                   count >= 1; unset = \"sqrt\" (classification), 1.0 = all (regression)",
         },
         ParamDoc {
             name: "bootstrap",
             kind: ParamKind::Bool,
-            default: "true",
             doc: "grow each tree on a bootstrap sample of the rows; otherwise on every row",
         },
     ],

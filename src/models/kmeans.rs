@@ -66,26 +66,22 @@ pub const KMEANS_INFO: ModelInfo = ModelInfo {
         ParamDoc {
             name: "n_clusters",
             kind: ParamKind::Int,
-            default: "8",
             doc: "number of clusters, >= 1 and at most the number of training rows",
         },
         ParamDoc {
             name: "n_init",
             kind: ParamKind::Int,
-            default: "1",
             doc: "independent k-means++ runs, the one of least inertia kept, >= 1 (1 is \
                   scikit-learn's n_init=\"auto\" for k-means++)",
         },
         ParamDoc {
             name: "max_iter",
             kind: ParamKind::Int,
-            default: "300",
             doc: "Lloyd iterations per run at most, >= 1",
         },
         ParamDoc {
             name: "tol",
             kind: ParamKind::Float,
-            default: "1e-4",
             doc: "stop when the centres' total squared shift is <= tol x the mean feature \
                   variance, >= 0 (0: run until the assignments stop changing)",
         },

@@ -75,13 +75,11 @@ pub const KNN_INFO: ModelInfo = ModelInfo {
         ParamDoc {
             name: "n_neighbors",
             kind: ParamKind::Int,
-            default: "5",
             doc: "neighbours consulted, >= 1 and at most the number of training rows",
         },
         ParamDoc {
             name: "weights",
             kind: ParamKind::Choice(&["uniform", "distance"]),
-            default: "\"uniform\"",
             doc: "uniform: equal votes; distance: votes weighted 1/distance (a training row at \
                   distance 0 outvotes all others)",
         },

@@ -74,7 +74,6 @@ impl LinearRegressionParams {
 const FIT_INTERCEPT: ParamDoc = ParamDoc {
     name: "fit_intercept",
     kind: ParamKind::Bool,
-    default: "true",
     doc: "learn an intercept (unpenalised)",
 };
 
@@ -86,19 +85,16 @@ pub const LINEAR_REGRESSION_INFO: ModelInfo = ModelInfo {
         ParamDoc {
             name: "solver",
             kind: ParamKind::Choice(&["normal", "gd"]),
-            default: "\"normal\"",
             doc: "normal: exact minimum-norm optimum; gd: batch gradient descent",
         },
         ParamDoc {
             name: "learning_rate",
             kind: ParamKind::Float,
-            default: "0.01",
             doc: "gd step size, > 0",
         },
         ParamDoc {
             name: "epochs",
             kind: ParamKind::Int,
-            default: "1000",
             doc: "gd passes over the training rows, >= 1",
         },
         FIT_INTERCEPT,
@@ -206,7 +202,6 @@ pub const RIDGE_INFO: ModelInfo = ModelInfo {
         ParamDoc {
             name: "alpha",
             kind: ParamKind::Float,
-            default: "1.0",
             doc: "L2 penalty strength, >= 0",
         },
         FIT_INTERCEPT,

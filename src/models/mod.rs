@@ -189,6 +189,19 @@ pub struct ModelInfo {
     pub params: &'static [ParamDoc],
 }
 
+impl ModelInfo {
+    /// The default of parameter `param`, as TOML would write it ("" when it is unset by default),
+    /// read from the model's `Default`.
+    pub fn default_text(&self, param: &str) -> String {
+        match default_params(self.name).get(param) {
+            // Tolerances read as they are written: 1e-4, not 0.0001.
+            Some(toml::Value::Float(v)) if *v != 0.0 && v.abs() < 1e-3 => format!("{v:e}"),
+            Some(v) => v.to_string(),
+            None => String::new(),
+        }
+    }
+}
+
 /// The registry: every model kiln knows, once, in the order of the contract's table (`[model]`'s
 /// `type` is the variant in snake_case), then every kind of fitted model (model.json's `kind`).
 /// A new model is its file (a [`Model`] and a [`Predictor`]) plus one line here (two when it
@@ -207,6 +220,15 @@ macro_rules! registry {
 
         /// Every model kiln knows, in the order of the contract's table.
         pub const MODELS: &[ModelInfo] = &[$(<$params as Model>::INFO,)*];
+
+        /// A model's `Default` parameters as TOML (an unset option is absent): the one place a
+        /// default is written, read by the parameter tables, `kiln schema` and the checker.
+        pub fn default_params(model: &str) -> toml::Table {
+            $(if model == <$params as Model>::INFO.name {
+                return toml::Table::try_from(<$params>::default()).expect("parameters serialise");
+            })*
+            toml::Table::new()
+        }
 
         /// Every model's table and its `Default` parameters as TOML (an unset option is absent).
         #[cfg(test)]
@@ -593,6 +615,7 @@ mod tests {
     /// parameter struct has exactly one row (an option unset by default has the default "").
     #[test]
     fn every_parameter_table_agrees_with_its_default() {
+        use crate::models::params::ParamKind;
         let defaults = tables_and_defaults();
         assert_eq!(defaults.len(), MODELS.len());
         for (info, default) in defaults {
@@ -604,21 +627,30 @@ mod tests {
                     "{name}: one row for {}",
                     doc.name
                 );
-                let written: Option<toml::Value> = (!doc.default.is_empty()).then(|| {
-                    let row: toml::Table = toml::from_str(&format!("v = {}", doc.default))
-                        .unwrap_or_else(|e| panic!("{name}.{}: {e}", doc.name));
-                    row["v"].clone()
-                });
-                let given = default.get(doc.name);
-                let same = match (&written, given) {
-                    (Some(toml::Value::Float(a)), Some(toml::Value::Float(b))) => a == b,
-                    (w, g) => w.as_ref() == g,
+                // The default (read from `Default`) is a value of the row's kind.
+                let Some(value) = default.get(doc.name) else {
+                    continue;
+                };
+                let fits = match (doc.kind, value) {
+                    (ParamKind::Float, toml::Value::Float(_)) => true,
+                    (ParamKind::Int, toml::Value::Integer(_)) => true,
+                    (ParamKind::Bool, toml::Value::Boolean(_)) => true,
+                    (ParamKind::Choice(choices), toml::Value::String(s)) => {
+                        choices.contains(&s.as_str())
+                    }
+                    (ParamKind::MaxFeatures, v) => v.is_str() || v.is_float() || v.is_integer(),
+                    (ParamKind::AutoOrBool, toml::Value::String(s)) => s == "auto",
+                    (ParamKind::AutoOrBool, toml::Value::Boolean(_)) => true,
+                    _ => false,
                 };
                 assert!(
-                    same,
-                    "{name}.{}: the table says {:?}, Default gives {given:?}",
-                    doc.name, doc.default
+                    fits,
+                    "{name}.{}: Default gives {value}, not a {:?}",
+                    doc.name, doc.kind
                 );
+                let text = info.default_text(doc.name);
+                let read: toml::Table = toml::from_str(&format!("v = {text}")).unwrap();
+                assert_eq!(read["v"], *value, "{name}.{}: {text}", doc.name);
             }
             for key in default.keys() {
                 assert!(

@@ -46,7 +46,6 @@ pub const NAIVE_BAYES_INFO: ModelInfo = ModelInfo {
     params: &[ParamDoc {
         name: "var_smoothing",
         kind: ParamKind::Float,
-        default: "1e-9",
         doc: "fraction of the largest feature variance added to every variance, >= 0",
     }],
 };

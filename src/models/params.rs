@@ -15,13 +15,12 @@ pub enum ParamKind {
     AutoOrBool,
 }
 
-/// One row of a model's parameter table.
+/// One row of a model's parameter table. Its default is not written here but read from the
+/// model's `Default` ([`crate::models::ModelInfo::default_text`]), so each is written once.
 #[derive(Debug, Clone, Copy)]
 pub struct ParamDoc {
     pub name: &'static str,
     pub kind: ParamKind,
-    /// The default, as TOML would write it ("" when the parameter is unset by default).
-    pub default: &'static str,
     /// What it does and its valid range.
     pub doc: &'static str,
 }

@@ -114,26 +114,22 @@ impl ElasticNetParams {
 const ALPHA_DOC: ParamDoc = ParamDoc {
     name: "alpha",
     kind: ParamKind::Float,
-    default: "1.0",
     doc: "penalty strength, >= 0 (0 is least squares: prefer linear_regression)",
 };
 const MAX_ITER_DOC: ParamDoc = ParamDoc {
     name: "max_iter",
     kind: ParamKind::Int,
-    default: "1000",
     doc: "coordinate descent sweeps at most, >= 1",
 };
 const TOL_DOC: ParamDoc = ParamDoc {
     name: "tol",
     kind: ParamKind::Float,
-    default: "1e-4",
     doc: "stop when a sweep changes no coefficient by more than tol x the largest and the duality \
           gap is <= tol x ||y - mean(y)||^2, > 0",
 };
 const FIT_INTERCEPT_DOC: ParamDoc = ParamDoc {
     name: "fit_intercept",
     kind: ParamKind::Bool,
-    default: "true",
     doc: "learn an intercept (unpenalised)",
 };
 
@@ -154,7 +150,6 @@ pub const ELASTIC_NET_INFO: ModelInfo = ModelInfo {
         ParamDoc {
             name: "l1_ratio",
             kind: ParamKind::Float,
-            default: "0.5",
             doc: "share of the penalty that is L1, in [0, 1] (1: lasso, 0: ridge)",
         },
         MAX_ITER_DOC,

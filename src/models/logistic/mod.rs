@@ -84,31 +84,26 @@ pub const LOGISTIC_REGRESSION_INFO: ModelInfo = ModelInfo {
         ParamDoc {
             name: "C",
             kind: ParamKind::Float,
-            default: "1.0",
             doc: "inverse of the L2 penalty strength, > 0; ignored with penalty \"none\"",
         },
         ParamDoc {
             name: "penalty",
             kind: ParamKind::Choice(&["l2", "none"]),
-            default: "\"l2\"",
             doc: "l2: penalise 1/2 ||W||^2; none: unpenalised maximum likelihood",
         },
         ParamDoc {
             name: "max_iter",
             kind: ParamKind::Int,
-            default: "100",
             doc: "cap on the solver's iterations (Newton, or L-BFGS for large problems), >= 1",
         },
         ParamDoc {
             name: "tol",
             kind: ParamKind::Float,
-            default: "1e-4",
             doc: "gradient tolerance as scikit-learn's lbfgs; kiln converges to tol * 1e-4, > 0",
         },
         ParamDoc {
             name: "fit_intercept",
             kind: ParamKind::Bool,
-            default: "true",
             doc: "learn intercepts (unpenalised)",
         },
     ],

@@ -52,14 +52,12 @@ pub(crate) fn check_max_depth(max_depth: Option<usize>) -> Result<(), ParamError
 pub(crate) const MAX_DEPTH_DOC: ParamDoc = ParamDoc {
     name: "max_depth",
     kind: ParamKind::Int,
-    default: "",
     doc: "maximum depth of a tree, >= 1; unset = grow until leaves are pure or too small to split",
 };
 
 pub(crate) const MIN_SAMPLES_LEAF_DOC: ParamDoc = ParamDoc {
     name: "min_samples_leaf",
     kind: ParamKind::Int,
-    default: "1",
     doc: "rows each child of a split must keep, >= 1",
 };
 
