@@ -47,6 +47,6 @@ pub struct CompareArgs {
 
 pub fn command(a: CompareArgs) -> CommandResult {
     let text = compare(&a.runs, a.format.into(), a.sort.as_deref(), a.all, a.trials)?;
-    emit(&text);
+    emit(&text)?;
     Ok(ExitStatus::Success)
 }

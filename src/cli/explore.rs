@@ -25,11 +25,11 @@ pub struct ExploreArgs {
 
 pub fn command(a: ExploreArgs) -> CommandResult {
     let e = explore(&a.input, a.target.as_deref()).context(a.input.display())?;
-    emit(&text_report(&e));
+    emit(&text_report(&e))?;
     if let Some(path) = &a.html {
         crate::util::atomic::atomic_write(path, html_report(&e).as_bytes())
             .context("cannot write the HTML report")?;
-        emit(&format!("html report: {}\n", path.display()));
+        emit(&format!("html report: {}\n", path.display()))?;
     }
     Ok(ExitStatus::Success)
 }

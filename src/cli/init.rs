@@ -29,14 +29,14 @@ pub fn command(a: InitArgs) -> CommandResult {
     // Most messages name the data file already.
     let text = pipeline_text(&a.data, &a.target, a.output.as_deref()).about(&a.data)?;
     match &a.output {
-        None => crate::util::output::emit(&text),
+        None => crate::util::output::emit(&text)?,
         Some(out) => {
             crate::util::atomic::atomic_write(out, text.as_bytes())?;
             crate::util::output::emit(&format!(
                 "wrote {}\nnext: kiln run {}\n",
                 out.display(),
                 out.display()
-            ));
+            ))?;
         }
     }
     Ok(ExitStatus::Success)

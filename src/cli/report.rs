@@ -18,6 +18,6 @@ pub struct ReportArgs {
 
 pub fn command(a: ReportArgs) -> CommandResult {
     let path = write_run_report(&a.run_dir, a.data.as_deref()).context(a.run_dir.display())?;
-    crate::util::output::emit(&format!("report: {}\n", path.display()));
+    crate::util::output::emit(&format!("report: {}\n", path.display()))?;
     Ok(ExitStatus::Success)
 }

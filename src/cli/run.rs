@@ -119,7 +119,7 @@ pub fn command(a: RunArgs, command: Vec<String>) -> CommandResult {
         }
     }
     if entries.len() > 1 && !a.dry_run {
-        emit(&batch_table(&entries));
+        emit(&batch_table(&entries))?;
     }
     if let Some(file) = &a.junit {
         junit::write(file, &suites(&entries)).context(format!("--junit {}", file.display()))?;

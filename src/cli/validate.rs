@@ -21,7 +21,7 @@ pub fn command(a: ValidateArgs) -> CommandResult {
     let mut worst = ExitStatus::Success;
     for path in &a.pipelines {
         match prepare(path, &overrides).about(path) {
-            Ok(p) => emit(&format!("{}: ok\n{}", path.display(), p.plan_text())),
+            Ok(p) => emit(&format!("{}: ok\n{}", path.display(), p.plan_text()))?,
             Err(f) => worst = worst.max(failure::print(&f)),
         }
     }

@@ -65,7 +65,7 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
                 s.index, s.count
             ));
         }
-        crate::util::output::emit(&plan);
+        crate::util::output::emit(&plan)?;
         return Ok(RunOutcome {
             pipeline: base.name,
             dir: None,

@@ -198,12 +198,12 @@ pub fn finish_run(
     }
     closing.close(run, &mut summary, "complete")?;
     if !quiet {
-        crate::util::output::emit(&leaderboard(trials, base, &summary));
+        crate::util::output::emit(&leaderboard(trials, base, &summary))?;
     } else if expect_failed {
         // --quiet: of the report, only what failed (issue 14, item 16).
-        crate::util::output::emit(&expectation_lines(&summary, true));
+        crate::util::output::emit(&expectation_lines(&summary, true))?;
     }
-    crate::util::output::emit(&format!("run directory: {}\n", run.path.display()));
+    crate::util::output::emit(&format!("run directory: {}\n", run.path.display()))?;
     Ok(RunOutcome {
         pipeline: base.name.clone(),
         dir: Some(run.path.clone()),

@@ -1,5 +1,6 @@
-//! Writing to stdout and stderr. A closed stdout pipe (`kiln compare ... | head`) ends the program
-//! quietly with exit code 0, as ripgrep does, instead of the panic `print!` would raise.
+//! Writing to stdout and stderr. `emit` returns a failed stdout write as an error instead of the
+//! panic `print!` would raise; the command line's one error printer treats a closed pipe
+//! (`kiln compare ... | head`) as success, as ripgrep does.
 //!
 //! stderr is for a person watching: progress, warnings, errors. Nothing written there may panic,
 //! stop or stall the work, which is what `eprintln!` does on a closed pipe (a panic) and any
@@ -14,17 +15,15 @@ use std::io::Write;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-pub fn emit(text: &str) {
+/// Writes `text` to stdout, after what `say!` has queued; a failed write (a closed pipe, a full
+/// disk) is an `Output` error for the caller to pass up.
+pub fn emit(text: &str) -> crate::error::Result<()> {
     // Messages said before this output come before it on a terminal that shows both.
     flush_stderr(Duration::from_millis(100));
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        crate::say!("kiln: cannot write to stdout: {e}");
-        std::process::exit(2);
-    }
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| crate::error::KilnError::io("stdout", e))
 }
 
 /// Bytes of lines waiting for stderr at most; beyond that lines are dropped.
