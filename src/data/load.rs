@@ -190,11 +190,11 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         }
         target = Some(td);
     }
-    let fold_ids = match &pipeline.cv.fold_column {
+    let mut fold_ids = match &pipeline.cv.fold_column {
         Some(c) => Some(fold_column(c, &df, &file)?),
         None => None,
     };
-    let groups = match &pipeline.cv.group_column {
+    let mut groups = match &pipeline.cv.group_column {
         Some(c) => {
             let s = df
                 .column(c)
@@ -255,28 +255,14 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
                 remap_classes(labels, classes)
             }
         });
-        let fold_ids = fold_ids.map(|f| filter(&f, &keep));
-        let groups = groups.map(|g: Vec<String>| {
+        fold_ids = fold_ids.map(|f| filter(&f, &keep));
+        groups = groups.map(|g: Vec<String>| {
             g.into_iter()
                 .zip(&keep)
                 .filter(|(_, k)| **k)
                 .map(|(g, _)| g)
                 .collect()
         });
-        return finish(
-            Dataset {
-                features,
-                target,
-                fold_ids,
-                groups,
-                file_rows,
-                file_columns,
-                dropped_missing_target,
-                dropped_missing_features,
-                warnings,
-            },
-            &file,
-        );
     }
     finish(
         Dataset {
