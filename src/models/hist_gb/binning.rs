@@ -6,11 +6,17 @@
 //! "averaged_inverted_cdf" rule), duplicates dropped. Value x falls in bin i when
 //! thresholds[i - 1] < x <= thresholds[i]. A native categorical column (ordinal codes) has one bin
 //! per category seen in training: its thresholds are the sorted codes themselves. Missing values
-//! (NaN) always have the last bin, `max_bins`, whether a column has any or not.
+//! (NaN) have the bin after a column's value bins ([`BinMapper::missing_bin`]), so a column's
+//! histogram is as long as its bins, not `max_bins` (scikit-learn's bin `max_bins` stands for it).
+//!
+//! The columns of a one-hot block are 0/1 columns: each has the threshold 0.5 when the sample
+//! holds both values, none otherwise, exactly as its dense column would. They are not stored as
+//! one byte per row and column but as the block's category code per row (a [`Bundle`], LightGBM's
+//! "exclusive feature bundle"): one pass over a node's rows sums the whole block's histogram.
 
 use super::splitter::Split;
 use super::tree::Test;
-use crate::matrix::Matrix;
+use crate::design::{Design, NO_SLOT};
 use crate::rng::Rng;
 use rand::Rng as _;
 use rayon::prelude::*;
@@ -27,8 +33,6 @@ pub struct BinMapper {
     /// Per column: numeric split points, or the sorted category codes of a categorical column.
     pub thresholds: Vec<Vec<f64>>,
     pub is_categorical: Vec<bool>,
-    /// The bin of missing values (the last one): `max_bins`.
-    pub missing_bin: u8,
 }
 
 impl BinMapper {
@@ -41,10 +45,20 @@ impl BinMapper {
         }
     }
 
+    /// The bin of column j's missing values: the one after its value bins.
+    pub fn missing_bin(&self, j: usize) -> u8 {
+        self.n_bins_non_missing(j) as u8
+    }
+
+    /// Histogram slots of column j: its value bins and the missing bin.
+    pub fn n_slots(&self, j: usize) -> usize {
+        self.n_bins_non_missing(j) + 1
+    }
+
     /// Learns every column's thresholds from `rows` of `x`. `rng` draws the subsample when there
     /// are more than [`BINNING_SUBSAMPLE`] rows.
     pub fn fit(
-        x: &Matrix,
+        x: &Design,
         rows: &[usize],
         max_bins: usize,
         is_categorical: &[bool],
@@ -57,10 +71,10 @@ impl BinMapper {
         } else {
             rows.to_vec()
         };
-        let thresholds = (0..x.n_cols)
+        let mut thresholds: Vec<Vec<f64>> = (0..x.dense.n_cols)
             .into_par_iter()
             .map(|j| {
-                let col = x.col(j);
+                let col = x.dense.col(j);
                 let values: Vec<f64> = sample.iter().map(|&i| col[i]).collect();
                 if is_categorical[j] {
                     category_codes(values)
@@ -69,10 +83,17 @@ impl BinMapper {
                 }
             })
             .collect();
+        // A one-hot column splits at 0.5 when the sample has rows with and without its 1.
+        for b in &x.blocks {
+            let counts = b.counts(sample.iter().copied());
+            thresholds.extend(counts.into_iter().map(|c| match c > 0 && c < sample.len() {
+                true => vec![0.5],
+                false => Vec::new(),
+            }));
+        }
         BinMapper {
             thresholds,
             is_categorical: is_categorical.to_vec(),
-            missing_bin: max_bins as u8,
         }
     }
 
@@ -95,53 +116,175 @@ impl BinMapper {
     /// The bin of value `v` in column j.
     pub fn bin_of(&self, j: usize, v: f64) -> u8 {
         if v.is_nan() || (self.is_categorical[j] && v < 0.0) {
-            return self.missing_bin;
+            return self.missing_bin(j);
         }
         // The first threshold >= v (a category code is its own threshold).
         self.thresholds[j].partition_point(|t| *t < v) as u8
     }
 
-    /// `rows` of `x` binned, column after column.
-    pub fn transform(&self, x: &Matrix, rows: &[usize]) -> Binned {
+    /// `rows` of `x` binned: each dense column one byte per row, each one-hot block its codes.
+    pub fn transform(&self, x: &Design, rows: &[usize]) -> Binned {
         let n = rows.len();
-        let mut bins = vec![0u8; n * x.n_cols];
+        let n_dense = x.dense.n_cols;
+        let mut bins = vec![0u8; n * n_dense];
         bins.par_chunks_mut(n.max(1))
             .enumerate()
             .for_each(|(j, out)| {
-                let col = x.col(j);
+                let col = x.dense.col(j);
                 for (o, &i) in out.iter_mut().zip(rows) {
                     *o = self.bin_of(j, col[i]);
                 }
             });
-        let has_missing = (0..x.n_cols)
-            .map(|j| bins[j * n..(j + 1) * n].contains(&self.missing_bin))
+        let mut columns: Vec<Column> = (0..n_dense).map(Column::Dense).collect();
+        let mut bundles = Vec::with_capacity(x.blocks.len());
+        for (first, b) in x.blocks_at() {
+            let width = b.width as u32;
+            let codes = rows
+                .iter()
+                .map(|&i| match b.slot[i] {
+                    NO_SLOT => width,
+                    s => s,
+                })
+                .collect();
+            let at = bundles.len();
+            columns.extend((0..width).map(|code| Column::Member {
+                bundle: at,
+                code,
+                splits: !self.thresholds[first + code as usize].is_empty(),
+            }));
+            bundles.push(Bundle {
+                first_column: first,
+                width: b.width,
+                codes,
+            });
+        }
+        let has_missing = columns
+            .iter()
+            .enumerate()
+            .map(|(j, c)| match c {
+                Column::Dense(d) => bins[d * n..(d + 1) * n].contains(&self.missing_bin(j)),
+                Column::Member { .. } => false,
+            })
             .collect();
         Binned {
             n_rows: n,
-            n_cols: x.n_cols,
+            columns,
             bins,
+            bundles,
             has_missing,
         }
     }
 }
 
-/// A binned matrix, column-major, with which columns hold a missing value.
+/// Where a binned column's bins are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Column {
+    /// Dense column d: bins[d · n_rows ..][..n_rows].
+    Dense(usize),
+    /// Column `code` of a one-hot block: bin 1 where the bundle's code is `code`, else 0 (always 0
+    /// when the column does not split, as its dense column's would be).
+    Member {
+        bundle: usize,
+        code: u32,
+        splits: bool,
+    },
+}
+
+/// A one-hot block's columns as one: each row's category code (`width` for a row with none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bundle {
+    pub first_column: usize,
+    pub width: usize,
+    pub codes: Vec<u32>,
+}
+
+/// A binned matrix: dense columns column-major, one-hot blocks as bundles, and which columns hold
+/// a missing value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Binned {
     pub n_rows: usize,
-    pub n_cols: usize,
+    pub columns: Vec<Column>,
     pub bins: Vec<u8>,
+    pub bundles: Vec<Bundle>,
     pub has_missing: Vec<bool>,
 }
 
 impl Binned {
-    pub fn col(&self, j: usize) -> &[u8] {
-        &self.bins[j * self.n_rows..(j + 1) * self.n_rows]
+    /// A binned matrix of dense columns only, column after column.
+    pub fn from_dense(n_rows: usize, bins: Vec<u8>, has_missing: Vec<bool>) -> Self {
+        let n_cols = if n_rows == 0 { 0 } else { bins.len() / n_rows };
+        Binned {
+            n_rows,
+            columns: (0..n_cols).map(Column::Dense).collect(),
+            bins,
+            bundles: Vec::new(),
+            has_missing,
+        }
+    }
+
+    pub fn n_cols(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// The bins of dense column d.
+    pub fn dense_col(&self, d: usize) -> &[u8] {
+        &self.bins[d * self.n_rows..(d + 1) * self.n_rows]
+    }
+
+    /// The bin of row r in column j.
+    #[inline]
+    pub fn bin(&self, j: usize, r: usize) -> u8 {
+        match self.columns[j] {
+            Column::Dense(d) => self.bins[d * self.n_rows + r],
+            Column::Member {
+                bundle,
+                code,
+                splits,
+            } => u8::from(splits && self.bundles[bundle].codes[r] == code),
+        }
+    }
+
+    /// `rows` of a node split on column j: those whose bin `goes_left` marks, and the rest, each in
+    /// the order given. `n_left` (the left child's size, known from the histogram) sizes the lists.
+    pub fn partition(
+        &self,
+        j: usize,
+        rows: &[u32],
+        goes_left: &[bool; 256],
+        n_left: usize,
+    ) -> (Vec<u32>, Vec<u32>) {
+        let mut left = Vec::with_capacity(n_left);
+        let mut right = Vec::with_capacity(rows.len().saturating_sub(n_left));
+        let mut send = |r: u32, b: u8| match goes_left[b as usize] {
+            true => left.push(r),
+            false => right.push(r),
+        };
+        match self.columns[j] {
+            Column::Dense(d) => {
+                let bins = self.dense_col(d);
+                rows.iter().for_each(|&r| send(r, bins[r as usize]));
+            }
+            Column::Member {
+                bundle,
+                code,
+                splits,
+            } => {
+                let codes = &self.bundles[bundle].codes;
+                rows.iter()
+                    .for_each(|&r| send(r, u8::from(splits && codes[r as usize] == code)));
+            }
+        }
+        (left, right)
     }
 
     /// Bytes held: what the budget counts for the binned design.
     pub fn bytes(&self) -> usize {
         self.bins.len()
+            + self
+                .bundles
+                .iter()
+                .map(|b| b.codes.len() * 4)
+                .sum::<usize>()
     }
 }
 
@@ -206,6 +349,7 @@ fn averaged_inverted_cdf(sorted: &[f64], q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matrix::Matrix;
 
     #[test]
     fn few_distinct_values_split_at_midpoints() {
@@ -251,11 +395,50 @@ mod tests {
     #[test]
     fn values_map_to_the_first_threshold_at_or_above_them() {
         let x = Matrix::from_rows(&[vec![1.0], vec![1.5], vec![2.0], vec![9.0], vec![f64::NAN]]);
+        let x = Design::from_dense(x);
         let rng = &mut <Rng as rand::SeedableRng>::seed_from_u64(0);
         let m = BinMapper::fit(&x, &[0, 1, 2, 3, 4], 255, &[false], rng);
         assert_eq!(m.thresholds[0], vec![1.25, 1.75, 5.5]);
         let b = m.transform(&x, &[0, 1, 2, 3, 4]);
-        assert_eq!(b.col(0), [0, 1, 2, 3, 255]);
+        // Four value bins; missing values take the fifth.
+        assert_eq!(b.dense_col(0), [0, 1, 2, 3, 4]);
         assert_eq!(b.has_missing, [true]);
+    }
+
+    /// A one-hot block bins as its dense 0/1 columns would: the same thresholds (none for a
+    /// column the rows do not vary in) and the same bin for every row.
+    #[test]
+    fn a_one_hot_block_bins_as_its_dense_columns() {
+        let design = Design {
+            dense: Matrix::from_rows(&[vec![0.5], vec![1.5], vec![2.5], vec![3.5], vec![4.5]]),
+            blocks: vec![crate::design::OneHotBlock {
+                width: 4,
+                slot: vec![0, 2, NO_SLOT, 2, 0],
+            }],
+            ordinal_codes: 0,
+        };
+        let dense = Design::from_dense(design.to_dense());
+        let rows = [0, 1, 2, 3, 4];
+        let rng = |s| <Rng as rand::SeedableRng>::seed_from_u64(s);
+        let flags = [false; 5];
+        let m = BinMapper::fit(&design, &rows, 255, &flags, &mut rng(0));
+        assert_eq!(m, BinMapper::fit(&dense, &rows, 255, &flags, &mut rng(0)));
+        // Categories 0 and 2 vary over the rows; 1 and 3 are never a row's.
+        assert_eq!(
+            (&m.thresholds[1], &m.thresholds[3]),
+            (&vec![0.5], &vec![0.5])
+        );
+        assert!(m.thresholds[2].is_empty() && m.thresholds[4].is_empty());
+        let (a, b) = (
+            m.transform(&design, &rows[1..]),
+            m.transform(&dense, &rows[1..]),
+        );
+        assert_eq!(a.bundles.len(), 1);
+        for j in 0..5 {
+            for r in 0..4 {
+                assert_eq!(a.bin(j, r), b.bin(j, r), "column {j}, row {r}");
+            }
+        }
+        assert_eq!(a.has_missing, b.has_missing);
     }
 }

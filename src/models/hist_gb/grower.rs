@@ -6,10 +6,11 @@
 //! so a tree that cannot split adds nothing.
 
 use super::binning::Binned;
-use super::histogram::{Gradients, Histograms};
+use super::histogram::{Gradients, Histograms, Layout};
 use super::splitter::{best_split, NodeSums, Split, SplitContext};
 use super::tree::Node;
 use crate::rng::Rng;
+use std::sync::Arc;
 
 /// Below this hessian sum the root is not split.
 const MIN_HESSIAN_TO_SPLIT: f64 = 1e-3;
@@ -51,7 +52,7 @@ struct Grower<'a> {
     g: Gradients<'a>,
     limits: GrowLimits,
     rng: &'a mut Rng,
-    n_bins: usize,
+    layout: Arc<Layout>,
     nodes: Vec<Growing>,
     splittable: Vec<usize>,
     n_leaves: usize,
@@ -66,14 +67,14 @@ pub fn grow(
     limits: GrowLimits,
     rng: &mut Rng,
 ) -> Grown {
-    let n_bins = ctx.mapper.missing_bin as usize + 1;
+    let layout = Layout::new(ctx.mapper, binned);
     let mut grower = Grower {
         ctx,
         binned,
         g,
         limits,
         rng,
-        n_bins,
+        layout,
         nodes: Vec::new(),
         splittable: Vec::new(),
         n_leaves: 0,
@@ -87,7 +88,7 @@ pub fn grow(
 
 impl Grower<'_> {
     fn root(&mut self, rows: Vec<u32>) {
-        let hist = Histograms::build(self.binned, &rows, self.g, self.n_bins);
+        let hist = Histograms::build(&self.layout, self.binned, &rows, self.g);
         // The root's sums, from one column's histogram as scikit-learn takes them.
         let first = hist.column(0);
         let sum_gradients = first.iter().map(|s| s.sum_gradients).sum();
@@ -135,7 +136,7 @@ impl Grower<'_> {
 
     /// The columns a split may use when `max_features` < 1: a fresh random draw per search.
     fn allowed_columns(&mut self) -> Option<Vec<bool>> {
-        let n = self.binned.n_cols;
+        let n = self.binned.n_cols();
         if self.limits.max_features >= 1.0 {
             return None;
         }
@@ -166,11 +167,15 @@ impl Grower<'_> {
     fn split_node(&mut self, at: usize) {
         let mut split = self.nodes[at].split.expect("a splittable node has a split");
         let rows = std::mem::take(&mut self.nodes[at].rows);
-        let column = self.binned.col(split.feature);
-        let missing_bin = self.ctx.mapper.missing_bin;
-        let (left_rows, right_rows): (Vec<u32>, Vec<u32>) = rows
-            .into_iter()
-            .partition(|&r| split.goes_left(column[r as usize], missing_bin));
+        let j = split.feature;
+        let missing_bin = self.ctx.mapper.missing_bin(j);
+        let mut goes_left = [false; 256];
+        for (b, left) in goes_left.iter_mut().enumerate() {
+            *left = split.goes_left(b as u8, missing_bin);
+        }
+        let (left_rows, right_rows) =
+            self.binned
+                .partition(j, &rows, &goes_left, split.left.n as usize);
         // A column without missing values in training sends them, at predict time, to the child
         // that had more rows.
         if !self.ctx.has_missing[split.feature] {
@@ -217,7 +222,7 @@ impl Grower<'_> {
             (right, left)
         };
         let small_hist =
-            Histograms::build(self.binned, &self.nodes[small].rows, self.g, self.n_bins);
+            Histograms::build(&self.layout, self.binned, &self.nodes[small].rows, self.g);
         self.nodes[large].hist = Some(small_hist.sibling(&parent_hist));
         self.nodes[small].hist = Some(small_hist);
         for (child, go) in [(left, split_left), (right, split_right)] {
@@ -233,7 +238,7 @@ impl Grower<'_> {
     fn finish(self) -> Grown {
         let shrinkage = self.limits.shrinkage;
         let l2 = self.ctx.l2_regularization;
-        let mut reductions = vec![0.0; self.binned.n_cols];
+        let mut reductions = vec![0.0; self.binned.n_cols()];
         let mut leaf_rows = Vec::new();
         let mut nodes = Vec::with_capacity(self.nodes.len());
         // Ids are kept: children were pushed after their parent, so the root is node 0.

@@ -14,7 +14,7 @@ use super::boosting::{output_of_raw_scores, raw_scores_of};
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
 use super::tree_builder::normalised;
 use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
-use crate::design::RowValues;
+use crate::design::{Design, RowValues};
 use crate::matrix::Matrix;
 use crate::rng::{derive_seed, Rng};
 use binning::{BinMapper, Binned};
@@ -327,11 +327,11 @@ impl BinsCache {
     }
 }
 
-/// What the binning needs to know of the design: its dense values, which columns are ordinal
-/// codes, and the pipeline seed its random draws come from.
+/// What the binning needs to know of the design: its values (one-hot blocks read as their slots),
+/// which columns are ordinal codes, and the pipeline seed its random draws come from.
 #[derive(Debug, Clone, Copy)]
 pub struct FitInput<'a> {
-    pub x: &'a Matrix,
+    pub x: &'a Design,
     pub ordinal_columns: &'a [bool],
     pub seed: u64,
 }
@@ -349,7 +349,7 @@ pub fn fit_hist_gradient_boosting(
 ) -> Result<(HistGradientBoostingModel, Vec<String>), String> {
     p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
     let x = input.x;
-    let n = x.n_rows;
+    let n = x.n_rows();
     let (loss, target, n_classes) = match targets {
         Targets::Values(y) => (Loss::SquaredError, Target::Values(y), None),
         Targets::Classes { labels, n_classes } => {
@@ -396,7 +396,7 @@ fn bin_training_rows(
     early: bool,
     native: bool,
 ) -> Result<TrainingBins, String> {
-    let n = input.x.n_rows;
+    let n = input.x.n_rows();
     let (train, validation) = if early {
         let mut rng = Rng::seed_from_u64(derive_seed(input.seed, &[SEED_VALIDATION]));
         validation_split(n, p.validation_fraction, target, &mut rng)
@@ -464,7 +464,7 @@ fn validation_split(
 /// The boosting iterations on binned training rows.
 fn boost(
     p: &HistGradientBoostingParams,
-    x: &Matrix,
+    x: &Design,
     loss: Loss,
     target: Target,
     n_classes: Option<usize>,
@@ -495,7 +495,8 @@ fn boost(
         shrinkage: p.learning_rate,
         max_features: p.max_features,
     };
-    let categories: Vec<Vec<u32>> = (0..x.n_cols)
+    let n_cols = x.n_cols();
+    let categories: Vec<Vec<u32>> = (0..n_cols)
         .map(|j| match bins.mapper.is_categorical[j] {
             true => bins.mapper.thresholds[j]
                 .iter()
@@ -509,7 +510,7 @@ fn boost(
     if early {
         validation_loss.push(loss.mean(target, &bins.validation, &raw_val));
     }
-    let mut reductions = vec![0.0; x.n_cols];
+    let mut reductions = vec![0.0; n_cols];
     let mut trees = Vec::with_capacity(p.max_iter);
     for _ in 0..p.max_iter {
         loss.gradients(target, &bins.train, &raw, &mut grad, &mut hess);
@@ -533,7 +534,7 @@ fn boost(
         if early {
             for (c, nodes) in iteration.iter().enumerate() {
                 for (pos, &i) in bins.validation.iter().enumerate() {
-                    raw_val[c][pos] += leaf_value(nodes, &RowOf(x, i), 0, &categories);
+                    raw_val[c][pos] += leaf_value(nodes, x, i, &categories);
                 }
             }
             validation_loss.push(loss.mean(target, &bins.validation, &raw_val));
@@ -547,7 +548,7 @@ fn boost(
         baseline,
         trees,
         n_classes,
-        n_features: x.n_cols,
+        n_features: n_cols,
         categories,
         importances: normalised(reductions),
         validation_loss,
@@ -567,18 +568,6 @@ fn no_recent_improvement(losses: &[f64], n_iter_no_change: usize, tol: f64) -> b
         .any(|l| -l > base)
 }
 
-/// Row i of a matrix as a one-row input for a tree walk.
-struct RowOf<'a>(&'a Matrix, usize);
-
-impl RowValues for RowOf<'_> {
-    fn n_rows(&self) -> usize {
-        1
-    }
-    fn value(&self, _: usize, j: usize) -> f64 {
-        self.0.get(self.1, j)
-    }
-}
-
 impl Model for HistGradientBoostingParams {
     const INFO: ModelInfo = HIST_GRADIENT_BOOSTING_INFO;
     type Fitted = HistGradientBoostingModel;
@@ -588,7 +577,7 @@ impl Model for HistGradientBoostingParams {
     }
 
     fn reads_slots(&self, _task: Task) -> bool {
-        false
+        true
     }
 
     fn handles_missing(&self) -> bool {
@@ -602,7 +591,7 @@ impl Model for HistGradientBoostingParams {
             .map(|j| j < dense && j >= dense - design.ordinal_codes)
             .collect();
         let input = FitInput {
-            x: on.cache.dense(on.design),
+            x: design,
             ordinal_columns: &ordinal_columns,
             seed: on.seed,
         };
@@ -611,8 +600,14 @@ impl Model for HistGradientBoostingParams {
 }
 
 impl Predictor for HistGradientBoostingModel {
+    const READS_SLOTS: bool = true;
+
     fn predict(&self, x: &Matrix) -> Output {
         HistGradientBoostingModel::predict(self, x)
+    }
+
+    fn predict_slots(&self, x: &Design) -> Option<Output> {
+        Some(HistGradientBoostingModel::predict(self, x))
     }
 
     fn feature_weights(&self) -> Option<(&'static str, Vec<f64>)> {
@@ -630,8 +625,9 @@ mod tests {
         targets: Targets,
     ) -> HistGradientBoostingModel {
         let ordinal = vec![false; x.n_cols];
+        let x = Design::from_dense(x.clone());
         let input = FitInput {
-            x,
+            x: &x,
             ordinal_columns: &ordinal,
             seed: 3,
         };

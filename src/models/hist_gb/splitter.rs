@@ -69,11 +69,12 @@ pub struct Split {
 }
 
 impl Split {
-    /// Whether a row of bin `b` in the split column goes left.
+    /// Whether a row of bin `b` in the split column goes left (`missing_bin` is the column's).
     pub fn goes_left(&self, b: u8, missing_bin: u8) -> bool {
         match &self.categories_left {
             Some(set) => set.contains(b as usize),
-            None => (b == missing_bin && self.missing_left) || (b as usize) <= self.bin,
+            None if b == missing_bin => self.missing_left,
+            None => (b as usize) <= self.bin,
         }
     }
 }
@@ -270,7 +271,7 @@ impl<'a> Scan<'a> {
 
     fn categorical(&self) -> Option<Split> {
         let constant = self.ctx.constant_hessian;
-        let missing_bin = self.ctx.mapper.missing_bin as usize;
+        let missing_bin = self.ctx.mapper.missing_bin(self.feature) as usize;
         let support_factor = self.node.n as f64 / self.node.sum_hessians;
         let hessian = |s: &Slot| {
             if constant {
@@ -337,30 +338,30 @@ impl<'a> Scan<'a> {
 mod tests {
     use super::*;
     use crate::models::hist_gb::binning::Binned;
-    use crate::models::hist_gb::histogram::Gradients;
+    use crate::models::hist_gb::histogram::{Gradients, Layout};
 
     fn mapper(thresholds: Vec<f64>, categorical: bool) -> BinMapper {
         BinMapper {
             thresholds: vec![thresholds],
             is_categorical: vec![categorical],
-            missing_bin: 255,
         }
     }
 
+    /// The best split of one column's rows; bin 255 in `bins` stands for a missing value.
     fn search(m: &BinMapper, bins: Vec<u8>, gradients: &[f32], min_leaf: usize) -> Option<Split> {
-        let has_missing = vec![bins.contains(&255)];
-        let binned = Binned {
-            n_rows: bins.len(),
-            n_cols: 1,
-            bins,
-            has_missing: has_missing.clone(),
-        };
+        let missing = m.missing_bin(0);
+        let bins: Vec<u8> = bins
+            .into_iter()
+            .map(|b| if b == 255 { missing } else { b })
+            .collect();
+        let has_missing = vec![bins.contains(&missing)];
+        let binned = Binned::from_dense(bins.len(), bins, has_missing.clone());
         let rows: Vec<u32> = (0..binned.n_rows as u32).collect();
         let g = Gradients {
             gradients,
             hessians: None,
         };
-        let hist = Histograms::build(&binned, &rows, g, 256);
+        let hist = Histograms::build(&Layout::new(m, &binned), &binned, &rows, g);
         let ctx = SplitContext {
             mapper: m,
             has_missing: &has_missing,
@@ -397,7 +398,7 @@ mod tests {
         let m = mapper(vec![1.0, 2.0], false);
         let s = search(&m, vec![0, 255, 1, 2, 2], &[-1.0, -1.0, 1.0, 1.0, 1.0], 1).unwrap();
         assert_eq!((s.bin, s.missing_left), (0, true));
-        assert!(s.goes_left(255, 255) && s.goes_left(0, 255) && !s.goes_left(1, 255));
+        assert!(s.goes_left(3, 3) && s.goes_left(0, 3) && !s.goes_left(1, 3));
     }
 
     /// Categories 0 and 2 (gradient -1) against 1 and 3 (+1): one subset split, not a threshold.

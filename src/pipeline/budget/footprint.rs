@@ -178,33 +178,38 @@ pub fn footprint(model: &ModelSpec, task: Task, s: &Shape) -> Footprint {
     }
 }
 
-/// `hist_gb`: the binned design (one byte a value, shared by the candidates with the same binning),
-/// one histogram of `max_bins` + 1 bins of (gradient, hessian, count) per column for each node that
-/// may still be split (at most `max_leaf_nodes` per tree), and per row the f32 gradients and hessians
-/// of each tree of a stage and the f64 raw scores of each output.
+/// `hist_gb`: the binned design (one byte a dense value, a 4-byte category code a row for each
+/// one-hot block; shared by the candidates with the same binning), one histogram per node that may
+/// still be split (at most `max_leaf_nodes` per tree) of (gradient, hessian, count) slots: at most
+/// `max_bins` + 1 per dense column and 3 per one-hot column, and per row the f32 gradients and
+/// hessians of each tree of a stage and the f64 raw scores of each output.
 fn hist_gradient_boosting(
     m: &hist_gb::HistGradientBoostingParams,
     task: Task,
     s: &Shape,
 ) -> Footprint {
-    let p = s.columns();
     let outputs = if task == Task::Classification && s.classes > 2 {
         s.classes
     } else {
         1
     };
     Footprint {
-        shared: vec![part(
-            "the binned design",
-            &[(s.n, "rows"), (p, "columns"), (1, "byte")],
-        )],
+        shared: vec![
+            part(
+                "the binned design's dense columns",
+                &[(s.n, "rows"), (s.dense, "columns"), (1, "byte")],
+            ),
+            part(
+                "the binned design's one-hot codes",
+                &[(s.n, "rows"), (s.blocks, "blocks"), (4, "bytes")],
+            ),
+        ],
         fit: vec![
             part(
                 "the histograms of the nodes being split",
                 &[
                     (m.max_leaf_nodes as u64, "nodes"),
-                    (p, "columns"),
-                    (m.max_bins as u64 + 1, "bins"),
+                    (s.dense * (m.max_bins as u64 + 1) + s.one_hot * 3, "slots"),
                     (24, "bytes"),
                 ],
             ),
