@@ -4,6 +4,7 @@
 //! dictionary.
 
 mod convert;
+mod csv_types;
 pub mod explore;
 mod load;
 pub mod number_text;

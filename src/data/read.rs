@@ -272,12 +272,25 @@ pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
                 .with_null_values(Some(NullValues::AllColumns(
                     opts.null_values.iter().map(|s| s.as_str().into()).collect(),
                 )));
-            let read = CsvReadOptions::default()
-                .with_has_header(true)
-                .with_infer_schema_length(None)
-                .with_parse_options(parse)
-                .try_into_reader_with_file_path(Some(path.to_path_buf()))
-                .and_then(|reader| reader.finish());
+            // Full inference, as polars does it, is the reference; kiln's own pass gives the same
+            // types for a plain file without polars' per-value regexes. Should polars then fail,
+            // the file is read again the reference way, so every error is the one it gives.
+            let read_with = |types: Option<Vec<DataType>>| {
+                CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_infer_schema_length(if types.is_some() { Some(0) } else { None })
+                    .with_dtype_overwrite(types.map(Arc::new))
+                    .with_parse_options(parse.clone())
+                    .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                    .and_then(|reader| reader.finish())
+            };
+            let bytes = std::fs::read(path)
+                .map_err(|e| KilnError::Data(format!("cannot read data file {shown}: {e}")))?;
+            let read = match super::csv_types::infer(&bytes, sep, &opts.null_values) {
+                Some(types) => read_with(Some(types)).or_else(|_| read_with(None)),
+                None => read_with(None),
+            };
+            drop(bytes);
             // A ragged file either fails to read (a long row) or reads with gaps in its last column
             // (a short row): only then is the file read again to name the line.
             let suspect = |df: &DataFrame| df.columns().last().is_some_and(|c| c.null_count() > 0);
@@ -353,6 +366,124 @@ mod tests {
         let mut out: Vec<_> = text.bytes().filter_map(|b| c.push(b)).collect();
         out.extend(c.finish());
         out
+    }
+
+    /// polars' own full-inference read: what `read_frame` must give, frame and types.
+    fn reference(path: &Path) -> DataFrame {
+        let parse = CsvParseOptions::default()
+            .with_null_values(Some(NullValues::AllColumns(vec!["".into(), "NA".into()])));
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(None)
+            .with_parse_options(parse)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
+            .unwrap()
+    }
+
+    /// A csv file of `rows` rows whose columns are `cell(row)`'s, under a header `a,b,...`.
+    fn write_csv(
+        name: &str,
+        rows: usize,
+        cells: &[&dyn Fn(usize) -> String],
+    ) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("kiln-read-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.csv"));
+        let header: Vec<String> = (0..cells.len()).map(|i| format!("c{i}")).collect();
+        let mut text = header.join(",") + "\n";
+        for r in 0..rows {
+            let line: Vec<String> = cells.iter().map(|c| c(r)).collect();
+            text += &(line.join(",") + "\n");
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Values that contradict the first rows' types far down the file give the types and values
+    /// full inference gives: kiln's pass looks at every row, not a sample.
+    #[test]
+    fn late_values_give_the_types_of_full_inference() {
+        let late = 5000;
+        let int = |r: usize| r.to_string();
+        let int_then_float = |r: usize| {
+            if r < late {
+                r.to_string()
+            } else {
+                format!("{r}.5")
+            }
+        };
+        let int_then_text = |r: usize| if r < late { r.to_string() } else { "x".into() };
+        let float_then_text = |r: usize| {
+            if r < late {
+                format!("{r}.25")
+            } else {
+                "n/a".into()
+            }
+        };
+        let null_then_int = |r: usize| {
+            if r < late {
+                String::new()
+            } else {
+                r.to_string()
+            }
+        };
+        let na_then_float = |r: usize| if r < late { "NA".into() } else { "1e3".into() };
+        let bool_then_int = |r: usize| if r < late { "true".into() } else { "1".into() };
+        let float_then_plus = |r: usize| if r < late { "1.5".into() } else { "+5".into() };
+        let text = |r: usize| format!("t{}", r % 7);
+        let cells: [&dyn Fn(usize) -> String; 10] = [
+            &int,
+            &int_then_float,
+            &int_then_text,
+            &float_then_text,
+            &null_then_int,
+            &na_then_float,
+            &bool_then_int,
+            &float_then_plus,
+            &text,
+            &int,
+        ];
+        let path = write_csv("late", late + 10, &cells);
+        let df = read_frame(&path, &TextOptions::default()).unwrap();
+        let expected = reference(&path);
+        assert!(df.equals_missing(&expected), "{df:?}\n{expected:?}");
+        assert_eq!(df.schema(), expected.schema());
+        let types: Vec<String> = df.dtypes().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            types,
+            ["i64", "f64", "str", "str", "i64", "f64", "str", "str", "str", "i64"]
+        );
+    }
+
+    /// A file whose first rows are all one type throughout reads as polars reads it; and a file
+    /// kiln's pass leaves to polars (quotes, a ragged row) too, with its located message.
+    #[test]
+    fn plain_and_quoted_files_read_as_polars_reads_them() {
+        let float = |r: usize| format!("{}.5", r % 13);
+        let text = |r: usize| ["a", "b", "c"][r % 3].to_string();
+        let cells: [&dyn Fn(usize) -> String; 2] = [&float, &text];
+        let path = write_csv("plain", 3000, &cells);
+        let df = read_frame(&path, &TextOptions::default()).unwrap();
+        assert!(df.equals_missing(&reference(&path)));
+        let quoted = |r: usize| format!("\"{r}\"");
+        let cells: [&dyn Fn(usize) -> String; 2] = [&quoted, &float];
+        let path = write_csv("quoted", 3000, &cells);
+        let df = read_frame(&path, &TextOptions::default()).unwrap();
+        assert!(df.equals_missing(&reference(&path)));
+        let ragged = |r: usize| {
+            if r == 2500 {
+                "1,2".into()
+            } else {
+                r.to_string()
+            }
+        };
+        let cells: [&dyn Fn(usize) -> String; 2] = [&ragged, &float];
+        let path = write_csv("ragged", 3000, &cells);
+        let err = read_frame(&path, &TextOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2502 (row 2501) has 3 fields"), "{err}");
     }
 
     #[test]
