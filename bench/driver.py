@@ -66,6 +66,7 @@ CASE_ORDER = [
     "wine_forest",
     "diabetes_gbm",
     "iris_kmeans",
+    "wide_ridge",
 ]
 # Copies also written as CSV (from the parquet copy, fold column included) for the CSV reading cases.
 CSV_COPIES = {"flights.parquet": "flights.csv"}
