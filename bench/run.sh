@@ -92,7 +92,7 @@ if [ "$CASES" != none ]; then
 fi
 
 if [ -n "$SIZES$HGB_SIZES" ]; then
-    say "scaling curves (kiln only): ridge 10^{$SIZES} rows, hist_gradient_boosting 10^{$HGB_SIZES} rows x $HGB_FOLDS folds"
+    say "scaling curves (kiln only): ridge 10^{${SIZES:-none}} rows, hist_gradient_boosting 10^{${HGB_SIZES:-none}} rows x $HGB_FOLDS folds"
     "$PY" bench/synthetic.py --kiln "$KILN" --sizes "$SIZES" --hgb-sizes "$HGB_SIZES" --hgb-folds "$HGB_FOLDS" \
         --max-seconds "$MAX_SECONDS" --hgb-max-seconds "$HGB_MAX_SECONDS" --jobs "$JOBS" --build-note "$NOTE"
 fi
