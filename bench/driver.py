@@ -4,16 +4,24 @@
     python bench/driver.py --kiln PATH [--reps 3] [--jobs 2] [--cases a,b] [--build-note TEXT]
 
 1. Writes copies of the shipped datasets with a `fold` column (5 folds, seed 0; stratified for
-   classification) to bench/out/data/, which every case in bench/cases/ reads: both tools score the
-   very same folds.
-2. For each repetition and case, runs `python bench/sklearn_case.py CASE` and
-   `kiln run CASE --jobs N` one after the other (the order alternates between repetitions), each as a
-   whole process under /usr/bin/time -v: wall time includes interpreter start-up, imports and data
-   loading. Peak memory is reported twice: /usr/bin/time's "Maximum resident set size" (the largest
-   single process: for GridSearchCV with n_jobs > 1 that leaves out the worker processes) and the
-   peak of the summed RSS of the whole process tree, sampled every 50 ms.
-3. Prints the table (medians over the repetitions) and writes it, with the machine's facts and the
-   kiln build measured, to bench/RESULTS.md (between the markers of the side-by-side section) and
+   classification) to bench/out/data/, which every case in bench/cases/ reads: all tools score the
+   very same folds; flights also as flights.csv. A case whose data file is not one of these and is
+   missing is made by bench/<file stem>.py when that script exists (bench/wide.py: wide.parquet).
+2. For each repetition and case, runs each tool one after the other (the order rotates between
+   repetitions), each as a whole process under /usr/bin/time -v: wall time includes interpreter
+   start-up, imports and data loading. The tools:
+     sklearn   `python bench/sklearn_case.py CASE` (GridSearchCV; scikit-learn's HistGradientBoosting
+               for a hist_gradient_boosting case)
+     kiln      `kiln run CASE --jobs N`
+     lightgbm  `python bench/sklearn_case.py CASE --tool lightgbm`, hist_gradient_boosting cases only
+     polars    a Python process that only imports polars and reads the case's file, CSV cases only:
+               the cost of reading the data, as a reference for kiln's whole run
+   Peak memory is reported twice: /usr/bin/time's "Maximum resident set size" (the largest single
+   process: for GridSearchCV with n_jobs > 1 that leaves out the worker processes) and the peak of
+   the summed RSS of the whole process tree, sampled every 50 ms.
+3. Prints the tables (medians over the repetitions) and writes them, with the machine's facts and
+   the kiln build measured, to bench/RESULTS.md (between the markers of its side-by-side, boosting
+   and csv sections; a section whose cases did not run is left as it was) and
    bench/out/results.json.
 """
 
@@ -27,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -45,16 +54,26 @@ SOURCES = {
     "iris.csv": ("clustering", None),
     "flights.parquet": ("regression", "arr_delay"),
 }
+# The order of the tables; any other case file in bench/cases/ runs after these, by name.
 CASE_ORDER = [
     "ames_ridge",
     "ames_tree",
     "penguins_logreg",
     "flights_ridge",
+    "flights_ridge_csv",
     "flights_tree",
+    "flights_hgb",
     "wine_forest",
     "diabetes_gbm",
     "iris_kmeans",
+    "wide_ridge",
 ]
+# Copies also written as CSV (from the parquet copy, fold column included) for the CSV reading cases.
+CSV_COPIES = {"flights.parquet": "flights.csv"}
+# The polars-only reference: a whole Python process that imports polars and reads the file with
+# polars' defaults (schema inferred from the first 100 rows), nothing else.
+POLARS_READ = "import sys, polars as pl; df = pl.read_csv(sys.argv[1]); print(df.height)"
+TOOL_NAMES = {"sklearn": "scikit-learn", "kiln": "kiln", "lightgbm": "LightGBM", "polars": "polars read"}
 
 
 def prepare_data():
@@ -91,6 +110,51 @@ def prepare_data():
             df.to_csv(tmp, index=False)
         tmp.replace(dst)
         print(f"wrote {dst.relative_to(ROOT)} ({len(df)} rows, {FOLDS} folds)", file=sys.stderr)
+    for name, csv_name in CSV_COPIES.items():
+        src, dst = DATA_OUT / name, DATA_OUT / csv_name
+        if dst.exists() and dst.stat().st_mtime >= src.stat().st_mtime:
+            continue
+        import polars as pl
+
+        # polars writes what the parquet holds: integers as integers, nulls as empty fields (kiln's
+        # and pandas' null marker), so both tools read the same table as from the parquet copy.
+        tmp = dst.with_suffix(".csv.tmp")
+        pl.read_parquet(src).write_csv(tmp)
+        tmp.replace(dst)
+        print(f"wrote {dst.relative_to(ROOT)} (a CSV copy of {name})", file=sys.stderr)
+
+
+def case_config(case):
+    return tomllib.loads((BENCH / "cases" / f"{case}.toml").read_text())
+
+
+def data_path(case, cfg):
+    return (BENCH / "cases" / cfg["data"]["path"]).resolve()
+
+
+def ensure_data(case, cfg, python):
+    """Make a missing data file with bench/<its stem>.py (e.g. bench/wide.py), else say which is missing."""
+    path = data_path(case, cfg)
+    if path.exists():
+        return True
+    maker = BENCH / f"{path.stem}.py"
+    if maker.is_file():
+        print(f"{case}: making {path.relative_to(ROOT)} with bench/{maker.name}", file=sys.stderr)
+        if subprocess.run([python, str(maker)], cwd=ROOT).returncode == 0 and path.exists():
+            return True
+    print(f"error: {case}: its data file {path} is missing" + (f" and bench/{maker.name} did not make it" if maker.is_file() else ""), file=sys.stderr)
+    return False
+
+
+def tools_for(cfg):
+    """Which tools run a case: scikit-learn and kiln always; LightGBM beside scikit-learn's
+    HistGradientBoosting; the polars-only read beside a case that reads a CSV file."""
+    tools = ["sklearn", "kiln"]
+    if cfg.get("model", {}).get("type") == "hist_gradient_boosting":
+        tools.append("lightgbm")
+    if cfg["data"]["path"].lower().endswith(".csv"):
+        tools.append("polars")
+    return tools
 
 
 def tree_rss_kb(root_pid):
@@ -141,7 +205,7 @@ def measure(cmd, cwd):
 
 
 def kiln_result(stdout, case_name):
-    """The best mean score from the run directory kiln printed."""
+    """The best mean score, and each candidate's, from the run directory kiln printed."""
     run_dir = None
     for line in stdout.splitlines():
         # "run directory: PATH"; a bare path is taken too.
@@ -154,7 +218,14 @@ def kiln_result(stdout, case_name):
     metric = summary["metric"]
     best = summary["best"]
     score = best["mean"][metric] if isinstance(best["mean"], dict) else best["mean"]
-    return {"best_score": score, "best_params": best.get("params"), "metric": metric, "summary": summary}
+    candidates = []
+    for line in (run_dir / "trials.jsonl").read_text().splitlines():
+        trial = json.loads(line)
+        if metric in trial.get("mean", {}):  # a failed candidate has no mean
+            params = {k.removeprefix("model."): v for k, v in trial["params"].items()}
+            candidates.append({"params": params, "mean": trial["mean"][metric]})
+    params = {k.removeprefix("model."): v for k, v in (best.get("params") or {}).items()}
+    return {"best_score": score, "best_params": params, "candidates_scores": candidates, "metric": metric, "summary": summary}
 
 
 def loadavg():
@@ -203,40 +274,42 @@ def fmt_mb(kb):
     return f"{kb / 1024:.0f}"
 
 
+def table(columns, results):
+    """Rows of text: the header, then one row per result, each column a (header, text of a result) pair."""
+    return [[name for name, _ in columns]] + [[cell(r) for _, cell in columns] for r in results]
+
+
+def wall(tool):
+    return lambda r: fmt_s(r[tool]["wall_median"])
+
+
+def peak(tool, key="maxrss_median"):
+    return lambda r: fmt_mb(r[tool][key])
+
+
+def speed_up(slow, fast):
+    """How many times `fast` is quicker than `slow`: slow's time over fast's."""
+    return lambda r: f"{r[slow]['wall_median'] / r[fast]['wall_median']:.1f}x"
+
+
 def render(results):
-    headers = [
-        "case",
-        "rows",
-        "fits",
-        "sklearn s",
-        "kiln s",
-        "speed-up",
-        "sklearn MB (max proc)",
-        "sklearn MB (tree)",
-        "kiln MB",
-        "metric",
-        "sklearn best",
-        "kiln best",
-    ]
-    rows = [headers]
-    for r in results:
-        rows.append(
-            [
-                r["case"],
-                str(r["rows"]),
-                str(r["fits"]),
-                fmt_s(r["sklearn"]["wall_median"]),
-                fmt_s(r["kiln"]["wall_median"]),
-                f"{r['sklearn']['wall_median'] / r['kiln']['wall_median']:.1f}x",
-                fmt_mb(r["sklearn"]["maxrss_median"]),
-                fmt_mb(r["sklearn"]["tree_rss_median"]),
-                fmt_mb(r["kiln"]["maxrss_median"]),
-                r["metric"],
-                f"{r['sklearn']['best_score']:.4f}",
-                f"{r['kiln']['best_score']:.4f}",
-            ]
-        )
-    return rows
+    return table(
+        [
+            ("case", lambda r: r["case"]),
+            ("rows", lambda r: str(r["rows"])),
+            ("fits", lambda r: str(r["fits"])),
+            ("sklearn s", wall("sklearn")),
+            ("kiln s", wall("kiln")),
+            ("speed-up", speed_up("sklearn", "kiln")),
+            ("sklearn MB (max proc)", peak("sklearn")),
+            ("sklearn MB (tree)", peak("sklearn", "tree_rss_median")),
+            ("kiln MB", peak("kiln")),
+            ("metric", lambda r: r["metric"]),
+            ("sklearn best", lambda r: f"{r['sklearn']['best_score']:.4f}"),
+            ("kiln best", lambda r: f"{r['kiln']['best_score']:.4f}"),
+        ],
+        results,
+    )
 
 
 def as_text(rows):
@@ -268,84 +341,203 @@ def update_results_md(section, body):
     path.write_text(text)
 
 
+def candidate_key(params):
+    return json.dumps(params, sort_keys=True)
+
+
+def fmt_params(params):
+    return ", ".join(f"{k} = {v}" for k, v in sorted(params.items())) or "(defaults)"
+
+
+def main_and_tree(tool):
+    """Peak memory of a Python tool: its main process / its whole process tree."""
+    return lambda r: f"{fmt_mb(r[tool]['maxrss_median'])} / {fmt_mb(r[tool]['tree_rss_median'])}"
+
+
+def render_boosting(results):
+    """The hist_gradient_boosting cases: three tools' time and memory, and every candidate's mean."""
+    boosting = [r for r in results if "lightgbm" in r]
+    timing = table(
+        [
+            ("case", lambda r: r["case"]),
+            ("rows", lambda r: str(r["rows"])),
+            ("fits", lambda r: str(r["fits"])),
+            ("kiln s", wall("kiln")),
+            ("sklearn HGB s", wall("sklearn")),
+            ("LightGBM s", wall("lightgbm")),
+            ("HGB / kiln", speed_up("sklearn", "kiln")),
+            ("LightGBM / kiln", speed_up("lightgbm", "kiln")),
+            ("kiln MB", peak("kiln")),
+            ("sklearn HGB MB (main / tree)", main_and_tree("sklearn")),
+            ("LightGBM MB (main / tree)", main_and_tree("lightgbm")),
+        ],
+        boosting,
+    )
+    # One row per candidate, in scikit-learn's order; kiln's and LightGBM's matched by parameters.
+    candidates = []
+    for r in boosting:
+        by_tool = {t: {candidate_key(c["params"]): c["mean"] for c in r[t]["candidates_scores"]} for t in ("kiln", "lightgbm")}
+        for c in r["sklearn"]["candidates_scores"]:
+            key = candidate_key(c["params"])
+            candidates.append({"case": r["case"], "metric": r["metric"], "params": c["params"], "sklearn": c["mean"], "kiln": by_tool["kiln"].get(key), "lightgbm": by_tool["lightgbm"].get(key)})
+
+    def score(tool):
+        return lambda c: "-" if c[tool] is None else f"{c[tool]:.4f}"
+
+    scores = table(
+        [
+            ("case", lambda c: c["case"]),
+            ("candidate", lambda c: fmt_params(c["params"])),
+            ("metric", lambda c: c["metric"]),
+            ("kiln", score("kiln")),
+            ("sklearn HGB", score("sklearn")),
+            ("LightGBM", score("lightgbm")),
+            ("kiln - HGB", lambda c: "-" if c["kiln"] is None else f"{c['kiln'] - c['sklearn']:+.4f}"),
+        ],
+        candidates,
+    )
+    return timing, scores
+
+
+def render_csv(results):
+    """The CSV cases beside the polars-only read of their file."""
+    return table(
+        [
+            ("case", lambda r: r["case"]),
+            ("rows", lambda r: str(r["rows"])),
+            ("polars read s", wall("polars")),
+            ("kiln s", wall("kiln")),
+            ("kiln / polars read", lambda r: f"{r['kiln']['wall_median'] / r['polars']['wall_median']:.2f}x"),
+            ("sklearn s", wall("sklearn")),
+            ("sklearn / kiln", speed_up("sklearn", "kiln")),
+            ("polars read MB", peak("polars")),
+            ("kiln MB", peak("kiln")),
+        ],
+        [r for r in results if "polars" in r],
+    )
+
+
+def tool_versions(python, tools):
+    """The Python tools' versions, as the run used them."""
+    code = {
+        "sklearn": "import sklearn; print('scikit-learn', sklearn.__version__)",
+        "lightgbm": "import lightgbm; print('LightGBM', lightgbm.__version__)",
+        "polars": "import polars; print('polars', polars.__version__)",
+    }
+    out = []
+    for tool in ("sklearn", "lightgbm", "polars"):
+        if tool in tools:
+            out.append(subprocess.run([python, "-c", code[tool]], capture_output=True, text=True).stdout.strip())
+    return ", ".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kiln", required=True)
-    ap.add_argument("--python", default=sys.executable, help="the Python that runs the scikit-learn side")
+    ap.add_argument("--python", default=sys.executable, help="the Python that runs the scikit-learn, LightGBM and polars side")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--cases", default="", help="comma-separated subset of: " + ",".join(CASE_ORDER))
+    ap.add_argument("--cases", default="", help="comma-separated subset of the bench/cases/*.toml names (default: all): " + ",".join(CASE_ORDER))
     ap.add_argument("--build-note", default="", help="how the kiln binary was built, for RESULTS.md")
-    ap.add_argument("--no-write", action="store_true", help="print the table only; leave RESULTS.md alone")
+    ap.add_argument("--no-write", action="store_true", help="print the tables only; leave RESULTS.md alone")
     args = ap.parse_args()
 
     prepare_data()
-    cases = [c for c in (args.cases.split(",") if args.cases else CASE_ORDER) if c]
+    if args.cases:
+        cases = [c for c in args.cases.split(",") if c]
+    else:
+        others = sorted(p.stem for p in (BENCH / "cases").glob("*.toml") if p.stem not in CASE_ORDER)
+        cases = [c for c in CASE_ORDER if (BENCH / "cases" / f"{c}.toml").is_file()] + others
     unknown = [c for c in cases if not (BENCH / "cases" / f"{c}.toml").is_file()]
     if unknown:
         print(f"error: no case file for {unknown} in bench/cases/", file=sys.stderr)
+        return 2
+    configs = {c: case_config(c) for c in cases}
+    if not all([ensure_data(c, configs[c], args.python) for c in cases]):
         return 2
     runs_dir = OUT / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
 
     load_before = loadavg()
-    samples = {c: {"sklearn": [], "kiln": []} for c in cases}
+    tools = {c: tools_for(configs[c]) for c in cases}
+    samples = {c: {t: [] for t in tools[c]} for c in cases}
     info = {}
     for rep in range(args.reps):
         for case in cases:
             path = BENCH / "cases" / f"{case}.toml"
+            sklearn_cmd = [args.python, str(BENCH / "sklearn_case.py"), str(path), "--jobs", str(args.jobs)]
             commands = {
-                "sklearn": [args.python, str(BENCH / "sklearn_case.py"), str(path), "--jobs", str(args.jobs)],
+                "sklearn": sklearn_cmd,
                 "kiln": [args.kiln, "run", str(path), "--out", str(runs_dir), "--quiet", "--jobs", str(args.jobs)],
+                "lightgbm": [*sklearn_cmd, "--tool", "lightgbm"],
+                "polars": [args.python, "-c", POLARS_READ, str(data_path(case, configs[case]))],
             }
-            order = ["sklearn", "kiln"] if rep % 2 == 0 else ["kiln", "sklearn"]
-            for tool in order:
+            # Rotate which tool goes first, so none always runs on a cache the others warmed.
+            shift = rep % len(tools[case])
+            for tool in tools[case][shift:] + tools[case][:shift]:
                 wall, maxrss, tree, stdout, stderr, rc = measure(commands[tool], ROOT)
                 if rc != 0:
                     print(f"error: {tool} failed on {case} (exit {rc}):\n{stderr[-3000:]}", file=sys.stderr)
                     return 1
-                if tool == "sklearn":
+                if tool in ("sklearn", "lightgbm"):
                     res = json.loads(stdout.strip().splitlines()[-1])
                     info.setdefault(case, {}).update(rows=res["rows"], fits=res["fits"], metric=res["metric"])
-                else:
+                elif tool == "kiln":
                     res = kiln_result(stdout, case)
                     res.pop("summary")
+                else:
+                    res = {"rows_read": int(stdout.strip().splitlines()[-1])}
                 samples[case][tool].append({"wall": wall, "maxrss": maxrss, "tree_rss": tree, **res})
-                print(f"rep {rep + 1}/{args.reps} {case:16s} {tool:8s} {wall:7.2f}s  {maxrss / 1024:7.0f} MB  best {res['best_score']:.4f}", file=sys.stderr)
+                score = f"best {res['best_score']:.4f}" if "best_score" in res else f"{res['rows_read']} rows read"
+                print(f"rep {rep + 1}/{args.reps} {case:18s} {tool:8s} {wall:7.2f}s  {maxrss / 1024:7.0f} MB  {score}", file=sys.stderr)
 
     results = []
     for case in cases:
         r = {"case": case, **info[case]}
-        for tool in ("sklearn", "kiln"):
+        for tool in tools[case]:
             s = samples[case][tool]
             r[tool] = {
                 "wall_median": statistics.median(x["wall"] for x in s),
                 "wall_all": [round(x["wall"], 3) for x in s],
                 "maxrss_median": statistics.median(x["maxrss"] for x in s),
                 "tree_rss_median": statistics.median(x["tree_rss"] for x in s),
-                "best_score": s[-1]["best_score"],
-                "best_params": s[-1]["best_params"],
             }
+            for key in ("best_score", "best_params", "candidates_scores", "version"):
+                if key in s[-1]:
+                    r[tool][key] = s[-1][key]
         results.append(r)
 
     load_after = loadavg()
     rows = render(results)
+    timing, scores = render_boosting(results)
+    csv_rows = render_csv(results)
     print(as_text(rows))
+    if len(timing) > 1:
+        print("\nhist_gradient_boosting: kiln, scikit-learn's HistGradientBoosting, LightGBM\n" + as_text(timing) + "\n\n" + as_text(scores))
+    if len(csv_rows) > 1:
+        print("\nCSV cases beside a polars-only read of the same file\n" + as_text(csv_rows))
     facts = machine_facts()
     build = kiln_build(args.kiln, args.build_note)
+    used = {t for c in cases for t in tools[c]}
+    versions = tool_versions(args.python, used)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    (OUT / "results.json").write_text(json.dumps({"when": stamp, "machine": facts, "load": [load_before, load_after], "kiln": build, "reps": args.reps, "jobs": args.jobs, "results": results}, indent=1))
+    (OUT / "results.json").write_text(
+        json.dumps({"when": stamp, "machine": facts, "load": [load_before, load_after], "kiln": build, "python_tools": versions, "reps": args.reps, "jobs": args.jobs, "results": results}, indent=1)
+    )
     if not args.no_write:
-        body = (
+        header = (
             f"Measured {stamp} on {facts['nproc']} cores ({facts['cpu']}), {facts['memory_gib']} GiB memory, "
-            f"Linux {facts['kernel']}, Python {facts['python']}.\n\n"
+            f"Linux {facts['kernel']}, Python {facts['python']}; {versions}.\n\n"
             f"kiln build measured: **{build['profile']}** (`{build['binary']}`, {build['version']}, binary built {build['built']}).\n"
-            f"Both tools use {args.jobs} workers; median of {args.reps} alternating repetitions; wall time and memory are the whole process. "
+            f"All tools use {args.jobs} workers; median of {args.reps} repetitions, the order of the tools rotating; wall time and memory are the whole process. "
             f"Load average (1 min) before / after the run: {load_before} / {load_after} "
             f"(above ~0.5, other work shared the cores and the times are inflated).\n\n"
-            + as_markdown(rows)
         )
-        update_results_md("side-by-side", body)
+        update_results_md("side-by-side", header + as_markdown(rows))
+        if len(timing) > 1:
+            update_results_md("boosting", header + as_markdown(timing) + "\n\nMean validation score of every candidate (the same predefined folds for all three):\n\n" + as_markdown(scores))
+        if len(csv_rows) > 1:
+            update_results_md("csv", header + as_markdown(csv_rows))
     return 0
 
 

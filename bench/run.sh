@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# kiln against scikit-learn's GridSearchCV, side by side, plus kiln's scaling curve.
+# kiln against scikit-learn's GridSearchCV (and LightGBM, and a polars-only read), side by side,
+# plus kiln's scaling curves.
 #
 #   bench/run.sh                      build kiln in release, run everything, update bench/RESULTS.md
 #   KILN_BIN=path/to/kiln bench/run.sh   measure that binary instead (no build)
@@ -7,12 +8,18 @@
 # Environment (all optional):
 #   KILN_BIN          kiln binary to measure; when unset, `cargo build --release` and target/release/kiln
 #   KILN_BUILD_NOTE   how KILN_BIN was built, for RESULTS.md (default: guessed from its path)
-#   BENCH_PYTHON      Python with scikit-learn, pandas, pyarrow (default: bench/.venv, made from PyPI)
+#   BENCH_PYTHON      Python with scikit-learn, pandas, pyarrow, lightgbm, polars (default: bench/.venv,
+#                     made from PyPI)
 #   BENCH_REPS        repetitions of each side-by-side case (default 3)
-#   BENCH_JOBS        workers for both tools (default 2)
-#   BENCH_CASES       comma-separated subset of bench/cases/*.toml names (default: all)
-#   BENCH_SIZES       powers of ten for the scaling curve (default 4,5,6,7; empty: skip it)
-#   BENCH_MAX_SECONDS skip a scaling size predicted to take longer than this (default 120)
+#   BENCH_JOBS        workers for every tool (default 2)
+#   BENCH_CASES       comma-separated subset of bench/cases/*.toml names (default: all; "none":
+#                     no side-by-side case, only the scaling curves)
+#   BENCH_SIZES       powers of ten for the ridge scaling curve (default 4,5,6,7; empty: skip it)
+#   BENCH_HGB_SIZES   powers of ten for the hist_gradient_boosting scaling curve (default 5,6,7;
+#                     empty: skip it)
+#   BENCH_HGB_FOLDS   folds of the hist_gradient_boosting curve (default 5)
+#   BENCH_MAX_SECONDS skip a ridge scaling size predicted to take longer than this (default 120)
+#   BENCH_HGB_MAX_SECONDS  the same for the hist_gradient_boosting curve (default 1200)
 #
 # Everything it writes goes to bench/out/ (git-ignored) except bench/RESULTS.md.
 set -euo pipefail
@@ -24,7 +31,10 @@ REPS=${BENCH_REPS:-3}
 JOBS=${BENCH_JOBS:-2}
 CASES=${BENCH_CASES:-}
 SIZES=${BENCH_SIZES-4,5,6,7}
+HGB_SIZES=${BENCH_HGB_SIZES-5,6,7}
+HGB_FOLDS=${BENCH_HGB_FOLDS:-5}
 MAX_SECONDS=${BENCH_MAX_SECONDS:-120}
+HGB_MAX_SECONDS=${BENCH_HGB_MAX_SECONDS:-1200}
 
 say() { printf '== %s\n' "$*" >&2; }
 
@@ -38,19 +48,20 @@ if [ ! -x /usr/bin/time ]; then
     fi
 fi
 
-# The scikit-learn side.
+# The Python side: scikit-learn, LightGBM (the hist_gradient_boosting peer), polars (the CSV read
+# reference and the CSV copy of flights).
 if [ -n "${BENCH_PYTHON:-}" ]; then
     PY=$BENCH_PYTHON
 else
     PY=$ROOT/bench/.venv/bin/python
-    if ! "$PY" -c 'import sklearn, pandas, pyarrow' 2>/dev/null; then
-        say "making bench/.venv (scikit-learn, pandas, pyarrow from PyPI)"
+    if ! "$PY" -c 'import sklearn, pandas, pyarrow, lightgbm, polars' 2>/dev/null; then
+        say "making bench/.venv (scikit-learn, pandas, pyarrow, lightgbm, polars from PyPI)"
         python3 -m venv "$ROOT/bench/.venv"
         "$ROOT/bench/.venv/bin/pip" install --quiet --upgrade pip
-        "$ROOT/bench/.venv/bin/pip" install --quiet scikit-learn pandas pyarrow
+        "$ROOT/bench/.venv/bin/pip" install --quiet scikit-learn pandas pyarrow lightgbm polars
     fi
 fi
-"$PY" -c 'import sklearn, pandas, pyarrow, sys; print("== python", sys.version.split()[0], "scikit-learn", sklearn.__version__, "pandas", pandas.__version__, "pyarrow", pyarrow.__version__)' >&2
+"$PY" -c 'import sklearn, pandas, pyarrow, lightgbm, polars, sys; print("== python", sys.version.split()[0], "scikit-learn", sklearn.__version__, "pandas", pandas.__version__, "pyarrow", pyarrow.__version__, "lightgbm", lightgbm.__version__, "polars", polars.__version__)' >&2
 
 # The kiln side.
 if [ -n "${KILN_BIN:-}" ]; then
@@ -75,11 +86,14 @@ cp -p "$KILN" "$ROOT/bench/out/kiln-measured"
 KILN=$ROOT/bench/out/kiln-measured
 say "kiln: $("$KILN" --version) - $NOTE"
 
-say "side by side: $REPS repetitions, $JOBS workers each"
-"$PY" bench/driver.py --kiln "$KILN" --python "$PY" --reps "$REPS" --jobs "$JOBS" --cases "$CASES" --build-note "$NOTE"
+if [ "$CASES" != none ]; then
+    say "side by side: $REPS repetitions, $JOBS workers each"
+    "$PY" bench/driver.py --kiln "$KILN" --python "$PY" --reps "$REPS" --jobs "$JOBS" --cases "$CASES" --build-note "$NOTE"
+fi
 
-if [ -n "$SIZES" ]; then
-    say "scaling curve (kiln only): 10^{$SIZES} rows"
-    "$PY" bench/synthetic.py --kiln "$KILN" --sizes "$SIZES" --max-seconds "$MAX_SECONDS" --jobs "$JOBS" --build-note "$NOTE"
+if [ -n "$SIZES$HGB_SIZES" ]; then
+    say "scaling curves (kiln only): ridge 10^{${SIZES:-none}} rows, hist_gradient_boosting 10^{${HGB_SIZES:-none}} rows x $HGB_FOLDS folds"
+    "$PY" bench/synthetic.py --kiln "$KILN" --sizes "$SIZES" --hgb-sizes "$HGB_SIZES" --hgb-folds "$HGB_FOLDS" \
+        --max-seconds "$MAX_SECONDS" --hgb-max-seconds "$HGB_MAX_SECONDS" --jobs "$JOBS" --build-note "$NOTE"
 fi
 say "done: bench/RESULTS.md"

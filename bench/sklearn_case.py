@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run one benchmark case in scikit-learn's GridSearchCV, reading the same kiln pipeline file.
 
-    python bench/sklearn_case.py bench/cases/ames_ridge.toml [--jobs 2]
+    python bench/sklearn_case.py bench/cases/ames_ridge.toml [--jobs 2] [--tool sklearn|lightgbm]
 
 The case file is the kiln pipeline itself, so both sides run the same data, features, preprocessing,
 model, grid and folds: [data] path/target/features/drop, [model] type and parameters, [grid]
@@ -18,8 +18,17 @@ on the large flights cases it is scikit-learn's faster and leaner choice. The pr
 a sparse input iteratively (sparse_cg, tol 1e-4) rather than exactly, so on ames its best r2 is
 ~3e-4 off kiln's exact solution; with --dense the two agree to every printed digit.
 
-Prints one JSON line: case, rows, candidates, fits, best params, best score, seconds inside the
-process (load, search). The whole process is timed from outside by the driver.
+`hist_gradient_boosting` needs a dense input (scikit-learn's HistGradientBoosting rejects sparse
+matrices), so its one-hot output is always dense, for both tools below.
+
+--tool lightgbm runs a `hist_gradient_boosting` case in LightGBM (LGBMRegressor / LGBMClassifier)
+instead of scikit-learn's HistGradientBoostingRegressor / Classifier, in the same GridSearchCV on the
+same preprocessing and folds. kiln's parameter names are scikit-learn's; LIGHTGBM_PARAMS below maps
+them, one row each.
+
+Prints one JSON line: case, tool, rows, candidates, fits, best params, best score, every candidate's
+mean score, seconds inside the process (load, search). The whole process is timed from outside by
+the driver.
 """
 
 import argparse
@@ -55,10 +64,99 @@ SCORERS = {
 }
 NEGATED = {"rmse", "mae", "mse", "log_loss"}
 
+# kiln's (= scikit-learn's HistGradientBoosting) parameter -> (LightGBM's, how the value maps).
+# scikit-learn and LightGBM build the same kind of model - histogram bins, leaf-wise growth, Newton
+# leaf values -G/(H + l2) - so the map is name for name; LIGHTGBM_FIXED sets what LightGBM has
+# that scikit-learn fixes.
+LIGHTGBM_PARAMS = {
+    "learning_rate": ("learning_rate", lambda v: v),
+    "max_iter": ("n_estimators", lambda v: v),  # one tree per stage (per class for K > 2), both
+    "max_leaf_nodes": ("num_leaves", lambda v: 131072 if v is None else v),  # None: no limit; 131072 is LightGBM's ceiling
+    "max_depth": ("max_depth", lambda v: -1 if v is None else v),  # both count a stump as depth 1; -1 is LightGBM's "none"
+    "min_samples_leaf": ("min_child_samples", lambda v: v),  # LightGBM's min_data_in_leaf
+    "l2_regularization": ("reg_lambda", lambda v: v),  # LightGBM's lambda_l2, in the same -G/(H + l2)
+    "max_features": ("colsample_bynode", lambda v: v),  # both draw the columns per split node
+    "max_bins": ("max_bin", lambda v: v),
+}
+LIGHTGBM_FIXED = {
+    "min_child_weight": 1e-3,  # min_sum_hessian_in_leaf: scikit-learn's hessian floor (min_hessian_to_split = 1e-3)
+    "reg_alpha": 0.0,  # no L1 term in scikit-learn
+    "min_split_gain": 0.0,  # scikit-learn splits on any positive gain
+    "subsample": 1.0,  # no row bagging in scikit-learn
+    "colsample_bytree": 1.0,  # no per-tree column sampling in scikit-learn
+    "subsample_for_bin": 200_000,  # scikit-learn's binner also samples 2e5 rows for the quantiles
+    # One thread per model: GridSearchCV(n_jobs=2) already runs two fits at once in two processes on
+    # the two cores; LightGBM's default (one OpenMP thread per core in each) would run four threads on
+    # two cores, and oversubscribed OpenMP spins and waits. The refit (1 of the 11 fits of flights_hgb)
+    # runs on one thread too. scikit-learn's HistGradientBoosting in joblib's workers gets the same
+    # cap from joblib (cores // n_jobs OpenMP threads per worker).
+    "n_jobs": 1,
+    "verbose": -1,
+}
+# Used only by early stopping, which LightGBM inside GridSearchCV does not have (see lightgbm_model).
+EARLY_STOPPING_ONLY = {"validation_fraction", "n_iter_no_change", "tol"}
+
 
 def fail(msg):
     print(f"sklearn_case: {msg}", file=sys.stderr)
     sys.exit(2)
+
+
+def tool_version(tool):
+    import sklearn
+
+    if tool == "lightgbm":
+        import lightgbm
+
+        return f"LightGBM {lightgbm.__version__} (scikit-learn {sklearn.__version__})"
+    return f"scikit-learn {sklearn.__version__}"
+
+
+def lightgbm_model(task, params, seed, rows):
+    """LightGBM's LGBMRegressor / LGBMClassifier for a kiln `hist_gradient_boosting` model."""
+    import lightgbm
+
+    p = dict(params)
+    p.pop("categorical", None)  # only for ordinal-encoded columns, which this twin does not build
+    early = p.pop("early_stopping", "auto")
+    # LightGBM stops early only on an eval_set given to fit, which GridSearchCV does not pass; so a
+    # case must turn scikit-learn's early stopping off ("auto" is off up to 10,000 rows).
+    if early is True or (early == "auto" and rows > 10_000):
+        fail(f"model.early_stopping = {early!r} on {rows} rows: LightGBM has no early stopping inside GridSearchCV; set model.early_stopping = false")
+    for name in EARLY_STOPPING_ONLY:
+        p.pop(name, None)
+    out = {"random_state": seed, **LIGHTGBM_FIXED}
+    for name, value in p.items():
+        if name not in LIGHTGBM_PARAMS:
+            fail(f"model.{name}: no LightGBM equivalent in bench/sklearn_case.py's LIGHTGBM_PARAMS")
+        lgb_name, convert = LIGHTGBM_PARAMS[name]
+        out[lgb_name] = convert(value)
+    # scikit-learn's defaults where the case leaves a parameter out (LightGBM's own differ:
+    # num_leaves 31 and min_child_samples 20 agree, the rest is set here).
+    out.setdefault("learning_rate", 0.1)
+    out.setdefault("n_estimators", 100)
+    out.setdefault("num_leaves", 31)
+    out.setdefault("max_depth", -1)
+    out.setdefault("min_child_samples", 20)
+    out.setdefault("reg_lambda", 0.0)
+    out.setdefault("colsample_bynode", 1.0)
+    out.setdefault("max_bin", 255)
+    if task == "regression":
+        return lightgbm.LGBMRegressor(objective="regression", **out)  # the squared error, as scikit-learn's default
+    return lightgbm.LGBMClassifier(**out)  # binary or multiclass log loss, from the labels
+
+
+def grid_for(tool, grid):
+    """GridSearchCV's parameter grid: kiln's names, or LightGBM's (mapped values) for --tool lightgbm."""
+    if tool != "lightgbm":
+        return {f"model__{name}": values for name, values in grid.items()}
+    mapped = {}
+    for name, values in grid.items():
+        if name not in LIGHTGBM_PARAMS:
+            fail(f"grid model.{name}: no LightGBM equivalent in bench/sklearn_case.py's LIGHTGBM_PARAMS")
+        lgb_name, convert = LIGHTGBM_PARAMS[name]
+        mapped[f"model__{lgb_name}"] = [convert(v) for v in values]
+    return mapped
 
 
 def model_for(task, mtype, params, seed):
@@ -100,6 +198,11 @@ def model_for(task, mtype, params, seed):
         from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
         return (GradientBoostingRegressor if reg else GradientBoostingClassifier)(random_state=seed, **p)
+    if mtype == "hist_gradient_boosting":
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+        p.pop("categorical", None)  # only for ordinal-encoded columns, which this twin does not build
+        return (HistGradientBoostingRegressor if reg else HistGradientBoostingClassifier)(random_state=seed, **p)
     if mtype == "knn":
         from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
@@ -155,6 +258,7 @@ def main():
     ap.add_argument("pipeline")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--dense", action="store_true", help="dense one-hot output (default: sparse, scikit-learn's default)")
+    ap.add_argument("--tool", choices=["sklearn", "lightgbm"], default="sklearn", help="lightgbm: run a hist_gradient_boosting case in LightGBM")
     args = ap.parse_args()
 
     case = Path(args.pipeline)
@@ -192,6 +296,8 @@ def main():
     folds = df[fold_column].to_numpy()
     t_loaded = time.perf_counter()
 
+    # HistGradientBoosting takes dense input only; LightGBM is given the same matrix.
+    dense = args.dense or cfg.get("model", {}).get("type") == "hist_gradient_boosting"
     parts = []
     if numeric:
         parts.append(("num", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), numeric))
@@ -203,7 +309,7 @@ def main():
                 Pipeline(
                     [
                         ("impute", SimpleImputer(strategy="most_frequent")),
-                        ("onehot", OneHotEncoder(handle_unknown=unknown, sparse_output=not args.dense)),
+                        ("onehot", OneHotEncoder(handle_unknown=unknown, sparse_output=not dense)),
                     ]
                 ),
                 text,
@@ -211,14 +317,21 @@ def main():
         )
     model_cfg = dict(cfg.get("model", {}))
     mtype = model_cfg.pop("type")
-    pipe = Pipeline([("pre", ColumnTransformer(parts)), ("model", model_for(task, mtype, model_cfg, seed))])
+    if args.tool == "lightgbm":
+        if mtype != "hist_gradient_boosting":
+            fail(f"{case}: --tool lightgbm runs hist_gradient_boosting cases only, not {mtype!r}")
+        model = lightgbm_model(task, model_cfg, seed, len(X))
+    else:
+        model = model_for(task, mtype, model_cfg, seed)
+    pipe = Pipeline([("pre", ColumnTransformer(parts)), ("model", model)])
 
-    grid = {}
+    kiln_grid = {}
     for key, values in cfg.get("grid", {}).items():
         if key != "model" or not isinstance(values, dict):
             fail(f"{case}: grid key {key!r}: only model.* keys are supported")
         for name, v in values.items():
-            grid[f"model__{name}"] = v if isinstance(v, list) else [v]
+            kiln_grid[name] = v if isinstance(v, list) else [v]
+    grid = grid_for(args.tool, kiln_grid)
 
     metric = cfg.get("search", {}).get("metric") or {"regression": "r2", "classification": "accuracy", "clustering": "silhouette"}[task]
     scoring = clustering_scorer(metric) if task == "clustering" else SCORERS.get(metric)
@@ -233,22 +346,33 @@ def main():
         search.fit(X, y)
     t_done = time.perf_counter()
 
-    best = float(search.best_score_)
-    if metric in NEGATED or metric in ("inertia", "davies_bouldin"):
-        best = -best
+    sign = -1.0 if metric in NEGATED or metric in ("inertia", "davies_bouldin") else 1.0
+    best = sign * float(search.best_score_)
+    # Each candidate in kiln's names and values, so the driver can set it beside kiln's trials.
+    names_back = {f"model__{LIGHTGBM_PARAMS[n][0] if args.tool == 'lightgbm' else n}": n for n in kiln_grid}
+    candidates = []
+    for i, params in enumerate(search.cv_results_["params"]):
+        kiln_params = {}
+        for key in params:
+            name = names_back[key]
+            kiln_params[name] = kiln_grid[name][grid[key].index(params[key])]
+        candidates.append({"params": kiln_params, "mean": sign * float(search.cv_results_["mean_test_score"][i])})
     n_candidates = len(search.cv_results_["params"])
     n_folds = len(np.unique(folds))
     print(
         json.dumps(
             {
                 "case": case.stem,
+                "tool": args.tool,
+                "version": tool_version(args.tool),
                 "rows": int(len(X)),
                 "candidates": n_candidates,
                 "folds": n_folds,
                 "fits": n_candidates * n_folds,
                 "metric": metric,
                 "best_score": best,
-                "best_params": {k.removeprefix("model__"): v for k, v in search.best_params_.items()},
+                "best_params": {names_back[k]: kiln_grid[names_back[k]][grid[k].index(v)] for k, v in search.best_params_.items()},
+                "candidates_scores": candidates,
                 "seconds": {
                     "import": round(T_IMPORTED - T_START, 3),
                     "load": round(t_loaded - t0, 3),
