@@ -90,7 +90,7 @@ fn distribution_schema() -> Value {
             };
             json!({
                 "type": "object",
-                "properties": {*name: {"type": "array", "items": item, "minItems": 2, "maxItems": 2}},
+                "properties": {*name: {"type": "array", "items": item, "minItems": 2}},
                 "required": [name],
                 "additionalProperties": false
             })
