@@ -320,6 +320,13 @@ pub fn pipeline_text(data: &Path, target: &str, output: Option<&Path>) -> Result
         &format!("metrics = [{}]", list.join(", ")),
         "also computed and logged",
     );
+    // Offered, not chosen: a random search needs distributions in the grid to pay off.
+    s.push_str(
+        "# strategy = \"random\"         # draw n_candidates from the seed instead of every combination;\n\
+         # n_candidates = 20            # grid keys may then be distributions: { log_uniform = [1e-3, 1e3] },\n\
+         #                              # { uniform = [0, 1] }, { int = [2, 12] }, { log_int = [8, 512] }\n\
+         # max_fits = 100               # a fit budget: the first max_fits // folds candidates\n",
+    );
 
     s.push_str("\n[grid]                        # one candidate per value, each cross-validated\n");
     line(&mut s, &format!("model.{param} = {values}"), param_doc);

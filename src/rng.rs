@@ -15,6 +15,8 @@ pub enum Purpose {
     Folds = 2,
     Fit = 3,
     Refit = 4,
+    /// The candidates of a random search.
+    Draw = 5,
 }
 
 /// SplitMix64: a strong 64-bit mixer, used to fold the parts of a seed together.

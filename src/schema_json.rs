@@ -67,7 +67,39 @@ fn kind_schema(kind: Kind) -> Value {
             }
         }),
         Kind::Param(p) => param_kind(p),
+        Kind::Bounds => {
+            let mut scopes = Map::new();
+            scopes.insert(
+                "cv".into(),
+                metric_bounds("a finished candidate's mean validation score"),
+            );
+            object(scopes, Vec::new(), "the bounds a candidate must meet")
+        }
     }
+}
+
+/// `{ log_uniform = [low, high] }` and the other distributions a random search draws from.
+fn distribution_schema() -> Value {
+    let branches: Vec<Value> = crate::config::sample::DISTRIBUTIONS
+        .iter()
+        .map(|name| {
+            let item = if matches!(*name, "int" | "log_int") {
+                json!({"type": "integer"})
+            } else {
+                json!({"type": "number"})
+            };
+            json!({
+                "type": "object",
+                "properties": {*name: {"type": "array", "items": item, "minItems": 2}},
+                "required": [name],
+                "additionalProperties": false
+            })
+        })
+        .collect();
+    json!({
+        "description": "random search only: a distribution, [low, high] (int and log_int include high)",
+        "oneOf": branches
+    })
 }
 
 /// Adds a description (and the default, when there is one) to a value schema.
@@ -191,7 +223,11 @@ fn subgrid_schema() -> Value {
                     json!({ "anyOf": kinds })
                 };
                 schema["description"] = json!(format!("a parameter of {}", models.join(", ")));
-                props.insert(name.into(), one_or_list(schema));
+                let mut choices = one_or_list(schema);
+                if let Some(any) = choices["anyOf"].as_array_mut() {
+                    any.push(json!({"$ref": "#/definitions/distribution"}));
+                }
+                props.insert(name.into(), choices);
             }
         } else if let Some(sec) = SECTIONS.iter().find(|s| s.name == *name) {
             for k in sec.keys {
@@ -223,8 +259,8 @@ fn subgrid_schema() -> Value {
     )
 }
 
-/// `[expect]`: cv.<metric> and test.<metric>, each { min, max }.
-fn expect_schema(doc: &str) -> Value {
+/// Every metric, each `{ min, max }`.
+fn metric_bounds(doc: &str) -> Value {
     let bound = json!({
         "type": "object",
         "properties": {
@@ -238,22 +274,19 @@ fn expect_schema(doc: &str) -> Value {
         .iter()
         .map(|m| (m.name().to_string(), bound.clone()))
         .collect();
+    object(metrics, Vec::new(), doc)
+}
+
+/// `[expect]`: cv.<metric> and test.<metric>, each { min, max }.
+fn expect_schema(doc: &str) -> Value {
     let mut scopes = Map::new();
     scopes.insert(
         "cv".into(),
-        object(
-            metrics.clone(),
-            Vec::new(),
-            "the best candidate's mean validation score",
-        ),
+        metric_bounds("the best candidate's mean validation score"),
     );
     scopes.insert(
         "test".into(),
-        object(
-            metrics,
-            Vec::new(),
-            "the holdout score (needs data.test_size)",
-        ),
+        metric_bounds("the holdout score (needs data.test_size)"),
     );
     object(scopes, Vec::new(), doc)
 }
@@ -302,7 +335,7 @@ pub fn pipeline_schema() -> Value {
         "properties": properties,
         "required": required,
         "additionalProperties": false,
-        "definitions": {"subgrid": subgrid_schema()}
+        "definitions": {"subgrid": subgrid_schema(), "distribution": distribution_schema()}
     })
 }
 

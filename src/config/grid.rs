@@ -2,14 +2,17 @@
 //! gives the candidates, each a whole pipeline document with the grid's values set. Order follows
 //! scikit-learn's ParameterGrid: sub-grids in file order, keys sorted, the last key varying fastest.
 
+use super::sample::Distribution;
 use super::schema::{kind_of_path, Kind};
 use toml::Value;
 
-/// One dotted key of a sub-grid and the values it takes.
+/// One dotted key of a sub-grid and the values it takes: a list, or (random search only) a
+/// distribution, when `values` is empty.
 #[derive(Debug, Clone)]
 pub struct GridAxis {
     pub path: Vec<String>,
     pub values: Vec<Value>,
+    pub dist: Option<Distribution>,
     /// Where the axis stands in the file: ["grid", ..] or ["grid", "<i>", ..].
     pub source_path: Vec<String>,
 }
@@ -64,6 +67,18 @@ fn collect(
             Value::Table(inner) if prefix.len() == 1 => collect(inner, prefix, at, out)?,
             _ => {
                 let dotted = prefix.join(".");
+                if let Value::Table(t) = v {
+                    let dist = Distribution::parse(t, &dotted)
+                        .map_err(|m| (source_path.clone(), format!("in the grid: {m}")))?;
+                    out.push(GridAxis {
+                        path: prefix.clone(),
+                        values: Vec::new(),
+                        dist: Some(dist),
+                        source_path,
+                    });
+                    prefix.pop();
+                    continue;
+                }
                 // A list-valued key (features, metrics) takes a list of lists; anything else takes a
                 // list of values; a scalar means a list of one.
                 let list_kind = matches!(
@@ -86,6 +101,7 @@ fn collect(
                 out.push(GridAxis {
                     path: prefix.clone(),
                     values,
+                    dist: None,
                     source_path,
                 });
             }

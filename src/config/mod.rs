@@ -7,6 +7,7 @@
 pub mod grid;
 mod problems;
 mod resolve;
+pub mod sample;
 pub mod schema;
 pub mod source;
 pub mod spec;
@@ -41,6 +42,20 @@ impl Expectation {
     }
 }
 
+/// How the search runs: its strategy and what may cut it short (`[search]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSettings {
+    pub strategy: Strategy,
+    /// Random search: the candidates drawn.
+    pub n_candidates: usize,
+    /// At most this many fits: whole candidates, the first max_fits // folds in candidate order.
+    pub max_fits: Option<usize>,
+    /// No candidate starts after this many seconds of search.
+    pub max_seconds: Option<f64>,
+    /// The search ends at the first candidate (in candidate order) that meets every check.
+    pub stop_when: Vec<Expectation>,
+}
+
 /// A checked pipeline: every value valid, every default resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
@@ -60,6 +75,7 @@ pub struct Pipeline {
     /// Every metric computed: `metric` first, then `search.metrics` in order, without repeats.
     pub metrics: Vec<Metric>,
     pub on_error: OnError,
+    pub search: SearchSettings,
     pub output_dir: PathBuf,
     pub expect: Vec<Expectation>,
 }
@@ -169,23 +185,7 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
     };
     let subgrids = grid::parse(document.get("grid"))
         .map_err(|(at, m)| KilnError::Config(source.error_at(&at, &m)))?;
-    // Counted before anything is expanded: a grid of a few long lists can be astronomically large.
-    let total = subgrids.iter().try_fold(0usize, |sum, sub| {
-        sub.iter()
-            .try_fold(1usize, |n, axis| n.checked_mul(axis.values.len()))
-            .and_then(|n| sum.checked_add(n))
-    });
-    if total.is_none_or(|n| n > MAX_CANDIDATES) {
-        return Err(KilnError::Config(source.error_at(
-            &["grid".to_string()],
-            &format!(
-                "the grid has {} candidates, more than kiln runs from one pipeline ({MAX_CANDIDATES}); \
-                 use fewer values, or split it into several pipelines",
-                total.map_or("too many".to_string(), |n| n.to_string())
-            ),
-        )));
-    }
-
+    let draws = draws(&document, &subgrids, &source)?;
     let mut problems: Vec<String> = Vec::new();
     // Keys outside the grid first: a misspelt model type is the cause of what the grid then finds.
     let base_problems = base_model_problems(&document);
@@ -233,8 +233,9 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
     // nearest valid name costs time per candidate).
     const REPEATS_BEFORE_STOP: usize = 1000;
     let mut repeats = 0;
-    'grid: for (sub_index, sub) in subgrids.iter().enumerate() {
-        for combo in grid::combinations(sub) {
+    for (sub_index, combo) in draws {
+        let sub = &subgrids[sub_index];
+        {
             let index = candidates.len();
             match build_candidate(&document, sub, &combo, path) {
                 Ok(pipeline) => candidates.push(Candidate {
@@ -259,7 +260,7 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
                     }
                     repeats = if new { 0 } else { repeats + 1 };
                     if repeats >= REPEATS_BEFORE_STOP {
-                        break 'grid;
+                        break;
                     }
                 }
             }
@@ -283,6 +284,94 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
         document,
         candidates,
     })
+}
+
+/// The candidates' grid values, by strategy: every combination of the grid, in grid order, or
+/// `search.n_candidates` drawn from the pipeline seed. Values the schema check refuses later
+/// (a strategy that does not exist, a negative count) fall back to the defaults here.
+fn draws(
+    document: &toml::Table,
+    subgrids: &[grid::SubGrid],
+    source: &Source,
+) -> Result<Vec<sample::Draw>> {
+    let search = document.get("search");
+    let strategy = search
+        .and_then(|s| s.get("strategy"))
+        .and_then(Value::as_str)
+        .and_then(Strategy::from_name)
+        .unwrap_or(Strategy::Grid);
+    let too_many = |what: String| {
+        KilnError::Config(source.error_at(
+            &["grid".to_string()],
+            &format!(
+                "the grid has {what} candidates, more than kiln runs from one pipeline ({MAX_CANDIDATES}); \
+                 use fewer values, or split it into several pipelines"
+            ),
+        ))
+    };
+    match strategy {
+        Strategy::Grid => {
+            let drawn: Vec<String> = subgrids
+                .iter()
+                .flatten()
+                .filter_map(|axis| {
+                    let d = axis.dist?;
+                    Some(source.error_at(
+                        &axis.source_path,
+                        &format!(
+                            "in the grid: `{}` is a distribution ({}), which only a random search \
+                             draws from: set `[search] strategy = \"random\"`, or give a list",
+                            axis.path.join("."),
+                            d.text()
+                        ),
+                    ))
+                })
+                .collect();
+            if !drawn.is_empty() {
+                return Err(KilnError::Config(drawn.join("\n")));
+            }
+            // Counted before anything is expanded: a grid of a few long lists can be astronomically large.
+            let total = subgrids.iter().try_fold(0usize, |sum, sub| {
+                sub.iter()
+                    .try_fold(1usize, |n, axis| n.checked_mul(axis.values.len()))
+                    .and_then(|n| sum.checked_add(n))
+            });
+            match total {
+                Some(n) if n <= MAX_CANDIDATES => {}
+                other => {
+                    return Err(too_many(
+                        other.map_or("too many".to_string(), |n| n.to_string()),
+                    ))
+                }
+            }
+            Ok(subgrids
+                .iter()
+                .enumerate()
+                .flat_map(|(s, sub)| grid::combinations(sub).into_iter().map(move |c| (s, c)))
+                .collect())
+        }
+        Strategy::Random => {
+            let n = search
+                .and_then(|s| s.get("n_candidates"))
+                .and_then(Value::as_integer)
+                .filter(|n| *n >= 1)
+                .map_or(DEFAULT_N_CANDIDATES, |n| n as usize);
+            if n > MAX_CANDIDATES {
+                return Err(KilnError::Config(source.error_at(
+                    &["search".to_string(), "n_candidates".to_string()],
+                    &format!(
+                        "`search.n_candidates` = {n} is more than kiln runs from one pipeline ({MAX_CANDIDATES})"
+                    ),
+                )));
+            }
+            let seed = document
+                .get("pipeline")
+                .and_then(|p| p.get("seed"))
+                .and_then(Value::as_integer)
+                .map_or(0, |s| s as u64);
+            Ok(sample::draw_candidates(subgrids, n, seed))
+        }
+    }
 }
 
 /// Every dotted key a document sets, for checking that serde defaults and the schema agree.

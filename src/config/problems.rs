@@ -26,9 +26,15 @@ impl Locator<'_> {
             .map(|(a, _)| &sub[*a])
             .find(|axis| !p.path.is_empty() && p.path.starts_with(&axis.path));
         if let Some(axis) = from_grid {
-            return self
-                .source
-                .error_at(&axis.source_path, &format!("in the grid: {}", p.message));
+            // A drawn value is checked as a written one; the message says where it came from.
+            let drawn = axis
+                .dist
+                .map(|d| format!(" (drawn from {})", d.text()))
+                .unwrap_or_default();
+            return self.source.error_at(
+                &axis.source_path,
+                &format!("in the grid: {}{drawn}", p.message),
+            );
         }
         // A sub-grid of another model type resets the model table: problems there belong to the grid.
         if let Some(axis) = combo

@@ -197,26 +197,36 @@ fn resolve(raw: RawPipeline, file: &Path) -> std::result::Result<Pipeline, Vec<P
             Err(p) => problems.push(p),
         }
     }
-    let mut expect = Vec::new();
-    for (scope, checks) in &raw.expect {
-        for (name, bound) in checks {
-            match metric_for(task, name, &["expect", scope, name]) {
-                Ok(m) => {
-                    if scope == "test" && raw.data.test_size.is_none() {
-                        problems.push(Problem::new(
-                            &["expect", scope, name],
-                            format!("`expect.test.{name}` needs a holdout: set `data.test_size`"),
-                        ));
-                    }
-                    expect.push(Expectation {
-                        scope: scope.clone(),
-                        metric: m,
-                        bound: *bound,
-                    });
-                }
-                Err(p) => problems.push(p),
-            }
+    let expect = bounds(&raw.expect, "expect", task, &raw, &mut problems);
+    let stop_when = bounds(
+        &raw.search.stop_when,
+        "search.stop_when",
+        task,
+        &raw,
+        &mut problems,
+    );
+    for (key, value) in [
+        ("n_candidates", raw.search.n_candidates),
+        ("max_fits", raw.search.max_fits),
+    ] {
+        if value == Some(0) {
+            problems.push(Problem::new(
+                &["search", key],
+                format!("`search.{key}` must be >= 1, got 0"),
+            ));
         }
+    }
+    if let Some(s) = raw.search.max_seconds.filter(|s| *s <= 0.0) {
+        problems.push(Problem::new(
+            &["search", "max_seconds"],
+            format!("`search.max_seconds` must be > 0, got {s}"),
+        ));
+    }
+    if raw.search.n_candidates.is_some() && raw.search.strategy != Strategy::Random {
+        problems.push(Problem::new(
+            &["search", "n_candidates"],
+            "`search.n_candidates` is for random search: set `[search] strategy = \"random\"`",
+        ));
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -242,7 +252,51 @@ fn resolve(raw: RawPipeline, file: &Path) -> std::result::Result<Pipeline, Vec<P
         metric,
         metrics,
         on_error: raw.search.on_error,
+        search: SearchSettings {
+            strategy: raw.search.strategy,
+            n_candidates: raw.search.n_candidates.unwrap_or(DEFAULT_N_CANDIDATES),
+            max_fits: raw.search.max_fits,
+            max_seconds: raw.search.max_seconds,
+            stop_when,
+        },
         output_dir: PathBuf::from(raw.output.dir),
         expect,
     })
+}
+
+/// `scope.<metric> = { min, max }` checks under `root` ([expect] or search.stop_when), their
+/// metrics resolved for the task.
+fn bounds(
+    table: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, Bound>>,
+    root: &str,
+    task: Task,
+    raw: &RawPipeline,
+    problems: &mut Vec<Problem>,
+) -> Vec<Expectation> {
+    let mut out = Vec::new();
+    for (scope, checks) in table {
+        for (name, bound) in checks {
+            let at: Vec<&str> = root
+                .split('.')
+                .chain([scope.as_str(), name.as_str()])
+                .collect();
+            match metric_for(task, name, &at) {
+                Ok(m) => {
+                    if scope == "test" && raw.data.test_size.is_none() {
+                        problems.push(Problem::new(
+                            &at,
+                            format!("`{root}.test.{name}` needs a holdout: set `data.test_size`"),
+                        ));
+                    }
+                    out.push(Expectation {
+                        scope: scope.clone(),
+                        metric: m,
+                        bound: *bound,
+                    });
+                }
+                Err(p) => problems.push(p),
+            }
+        }
+    }
+    out
 }

@@ -24,6 +24,8 @@ pub enum Kind {
     Derive,
     /// A model parameter's kind.
     Param(ParamKind),
+    /// `cv.<metric> = { min = .., max = .. }`, as `[expect]` (search.stop_when).
+    Bounds,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -161,6 +163,11 @@ pub const SECTIONS: &[SectionDoc] = &[
             key("metric", Kind::Str, "", "default: r2, accuracy or silhouette by task"),
             key("metrics", Kind::StrList, "[]", "also computed and logged"),
             key("on_error", Kind::Choice(&["skip", "fail"]), "\"skip\"", "a failed candidate: log it and go on, or stop"),
+            key("strategy", Kind::Choice(crate::config::spec::Strategy::NAMES), "\"grid\"", "grid: every combination; random: n_candidates drawn from the seed (lists are choices; log_uniform, uniform, int, log_int are distributions)"),
+            key("n_candidates", Kind::Int, "10", "random search: the candidates drawn (scikit-learn's n_iter)").at_least(1),
+            key("max_fits", Kind::Int, "", "at most this many fits: the first max_fits // folds candidates, in candidate order").at_least(1),
+            key("max_seconds", Kind::Float, "", "start no candidate after this many seconds (which candidates finish depends on the machine)"),
+            key("stop_when", Kind::Bounds, "", "stop_when.cv.<metric> = { min = .., max = .. }: the search ends at the first candidate, in candidate order, that meets every bound"),
         ],
     },
     SectionDoc {
@@ -255,6 +262,16 @@ fn check_keys(sec: &SectionDoc, table: &toml::Table, problems: &mut Vec<Problem>
                     did_you_mean(k, sec.keys.iter().map(|d| d.name))
                 ),
             )),
+            Some(doc) if doc.kind == Kind::Bounds => match v.as_table() {
+                Some(t) => check_bounds(t, &[sec.name, k], &["cv"], problems),
+                None => problems.push(Problem::new(
+                    &[sec.name, k],
+                    format!(
+                        "`{}.{k}` must be a table, as {}.{k}.cv.r2 = {{ min = 0.9 }}",
+                        sec.name, sec.name
+                    ),
+                )),
+            },
             Some(doc) => {
                 // A negative count gets the key's own bound, as 0 <= value < min does later.
                 if let (Kind::Int, Some(i)) = (doc.kind, v.as_integer().filter(|i| *i < 0)) {
@@ -338,37 +355,56 @@ pub fn check_model<'a>(table: &'a toml::Table, at: &[&'a str], problems: &mut Ve
 }
 
 fn check_expect(table: &toml::Table, problems: &mut Vec<Problem>) {
+    check_bounds(table, &["expect"], &["cv", "test"], problems);
+}
+
+/// `scope.<metric> = { min = .., max = .. }` under `at` ([expect], or search.stop_when, which
+/// takes "cv" only: the holdout is scored after the search).
+fn check_bounds(table: &toml::Table, at: &[&str], scopes: &[&str], problems: &mut Vec<Problem>) {
+    let name = at.join(".");
+    let uses = scopes
+        .iter()
+        .map(|s| format!("{s}.<metric>"))
+        .collect::<Vec<_>>()
+        .join(" or ");
     for (scope, metrics) in table {
-        if scope != "cv" && scope != "test" {
+        let here: Vec<&str> = at.iter().copied().chain([scope.as_str()]).collect();
+        if !scopes.contains(&scope.as_str()) {
             problems.push(Problem::new(
-                &["expect", scope],
+                &here,
                 format!(
-                    "unknown key `{scope}` in [expect]: use cv.<metric> or test.<metric>{}",
-                    did_you_mean(scope, ["cv", "test"])
+                    "unknown key `{scope}` in {}: use {uses}{}",
+                    if at.len() == 1 {
+                        format!("[{name}]")
+                    } else {
+                        format!("`{name}`")
+                    },
+                    did_you_mean(scope, scopes.iter().copied())
                 ),
             ));
             continue;
         }
         let Some(metrics) = metrics.as_table() else {
             problems.push(Problem::new(
-                &["expect", scope],
-                format!("`expect.{scope}` must be a table of metrics"),
+                &here,
+                format!("`{name}.{scope}` must be a table of metrics"),
             ));
             continue;
         };
         for (metric, bound) in metrics {
-            let at = ["expect", scope.as_str(), metric.as_str()];
+            let mut at = here.clone();
+            at.push(metric.as_str());
             let Some(bound) = bound.as_table() else {
                 problems.push(Problem::new(
                     &at,
-                    format!("`expect.{scope}.{metric}` must be {{ min = .., max = .. }}"),
+                    format!("`{name}.{scope}.{metric}` must be {{ min = .., max = .. }}"),
                 ));
                 continue;
             };
             if bound.is_empty() {
                 problems.push(Problem::new(
                     &at,
-                    format!("`expect.{scope}.{metric}` needs `min`, `max` or both"),
+                    format!("`{name}.{scope}.{metric}` needs `min`, `max` or both"),
                 ));
             }
             for (k, v) in bound {
@@ -376,14 +412,14 @@ fn check_expect(table: &toml::Table, problems: &mut Vec<Problem>) {
                     problems.push(Problem::new(
                         &at,
                         format!(
-                            "unknown key `{k}` in `expect.{scope}.{metric}`: use min or max{}",
+                            "unknown key `{k}` in `{name}.{scope}.{metric}`: use min or max{}",
                             did_you_mean(k, ["min", "max"])
                         ),
                     ));
                 } else if let Err(m) = check_kind(Kind::Param(ParamKind::Float), v) {
                     problems.push(Problem::new(
                         &at,
-                        format!("`expect.{scope}.{metric}.{k}`: {m}"),
+                        format!("`{name}.{scope}.{metric}.{k}`: {m}"),
                     ));
                 }
             }
@@ -425,6 +461,10 @@ pub fn check_kind(kind: Kind, v: &Value) -> Result<(), String> {
         Kind::Bool | Kind::Param(ParamKind::Bool) => match v {
             Value::Boolean(_) => Ok(()),
             _ => expected("true or false"),
+        },
+        Kind::Bounds => match v {
+            Value::Table(_) => Ok(()),
+            _ => expected("a table, as cv.r2 = { min = 0.9 }"),
         },
         Kind::StrList => match v {
             Value::Array(items) if items.iter().all(|i| i.is_str()) => Ok(()),

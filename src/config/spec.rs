@@ -211,6 +211,37 @@ pub enum OnError {
     Fail,
 }
 
+/// How the candidates are made from the grid: every combination, or a seeded draw. A new strategy
+/// is a new variant here, its name in `NAMES`, and its candidates in `config::load`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    Grid,
+    Random,
+}
+
+impl Strategy {
+    pub const NAMES: &'static [&'static str] = &["grid", "random"];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::Grid => "grid",
+            Strategy::Random => "random",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Strategy> {
+        match name {
+            "grid" => Some(Strategy::Grid),
+            "random" => Some(Strategy::Random),
+            _ => None,
+        }
+    }
+}
+
+/// scikit-learn's RandomizedSearchCV n_iter default.
+pub const DEFAULT_N_CANDIDATES: usize = 10;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchSpec {
@@ -218,6 +249,15 @@ pub struct SearchSpec {
     pub metric: Option<String>,
     pub metrics: Vec<String>,
     pub on_error: OnError,
+    pub strategy: Strategy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_candidates: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fits: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub stop_when: BTreeMap<String, BTreeMap<String, Bound>>,
 }
 
 impl Default for SearchSpec {
@@ -226,6 +266,11 @@ impl Default for SearchSpec {
             metric: None,
             metrics: Vec::new(),
             on_error: OnError::Skip,
+            strategy: Strategy::Grid,
+            n_candidates: None,
+            max_fits: None,
+            max_seconds: None,
+            stop_when: BTreeMap::new(),
         }
     }
 }
@@ -250,6 +295,18 @@ pub struct Bound {
     pub min: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+}
+
+impl Bound {
+    /// "in [0.8, 1]", ">= 0.8", "<= 0.2": as the leaderboard, the reports and the plan show it.
+    pub fn text(&self) -> String {
+        match (self.min, self.max) {
+            (Some(a), Some(b)) => format!("in [{a}, {b}]"),
+            (Some(a), None) => format!(">= {a}"),
+            (None, Some(b)) => format!("<= {b}"),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// The file as serde sees it. `grid` is expanded before this is built, so it is kept raw.

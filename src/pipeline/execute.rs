@@ -1,6 +1,7 @@
 //! `kiln run` of one pipeline file: prepare it, check its memory budget, create (or reopen) its run
 //! directory, cross-validate the candidates to do in parallel, and hand the trials to `finish`.
 
+use super::expect::{meets, stop_point};
 use super::finish::{finish_run, initial_summary, Closing};
 use super::prepare::prepare;
 use super::resume::open_for_resume;
@@ -10,7 +11,7 @@ use crate::runlog::{RunDir, Shard, Summary};
 use crate::search::{self, progress::Progress, FoldData, SearchPlan};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Set by SIGINT/SIGTERM: the search stops scheduling fits and the run is written as interrupted.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -49,6 +50,14 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let started = Instant::now();
     let prepared = prepare(path, &opts.overrides)?;
     let base = prepared.base().clone();
+    if let (Some(s), Some(key)) = (opts.shard, unshardable(&base.search)) {
+        return Err(KilnError::Config(format!(
+            "--shard {}/{}: `search.{key}` cuts the search by what the candidates before a point \
+             did, which one shard cannot see; run without --shard, or remove `search.{key}` \
+             (search.max_fits can be sharded)",
+            s.index, s.count
+        )));
+    }
     // Refused before any design matrix is built, and before a run directory is made.
     super::budget::check_run(&prepared, opts.memory_budget, opts.threads)?;
     if opts.dry_run {
@@ -118,15 +127,23 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         for w in &prepared.warnings {
             crate::say!("warning: {w}");
         }
+        if let Some(line) = prepared.cut_line() {
+            crate::say!("{line}");
+        }
     }
     let done: std::collections::BTreeSet<usize> = previous.iter().map(|t| t.candidate).collect();
+    let stop_when = &base.search.stop_when;
+    // A resumed run whose earlier part met stop_when runs nothing after that candidate.
+    let met_before = stop_point(stop_when, &previous).unwrap_or(usize::MAX);
     let todo: Vec<config::Candidate> = prepared
         .loaded
         .candidates
         .iter()
         .filter(|c| shard.is_none_or(|s| s.owns(c.index)) && !done.contains(&c.index))
+        .filter(|c| c.index < met_before)
         .cloned()
         .collect();
+    let meets_checks = |t: &search::Trial| meets(stop_when, t);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -147,12 +164,33 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         on_error: base.on_error,
         interrupt: &INTERRUPTED,
         done_fits: &done_fits,
+        stop_when: (!stop_when.is_empty())
+            .then_some(&meets_checks as &(dyn Fn(&search::Trial) -> bool + Sync)),
+        deadline: base
+            .search
+            .max_seconds
+            .map(|s| Instant::now() + Duration::from_secs_f64(s)),
     };
     let mut progress = Progress::new(plan.fits_to_run(), opts.quiet);
     let outcome = pool.install(|| search::search(&plan, &mut progress, &mut run));
     let mut trials = previous;
     trials.extend(outcome.trials);
     trials.sort_by_key(|t| t.candidate);
+    let stopped_at = stop_point(stop_when, &trials);
+    if let Some(k) = stopped_at {
+        // Candidates after the first that met it may have finished on other threads: dropped, so
+        // the outcome is the same for every --jobs.
+        trials.retain(|t| t.candidate <= k);
+    }
+    if let Some(record) = summary.search.as_mut() {
+        if stopped_at.is_some() {
+            record.stopped_by = "stop_when".into();
+            record.stop_candidate = stopped_at;
+        } else if outcome.timed_out {
+            record.stopped_by = "max_seconds".into();
+            record.depends_on_machine = true;
+        }
+    }
     summary.candidates_failed = trials.iter().filter(|t| !t.is_ok()).count();
     let closing = Closing {
         data: &prepared.dataset,
@@ -175,6 +213,17 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         return closing.fail(&mut run, &mut summary, msg);
     }
     finish_run(&prepared, &mut run, summary, &trials, opts.quiet, started)
+}
+
+/// The `[search]` key that makes a search unfit for --shard, if any.
+fn unshardable(s: &config::SearchSettings) -> Option<&'static str> {
+    if !s.stop_when.is_empty() {
+        Some("stop_when")
+    } else if s.max_seconds.is_some() {
+        Some("max_seconds")
+    } else {
+        None
+    }
 }
 
 fn candidate_params(c: &config::Candidate) -> serde_json::Map<String, serde_json::Value> {

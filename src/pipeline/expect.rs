@@ -1,6 +1,6 @@
 //! The `[expect]` checks: which held for the best candidate, and their lines at the end of a run.
 
-use crate::config::Pipeline;
+use crate::config::{Expectation, Pipeline};
 use crate::runlog::{ExpectResult, Summary};
 use crate::search::Trial;
 use std::collections::BTreeMap;
@@ -16,7 +16,7 @@ pub(crate) fn check_expectations(
         .iter()
         .map(|e| {
             let value = match e.scope.as_str() {
-                "cv" => best.mean.get(e.metric.name()).copied(),
+                "cv" => cv_value(e, best),
                 _ => test.get(e.metric.name()).copied(),
             };
             ExpectResult {
@@ -28,6 +28,32 @@ pub(crate) fn check_expectations(
             }
         })
         .collect()
+}
+
+/// A candidate's mean validation score for a "cv" check.
+fn cv_value(e: &Expectation, trial: &Trial) -> Option<f64> {
+    trial.mean.get(e.metric.name()).copied()
+}
+
+/// Whether a finished candidate meets every `search.stop_when` check (all "cv"), as `[expect]`
+/// judges the best one: a missing score fails.
+pub(crate) fn meets(checks: &[Expectation], trial: &Trial) -> bool {
+    trial.is_ok()
+        && checks
+            .iter()
+            .all(|e| cv_value(e, trial).is_some_and(|v| e.holds(v)))
+}
+
+/// The first candidate, in candidate order, that meets `checks`: the search keeps it and those
+/// before it. `trials` in candidate order.
+pub(crate) fn stop_point(checks: &[Expectation], trials: &[Trial]) -> Option<usize> {
+    if checks.is_empty() {
+        return None;
+    }
+    trials
+        .iter()
+        .find(|t| meets(checks, t))
+        .map(|t| t.candidate)
 }
 
 /// One line per `[expect]` check (`only_failed`: the failed ones), as the leaderboard ends.

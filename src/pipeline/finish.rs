@@ -8,7 +8,7 @@ use super::prepare::Prepared;
 use super::refit::{best_trial, refit};
 use crate::data::Dataset;
 use crate::error::{KilnError, Result};
-use crate::runlog::{BestSummary, DataSummary, RunLog, Shard, Summary};
+use crate::runlog::{BestSummary, DataSummary, RunLog, SearchSummary, Shard, Summary};
 use crate::search::Trial;
 use crate::util::atomic::atomic_write;
 use crate::util::clock::{now_secs, utc_iso};
@@ -61,6 +61,19 @@ pub(crate) fn initial_summary(
         greater_is_better: base.metric.greater_is_better(),
         shard,
         merged_from: Vec::new(),
+        search: Some(SearchSummary {
+            strategy: base.search.strategy.name().into(),
+            candidates_made: prepared.made,
+            max_fits: base.search.max_fits,
+            stopped_by: if prepared.cut_line().is_some() {
+                "max_fits"
+            } else {
+                "complete"
+            }
+            .into(),
+            stop_candidate: None,
+            depends_on_machine: false,
+        }),
         best: None,
         test: BTreeMap::new(),
         expect: Vec::new(),

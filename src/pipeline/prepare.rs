@@ -18,6 +18,8 @@ pub struct Prepared {
     pub splits: Vec<Split>,
     pub positive: usize,
     pub warnings: Vec<String>,
+    /// The candidates the strategy made; `loaded.candidates` holds fewer when max_fits cut them.
+    pub made: usize,
 }
 
 impl Prepared {
@@ -57,6 +59,7 @@ impl Prepared {
                 self.train_rows.len()
             ));
         }
+        s.push_str(&self.search_text());
         s.push_str(&format!(
             "plan: {} candidates x {} folds = {} fits, then 1 refit\n",
             self.loaded.candidates.len(),
@@ -83,6 +86,59 @@ impl Prepared {
     }
 }
 
+impl Prepared {
+    /// The search's lines of the plan: the strategy and every cut, said before any fit.
+    pub fn search_text(&self) -> String {
+        let b = self.base();
+        let made = match b.search.strategy {
+            config::Strategy::Grid => format!("{} candidates", self.made),
+            config::Strategy::Random => format!(
+                "{} candidates drawn from seed {} (search.n_candidates = {})",
+                self.made, b.seed, b.search.n_candidates
+            ),
+        };
+        let mut s = format!("search: {}, {made}\n", b.search.strategy.name());
+        if let Some(line) = self.cut_line() {
+            s.push_str(&line);
+            s.push('\n');
+        }
+        if !b.search.stop_when.is_empty() {
+            let checks: Vec<String> = b
+                .search
+                .stop_when
+                .iter()
+                .map(|e| format!("{} {}", e.key(), e.bound.text()))
+                .collect();
+            s.push_str(&format!(
+                "stop_when {}: the search ends at the first candidate, in candidate order, that meets it; \
+                 later ones are not run\n",
+                checks.join(" and ")
+            ));
+        }
+        if let Some(secs) = b.search.max_seconds {
+            s.push_str(&format!(
+                "max_seconds {secs}: no candidate starts after {secs} s of search; which candidates \
+                 finish depends on the machine\n"
+            ));
+        }
+        s
+    }
+
+    /// "max_fits 20: ..." when max_fits cut the plan.
+    pub fn cut_line(&self) -> Option<String> {
+        let max = self.base().search.max_fits?;
+        let kept = self.loaded.candidates.len();
+        (kept < self.made).then(|| {
+            format!(
+                "max_fits {max}: the first {kept} of {} candidates in candidate order \
+                 ({max} // {} folds = {kept} whole candidates)",
+                self.made,
+                self.splits.len()
+            )
+        })
+    }
+}
+
 /// Loads and checks everything a run needs, without fitting anything.
 pub fn prepare(path: &Path, overrides: &[Override]) -> Result<Prepared> {
     prepare_loaded(config::load(path, overrides)?)
@@ -94,13 +150,28 @@ pub fn prepare_text(path: &Path, text: String, overrides: &[Override]) -> Result
     prepare_loaded(config::load_str(path, text, overrides)?)
 }
 
-fn prepare_loaded(loaded: LoadedPipeline) -> Result<Prepared> {
+fn prepare_loaded(mut loaded: LoadedPipeline) -> Result<Prepared> {
     let base = loaded.base().clone();
     let dataset = data::load(&base, Some(&loaded.source))?;
     let data_hash = data::file_hash(&base.data_path)?;
     let positive = positive_class(&base, &dataset, &loaded)?;
     let (train_rows, test_rows) = search::holdout(&base, &dataset);
     let (splits, mut warnings) = search::cv_splits(&base, &dataset, &train_rows)?;
+    let made = loaded.candidates.len();
+    if let Some(max) = base.search.max_fits {
+        let folds = splits.len().max(1);
+        if max < folds {
+            return Err(KilnError::Config(loaded.source.error_at(
+                &["search".into(), "max_fits".into()],
+                &format!(
+                    "`search.max_fits` = {max} is less than one candidate's fits ({folds}, one per fold): \
+                     give at least {folds}"
+                ),
+            )));
+        }
+        // Whole candidates in candidate order, so the cut is the same on every machine and shard.
+        loaded.candidates.truncate(max / folds);
+    }
     let mut all = dataset.warnings.clone();
     all.append(&mut warnings);
     all.extend(crate::data::profile::id_warnings(&dataset.features));
@@ -113,6 +184,7 @@ fn prepare_loaded(loaded: LoadedPipeline) -> Result<Prepared> {
         splits,
         positive,
         warnings: all,
+        made,
     })
 }
 

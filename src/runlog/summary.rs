@@ -42,13 +42,34 @@ impl ExpectResult {
     /// The bound as the leaderboard, the run report and the JUnit report show it: "in [0.8, 1]",
     /// ">= 0.8", "<= 0.2".
     pub fn bound_text(&self) -> String {
-        match (self.min, self.max) {
-            (Some(a), Some(b)) => format!("in [{a}, {b}]"),
-            (Some(a), None) => format!(">= {a}"),
-            (None, Some(b)) => format!("<= {b}"),
-            (None, None) => String::new(),
+        crate::config::Bound {
+            min: self.min,
+            max: self.max,
         }
+        .text()
     }
+}
+
+/// How the search ran and why it ended (`[search]` strategy, max_fits, stop_when, max_seconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchSummary {
+    /// "grid" or "random".
+    pub strategy: String,
+    /// The candidates the strategy made, before any cut.
+    pub candidates_made: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fits: Option<usize>,
+    /// Why the search ended: "complete" (every candidate made), "max_fits" (the plan was cut to
+    /// whole candidates before any fit), "stop_when" (a candidate met it; later ones dropped) or
+    /// "max_seconds" (candidates not started in time).
+    pub stopped_by: String,
+    /// stop_when: the first candidate, in candidate order, that met it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_candidate: Option<usize>,
+    /// True when max_seconds cut the search: which candidates finished depends on the machine
+    /// (each finished one's result does not).
+    #[serde(default)]
+    pub depends_on_machine: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +101,9 @@ pub struct Summary {
     /// Set by `kiln merge`: the run ids of the shards merged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// Absent in runs written before search strategies existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchSummary>,
     pub best: Option<BestSummary>,
     pub test: BTreeMap<String, f64>,
     pub expect: Vec<ExpectResult>,

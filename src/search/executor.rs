@@ -9,6 +9,7 @@
 //! results are collected by index, and trials are reported in schedule order, so the log does not
 //! depend on the thread count.
 
+use super::cut::{Cut, StopWhen};
 use super::folds::Split;
 use super::progress::Progress;
 use super::trial::{toml_to_json, FitOutcome, FitRecord, FoldScore, Trial, TrialStatus};
@@ -108,6 +109,10 @@ pub struct SearchPlan<'a> {
     /// Fits already done (a resumed run's fits.jsonl): not run again; their logged results count
     /// as if they had just been computed.
     pub done_fits: &'a [FitRecord],
+    /// search.stop_when: a finished candidate that meets it ends the search (see `cut`).
+    pub stop_when: Option<StopWhen<'a>>,
+    /// search.max_seconds: no candidate starts after this instant.
+    pub deadline: Option<Instant>,
 }
 
 impl SearchPlan<'_> {
@@ -154,6 +159,10 @@ pub struct SearchOutcome {
     pub first_failure: Option<(usize, String)>,
     /// The search stopped because the log could not be written.
     pub write_error: Option<crate::error::KilnError>,
+    /// The candidate index that met search.stop_when first, in candidate order.
+    pub stopped_at: Option<usize>,
+    /// search.max_seconds passed before every candidate had started.
+    pub timed_out: bool,
 }
 
 /// Runs the search. Each fit is passed to `log` as it finishes; each candidate's trial once the
@@ -241,6 +250,7 @@ struct Search<'a, 'p, L> {
     /// Each candidate's fit outcomes, by fold position.
     outcomes: Vec<Mutex<Vec<Option<FitOutcome>>>>,
     folds_left: Vec<AtomicUsize>,
+    cut: Cut<'a>,
     reporter: Mutex<Reporter<'p, L>>,
 }
 
@@ -291,10 +301,13 @@ impl<'a, 'p, L: SearchLog + Send> Search<'a, 'p, L> {
             .iter()
             .map(|d| AtomicUsize::new(d.iter().filter(|o| o.is_none()).count()))
             .collect();
+        let cut = Cut::new(plan.candidates.len(), plan.stop_when, plan.deadline);
         let mut ready = vec![None; plan.candidates.len()];
         for (c, d) in done.iter().enumerate() {
             if d.iter().all(Option::is_some) {
-                ready[c] = Some(make_trial(&plan.candidates[c], plan.splits, d.clone()));
+                let trial = make_trial(&plan.candidates[c], plan.splits, d.clone());
+                cut.finished(c, &trial);
+                ready[c] = Some(trial);
             }
         }
         let search = Search {
@@ -307,6 +320,7 @@ impl<'a, 'p, L: SearchLog + Send> Search<'a, 'p, L> {
             next_task: AtomicUsize::new(0),
             outcomes: done.into_iter().map(Mutex::new).collect(),
             folds_left,
+            cut,
             reporter: Mutex::new(Reporter {
                 order,
                 reported: 0,
@@ -358,6 +372,11 @@ impl<'a, 'p, L: SearchLog + Send> Search<'a, 'p, L> {
             let Some(&(c, f)) = self.tasks.get(t) else {
                 break;
             };
+            if !self.cut.may_run(c) {
+                // The candidates waiting behind a skipped one in schedule order can be reported.
+                self.lock_reporter().report_ready(self);
+                continue;
+            }
             let outcome = self.fit(c, f);
             if let (Err(e), OnError::Fail) = (&outcome, self.plan.on_error) {
                 self.fail(c, f, e);
@@ -416,11 +435,9 @@ impl<'a, 'p, L: SearchLog + Send> Search<'a, 'p, L> {
         reporter.progress.fit_done();
         if finished {
             let results = std::mem::take(&mut *lock(&self.outcomes[c]));
-            reporter.ready[c] = Some(make_trial(
-                &self.plan.candidates[c],
-                self.plan.splits,
-                results,
-            ));
+            let trial = make_trial(&self.plan.candidates[c], self.plan.splits, results);
+            self.cut.finished(c, &trial);
+            reporter.ready[c] = Some(trial);
             reporter.report_ready(self);
         }
     }
@@ -442,6 +459,8 @@ impl<'a, 'p, L: SearchLog + Send> Search<'a, 'p, L> {
                 && reporter.write_error.is_none(),
             first_failure,
             write_error: reporter.write_error,
+            stopped_at: self.cut.met_at().map(|c| self.plan.candidates[c].index),
+            timed_out: self.cut.timed_out(),
         }
     }
 }
@@ -460,6 +479,10 @@ impl<L: SearchLog + Send> Reporter<'_, L> {
             let Some(&c) = self.order.get(self.reported) else {
                 break;
             };
+            if search.cut.dropped(c) {
+                self.reported += 1;
+                continue;
+            }
             let Some(trial) = self.ready[c].take() else {
                 break;
             };
@@ -611,6 +634,9 @@ fn make_trial(cand: &Candidate, splits: &[Split], results: Vec<Option<FitOutcome
         },
         error,
         warnings,
+        strategy: Some(cand.pipeline.search.strategy)
+            .filter(|s| *s != crate::config::Strategy::Grid)
+            .map(|s| s.name().to_string()),
     }
 }
 

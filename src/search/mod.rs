@@ -1,5 +1,6 @@
 //! The grid search: cross-validation of every candidate, in parallel.
 
+pub mod cut;
 pub mod executor;
 pub mod folds;
 pub mod progress;

@@ -31,6 +31,9 @@ pub struct Trial {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The search strategy that made the candidate, when it is not the grid ("random").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
 }
 
 /// One finished (candidate, fold) fit, logged the moment it finishes: with the pipeline as run, enough
