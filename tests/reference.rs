@@ -73,6 +73,7 @@ macro_rules! reference_cases {
 }
 
 reference_cases!(
+    ames_hgb_early,
     ames_hgb_nan,
     ames_hgb_native,
     ames_ridge,

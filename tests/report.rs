@@ -526,3 +526,103 @@ fn an_interrupted_run_reports_what_finished() {
         page.text
     );
 }
+
+/// Runs hist_gradient_boosting on the shipped breast cancer data, early stopping on or off; returns
+/// the run directory, the page's text and its parsed checks.
+fn hist_gb_run(early_stopping: bool, name: &str) -> (PathBuf, String, html_check::CheckedPage) {
+    let out = scratch(name);
+    let data = common::root().join("data/breast_cancer.csv");
+    let pipeline = scratch(&format!("{name}-pipeline")).join("hgb.toml");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "[pipeline]\nname = \"hgb\"\ntask = \"classification\"\nseed = 3\n\n\
+             [data]\npath = {:?}\ntarget = \"target\"\npositive_class = \"malignant\"\n\n\
+             [model]\ntype = \"hist_gradient_boosting\"\nearly_stopping = {early_stopping}\n\
+             validation_fraction = 0.2\nn_iter_no_change = 5\nmax_iter = 200\n\n\
+             [search]\nmetric = \"log_loss\"\n\n[grid]\nmodel.learning_rate = [0.1, 0.3]\n",
+            data.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let dir = run_pipeline(pipeline.to_str().unwrap(), &out);
+    let (html, page) = page_of(&dir);
+    (dir, html, page)
+}
+
+#[test]
+fn a_hist_gb_report_with_early_stopping_draws_the_validation_loss_per_iteration() {
+    let (dir, html, page) = hist_gb_run(true, "report-hgb-early");
+    let model = json(&dir.join("model.json"));
+    let hgb = &model["model"];
+    assert_eq!(hgb["kind"], "hist_gradient_boosting");
+    let losses: Vec<f64> = hgb["validation_loss"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no validation_loss in {hgb}"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let iterations = hgb["trees"].as_array().unwrap().len();
+    assert_eq!(
+        losses.len(),
+        iterations + 1,
+        "the baseline, then one per iteration"
+    );
+    assert!(iterations < 200, "with 5 rounds of patience it stops early");
+    let doc = parse(&html);
+    let curve = chart(&doc, "Validation loss per iteration");
+    let line = curve
+        .descendants()
+        .find(|n| n.has_tag_name("polyline"))
+        .expect("the curve");
+    let points = line.attribute("points").unwrap().split(' ').count();
+    assert_eq!(
+        points,
+        losses.len(),
+        "one point per entry of validation_loss"
+    );
+    let labels = texts(curve);
+    for axis in ["iteration", "validation log loss"] {
+        assert!(
+            labels.iter().any(|t| t == axis),
+            "axis `{axis}`: {labels:?}"
+        );
+    }
+    let best = (0..losses.len()).fold(0, |b, i| if losses[i] < losses[b] { i } else { b });
+    let marks: Vec<String> = with_class(curve, "mark")
+        .flat_map(|g| g.children().filter(|n| n.has_tag_name("text")))
+        .map(|t| t.text().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        marks
+            .iter()
+            .any(|m| m.starts_with(&format!("stopped: iteration {iterations} "))),
+        "{marks:?}"
+    );
+    assert!(
+        marks
+            .iter()
+            .any(|m| m.starts_with(&format!("best: iteration {best} "))),
+        "{marks:?}"
+    );
+    assert!(page.text.contains("validation_score_ is minus this loss"));
+    // Importances show as for the other tree models.
+    page.has_chart("The 25 largest importances of 30");
+    assert!(page.text.contains("Feature importances"), "{}", page.text);
+    assert!(page.text.contains("importance_type = \"gain\""));
+}
+
+#[test]
+fn a_hist_gb_report_without_early_stopping_has_no_loss_curve() {
+    let (dir, _, page) = hist_gb_run(false, "report-hgb-late");
+    let model = json(&dir.join("model.json"));
+    assert_eq!(model["model"]["kind"], "hist_gradient_boosting");
+    assert!(model["model"]["validation_loss"].is_null());
+    assert!(
+        !page.charts.iter().any(|c| c.starts_with("Validation loss")),
+        "{:?}",
+        page.charts
+    );
+    assert!(!page.text.contains("Early stopping"));
+    page.has_chart("The 25 largest importances of 30");
+}

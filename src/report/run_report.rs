@@ -1,13 +1,14 @@
 //! report.html in a run directory: the leaderboard, the cross-validation score against each grid
 //! parameter with its spread over folds, the best model's predictions (predicted against actual and
-//! residuals; confusion matrix and ROC curves; cluster sizes), its coefficients or importances, and the
-//! pipeline as run.
+//! residuals; confusion matrix and ROC curves; cluster sizes), its coefficients or importances, a
+//! boosting model's validation loss per iteration when it stopped early, and the pipeline as run.
 //!
 //! Everything comes from the run directory's files, plus the data for the predictions: the best
 //! model (model.json) predicts the same holdout rows the run scored (the split is recomputed from the
 //! pipeline's seed), or every training row when there was no holdout.
 
 mod cv;
+mod loss_curve;
 mod predictions;
 mod weights;
 

@@ -41,6 +41,14 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
+/// A point of a line chart called out: a dashed vertical line at `x`, a dot at (x, y), a label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub x: f64,
+    pub y: f64,
+    pub label: String,
+}
+
 /// A reference line drawn behind a scatter plot.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reference {

@@ -39,9 +39,16 @@ use tree::{check_tree, leaf_value, Node};
 /// hold -G/(H + l2) · learning_rate, and the tree grows leaf-wise, best gain first. Each split
 /// learns which side missing values go to. With `categorical = "native"`, ordinal-encoded columns
 /// are split on subsets of categories (ordered by G/(H + 10)). With early stopping (on by "auto"
-/// above 10,000 rows) a stratified `validation_fraction` of the training rows, drawn from the
-/// pipeline seed, is held out and boosting stops when its loss has not improved by more than `tol`
-/// in `n_iter_no_change` iterations.
+/// above 10,000 rows) a `validation_fraction` of the training rows (stratified by class for
+/// classification), drawn from the pipeline seed, is held out and boosting stops when its loss has
+/// not improved by more than `tol` in `n_iter_no_change` iterations; the model keeps every tree up
+/// to there (scikit-learn's `n_iter_`, no roll-back to the best iteration) and records the held-out
+/// loss per iteration in model.json (`validation_loss`, minus scikit-learn's `validation_score_`),
+/// which report.html draws. The starting constant is scikit-learn's: the mean for regression, the
+/// log-odds of the class prior for two classes, the centred log priors for more. Importances are
+/// each column's loss reduction over all splits, normalised to sum to 1 (scikit-learn has none;
+/// this is LightGBM's gain importance). Histograms are summed in a fixed order, so a fit is the
+/// same bits for any `--jobs`.
 ///
 /// Its parameters, their defaults and ranges are the rows of its `ModelInfo` table (`kiln schema`
 /// prints them), which a test checks against `Default`.

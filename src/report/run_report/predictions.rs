@@ -2,6 +2,7 @@
 //! or every training row without one), and the charts of those predictions (predicted against
 //! actual and residuals; confusion matrix and ROC curves; cluster sizes).
 
+use super::loss_curve::loss_curve_chart;
 use super::weights::weights_chart;
 use super::{value_text, ReportData, RunFiles};
 use crate::artifact::Artifact;
@@ -226,6 +227,7 @@ pub(super) fn model_section(page: &mut Page, files: &RunFiles, data: ReportData)
         Ok((predicted, label)) => prediction_charts(page, &predicted, &label, artifact),
     }
     weights_chart(page, artifact);
+    loss_curve_chart(page, artifact);
 }
 
 /// Why a run wrote no model.json, when its summary says.
@@ -428,6 +430,7 @@ fn prediction_charts(page: &mut Page, predicted: &Predicted, label: &str, artifa
                     "true positive rate",
                     &curves,
                     true,
+                    &[],
                 ));
             }
             page.charts(&charts);

@@ -71,6 +71,14 @@ fn weights_meaning(artifact: &Artifact, kind: &str) -> WeightsMeaning {
             "Each importance is the column's squared-error decrease over the splits of every tree \
              (each fitted to the gradients), summed over the trees and normalised to sum to 1.",
         ),
+        FittedModel::HistGradientBoosting(_) => named(
+            "loss-reduction importance",
+            "importances",
+            "Each importance is the column's loss reduction (the gain of its splits, from the \
+             gradient and hessian sums) over every tree, summed and normalised to sum to 1. \
+             scikit-learn's HistGradientBoosting has no feature_importances_; this is LightGBM's \
+             importance_type = \"gain\", normalised.",
+        ),
         _ => named(kind, &format!("{kind}s"), ""),
     }
 }

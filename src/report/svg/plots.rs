@@ -1,8 +1,8 @@
 //! The plain charts: histograms, horizontal bar charts, scatter plots and line charts.
 
 use super::{
-    nice_domain, padded, x_axis, y_axis, Bar, Canvas, Frame, Reference, Scale, Series, BAR, CHAR_W,
-    GRID, INK, PALETTE,
+    nice_domain, padded, x_axis, y_axis, Bar, Canvas, Frame, Mark, Reference, Scale, Series, BAR,
+    CHAR_W, GRID, HIGHLIGHT, INK, PALETTE,
 };
 use crate::data::number_text::num;
 use crate::data::profile::Histogram;
@@ -204,9 +204,17 @@ pub fn scatter(
     c.finish(title)
 }
 
-/// Lines through points, with a legend; `unit` fixes both axes to [0, 1] and draws the diagonal
-/// (an ROC chart).
-pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series], unit: bool) -> String {
+/// Lines through points, with a legend (of the series that have a name); `unit` fixes both axes to
+/// [0, 1] and draws the diagonal (an ROC chart); each mark is a dashed vertical line with a dot and
+/// a label (an iteration on a loss curve).
+pub fn lines(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    unit: bool,
+    marks: &[Mark],
+) -> String {
     let (w, h) = (440.0, 360.0);
     let frame = Frame {
         left: 62.0,
@@ -252,12 +260,39 @@ pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series], unit:
             .collect();
         c.polyline(&pts, PALETTE[k % PALETTE.len()], 2.0);
     }
-    // Legend, bottom right inside the plot (where ROC curves never go).
-    let shown = series.len().min(10);
-    let legend_w = series
+    for (k, m) in marks.iter().enumerate() {
+        let (x, y) = (xs.px(m.x), ys.px(m.y));
+        c.body.push_str("<g class=\"mark\">");
+        c.line(x, frame.top, x, frame.bottom, HIGHLIGHT, 1.2, true);
+        c.circle(x, y, 4.0, HIGHLIGHT, "", Some(&m.label));
+        // Labels stack downwards from the top, on the side of the line with more room.
+        let anchor = if x > (frame.left + frame.right) / 2.0 {
+            (x - 4.0, "end")
+        } else {
+            (x + 4.0, "start")
+        };
+        let ly = frame.top + 12.0 + 14.0 * k as f64;
+        c.text(
+            anchor.0,
+            ly,
+            &clip(&m.label, 40),
+            anchor.1,
+            "font-size=\"10\"",
+        );
+        c.body.push_str("</g>");
+    }
+    // Legend, bottom right inside the plot (where ROC curves never go). A series without a name (the
+    // chart's only line, named by its title) gets no entry.
+    let named: Vec<(usize, &Series)> = series
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.name.is_empty())
+        .collect();
+    let shown = named.len().min(10);
+    let legend_w = named
         .iter()
         .take(shown)
-        .map(|s| clip(&s.name, 34).chars().count())
+        .map(|(_, s)| clip(&s.name, 34).chars().count())
         .max()
         .unwrap_or(0) as f64
         * CHAR_W
@@ -274,8 +309,8 @@ pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series], unit:
             None,
         );
     }
-    for (k, s) in series.iter().take(shown).enumerate() {
-        let y = ly + 16.0 * k as f64 + 8.0;
+    for (row, (k, s)) in named.iter().take(shown).enumerate() {
+        let y = ly + 16.0 * row as f64 + 8.0;
         c.line(lx, y, lx + 22.0, y, PALETTE[k % PALETTE.len()], 2.5, false);
         c.text(lx + 28.0, y + 4.0, &clip(&s.name, 34), "start", "");
     }
