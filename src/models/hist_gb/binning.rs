@@ -212,7 +212,7 @@ pub struct Binned {
 impl Binned {
     /// A binned matrix of dense columns only, column after column.
     pub fn from_dense(n_rows: usize, bins: Vec<u8>, has_missing: Vec<bool>) -> Self {
-        let n_cols = if n_rows == 0 { 0 } else { bins.len() / n_rows };
+        let n_cols = bins.len().checked_div(n_rows).unwrap_or(0);
         Binned {
             n_rows,
             columns: (0..n_cols).map(Column::Dense).collect(),
