@@ -245,19 +245,23 @@ impl Binned {
     }
 
     /// `rows` of a node split on column j: those whose bin `goes_left` marks, and the rest, each in
-    /// the order given. `n_left` (the left child's size, known from the histogram) sizes the lists.
+    /// the order given. Each row is written without a branch (to the front of one buffer when it
+    /// goes left, to the back when it goes right): which way a row goes is a coin flip the branch
+    /// predictor cannot learn.
     pub fn partition(
         &self,
         j: usize,
         rows: &[u32],
         goes_left: &[bool; 256],
-        n_left: usize,
     ) -> (Vec<u32>, Vec<u32>) {
-        let mut left = Vec::with_capacity(n_left);
-        let mut right = Vec::with_capacity(rows.len().saturating_sub(n_left));
-        let mut send = |r: u32, b: u8| match goes_left[b as usize] {
-            true => left.push(r),
-            false => right.push(r),
+        let mut out = vec![0u32; rows.len()];
+        let (mut front, mut back) = (0, rows.len());
+        let mut send = |r: u32, b: u8| {
+            let left = goes_left[b as usize];
+            let at = if left { front } else { back - 1 };
+            out[at] = r;
+            front += usize::from(left);
+            back -= usize::from(!left);
         };
         match self.columns[j] {
             Column::Dense(d) => {
@@ -274,7 +278,9 @@ impl Binned {
                     .for_each(|&r| send(r, u8::from(splits && codes[r as usize] == code)));
             }
         }
-        (left, right)
+        let mut right = out.split_off(front);
+        right.reverse();
+        (out, right)
     }
 
     /// Bytes held: what the budget counts for the binned design.

@@ -173,9 +173,7 @@ impl Grower<'_> {
         for (b, left) in goes_left.iter_mut().enumerate() {
             *left = split.goes_left(b as u8, missing_bin);
         }
-        let (left_rows, right_rows) =
-            self.binned
-                .partition(j, &rows, &goes_left, split.left.n as usize);
+        let (left_rows, right_rows) = self.binned.partition(j, &rows, &goes_left);
         // A column without missing values in training sends them, at predict time, to the child
         // that had more rows.
         if !self.ctx.has_missing[split.feature] {

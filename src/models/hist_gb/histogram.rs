@@ -18,6 +18,9 @@ use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::Arc;
 
+/// Below this many rows a node's histograms are built on the calling thread.
+const PARALLEL_ROWS: usize = 16_384;
+
 /// One histogram slot.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Slot {
@@ -153,7 +156,7 @@ impl Histograms {
             parts.push((group, part));
             rest = tail;
         }
-        parts.into_par_iter().for_each(|(group, out)| match group {
+        let fill = |(group, out): (&Group, &mut [Slot])| match group {
             Group::Dense { dense } => accumulate(out, binned.dense_col(*dense), &order),
             Group::Bundle { bundle, columns } => {
                 let codes = &binned.bundles[*bundle].codes;
@@ -162,7 +165,13 @@ impl Histograms {
                 accumulate(&mut by_code, codes, &order);
                 spread_bundle(out, &by_code, columns.clone(), layout, binned);
             }
-        });
+        };
+        // A small node's groups take less time than waking a thread for them.
+        if rows.len() >= PARALLEL_ROWS {
+            parts.into_par_iter().for_each(fill);
+        } else {
+            parts.into_iter().for_each(fill);
+        }
         Histograms {
             layout: Arc::clone(layout),
             slots,

@@ -10,7 +10,7 @@ pub mod loss;
 pub mod splitter;
 pub mod tree;
 
-use super::boosting::{output_of_raw_scores, raw_scores_of};
+use super::boosting::output_of_raw_scores;
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
 use super::tree_builder::normalised;
 use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
@@ -22,6 +22,7 @@ use grower::{grow, GrowLimits};
 use histogram::Gradients;
 use loss::{Loss, Target};
 use rand::SeedableRng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use splitter::SplitContext;
 use std::collections::HashMap;
@@ -247,14 +248,33 @@ pub struct HistGradientBoostingModel {
 }
 
 impl HistGradientBoostingModel {
+    /// Row-major raw scores. Rows go in chunks, and within a chunk tree after tree: one tree's
+    /// nodes stay in cache for the whole chunk, where walking every tree for one row would read
+    /// the whole model per row. Each row still adds its trees in iteration order, so the bits are
+    /// those of a row-by-row walk.
     fn raw_scores<X: RowValues>(&self, x: &X) -> Vec<f64> {
-        raw_scores_of(&self.baseline, x.n_rows(), |i, row| {
-            for iteration in &self.trees {
-                for (r, nodes) in row.iter_mut().zip(iteration) {
-                    *r += leaf_value(nodes, x, i, &self.categories);
+        const CHUNK: usize = 1024;
+        let k = self.baseline.len();
+        let mut out = vec![0.0; x.n_rows() * k];
+        if k == 0 {
+            return out;
+        }
+        out.par_chunks_mut(CHUNK * k)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                let first = c * CHUNK;
+                chunk
+                    .chunks_mut(k)
+                    .for_each(|row| row.copy_from_slice(&self.baseline));
+                for iteration in &self.trees {
+                    for (class, nodes) in iteration.iter().enumerate() {
+                        for (r, row) in chunk.chunks_mut(k).enumerate() {
+                            row[class] += leaf_value(nodes, x, first + r, &self.categories);
+                        }
+                    }
                 }
-            }
-        })
+            });
+        out
     }
 
     pub fn predict<X: RowValues>(&self, x: &X) -> Output {
