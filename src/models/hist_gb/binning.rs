@@ -190,6 +190,13 @@ pub enum Column {
     },
 }
 
+/// The bin of a row with category `row_code` in the bundle column of category `code`: 1 for its
+/// own category, 0 otherwise (always 0 for a column that does not split).
+#[inline]
+fn member_bin(splits: bool, code: u32, row_code: u32) -> u8 {
+    u8::from(splits && row_code == code)
+}
+
 /// A one-hot block's columns as one: each row's category code (`width` for a row with none).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bundle {
@@ -231,8 +238,9 @@ impl Binned {
         &self.bins[d * self.n_rows..(d + 1) * self.n_rows]
     }
 
-    /// The bin of row r in column j.
-    #[inline]
+    /// The bin of row r in column j (the tests compare designs with it; a split reads whole
+    /// columns through [`Self::partition`]).
+    #[cfg(test)]
     pub fn bin(&self, j: usize, r: usize) -> u8 {
         match self.columns[j] {
             Column::Dense(d) => self.bins[d * self.n_rows + r],
@@ -240,7 +248,7 @@ impl Binned {
                 bundle,
                 code,
                 splits,
-            } => u8::from(splits && self.bundles[bundle].codes[r] == code),
+            } => member_bin(splits, code, self.bundles[bundle].codes[r]),
         }
     }
 
@@ -275,7 +283,7 @@ impl Binned {
             } => {
                 let codes = &self.bundles[bundle].codes;
                 rows.iter()
-                    .for_each(|&r| send(r, u8::from(splits && codes[r as usize] == code)));
+                    .for_each(|&r| send(r, member_bin(splits, code, codes[r as usize])));
             }
         }
         let mut right = out.split_off(front);

@@ -30,6 +30,14 @@ pub struct Slot {
 }
 
 impl Slot {
+    fn plus(&self, other: &Slot) -> Slot {
+        Slot {
+            sum_gradients: self.sum_gradients + other.sum_gradients,
+            sum_hessians: self.sum_hessians + other.sum_hessians,
+            count: self.count + other.count,
+        }
+    }
+
     fn minus(&self, other: &Slot) -> Slot {
         Slot {
             sum_gradients: self.sum_gradients - other.sum_gradients,
@@ -239,11 +247,7 @@ fn spread_bundle(
     layout: &Layout,
     binned: &Binned,
 ) {
-    let total = by_code.iter().fold(Slot::default(), |t, s| Slot {
-        sum_gradients: t.sum_gradients + s.sum_gradients,
-        sum_hessians: t.sum_hessians + s.sum_hessians,
-        count: t.count + s.count,
-    });
+    let total = by_code.iter().fold(Slot::default(), |t, s| t.plus(s));
     let base = layout.offsets[columns.start];
     for j in columns {
         let hist = &mut out[layout.offsets[j] - base..layout.offsets[j + 1] - base];
