@@ -5,6 +5,7 @@ mod optimize;
 use super::link::sigmoid;
 use super::params::{at_least, positive, ParamDoc, ParamError, ParamKind};
 use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
+use crate::linalg::{centred_gram, CentredColumn};
 use crate::matrix::{dot, Matrix};
 use crate::rng::Rng;
 use optimize::{lbfgs, newton};
@@ -458,8 +459,12 @@ impl Objective<'_> {
         let d = self.d;
         let dim = self.k * d;
         let mut h = vec![0.0; dim * dim];
+        // X̃'s columns: the features, then the intercept's column of ones.
+        let ones = vec![1.0; if d > p { n } else { 0 }];
+        let columns: Vec<CentredColumn> = (0..d)
+            .map(|u| (if u < p { self.x.col(u) } else { &ones[..] }, 0.0))
+            .collect();
         let mut s = vec![0.0; n];
-        let mut sx = vec![0.0; n];
         for a in 0..self.k {
             for b in a..self.k {
                 // s_i = P_ia (δ_ab - P_ib) / n
@@ -472,27 +477,15 @@ impl Objective<'_> {
                         pa * (f64::from(u8::from(a == b)) - pb) / nf
                     };
                 }
-                // block = X̃ᵀ diag(s) X̃
+                // block (a, b) = X̃ᵀ diag(s) X̃, symmetric: its upper triangle says it all.
+                let block = centred_gram(&columns, Some(&s), n);
                 for u in 0..d {
-                    if u < p {
-                        for (o, (si, xi)) in sx.iter_mut().zip(s.iter().zip(self.x.col(u))) {
-                            *o = si * xi;
+                    for v in u..d {
+                        let val = block[u * d + v];
+                        for (r, c) in [(a * d + u, b * d + v), (a * d + v, b * d + u)] {
+                            h[r * dim + c] = val;
+                            h[c * dim + r] = val;
                         }
-                    } else {
-                        sx.copy_from_slice(&s);
-                    }
-                    for v in 0..d {
-                        if a == b && v < u {
-                            continue;
-                        }
-                        let val = if v < p {
-                            dot(&sx, self.x.col(v))
-                        } else {
-                            sx.iter().sum()
-                        };
-                        let (r, c) = (a * d + u, b * d + v);
-                        h[r * dim + c] = val;
-                        h[c * dim + r] = val;
                     }
                 }
             }

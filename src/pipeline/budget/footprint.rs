@@ -2,7 +2,7 @@
 //! budget adds these to the design matrices (see the parent module for how they are held at once).
 //!
 //! Each figure follows the code that allocates it: `linalg::NormalEquations` (the p x p Gram matrix,
-//! its row blocks' partial sums and the sparse columns' sums), the linear solvers (ridge's penalised
+//! its partial sums and the sparse columns' sums), the linear solvers (ridge's penalised
 //! copy and Cholesky factor, the eigendecomposition), `tree_builder::Presort` and the tree builder (the sorted
 //! columns, each tree's copy of them, its nodes), the forest's trees and bootstrap counts, boosting's
 //! per-row scores, gradients and leaf indices, kNN's copies of the training and query rows, k-means'
@@ -12,9 +12,12 @@
 use super::Product;
 use crate::models::{boosting, forest, hist_gb, knn, linear, logistic, ModelSpec, Task};
 
-/// Rows per block of the Gram pass (`linalg::GRAM_BLOCK_ROWS`): each block's partial sums are kept
-/// until all are added.
+/// Rows per block of the Gram pass (`linalg::GRAM_BLOCK_ROWS`): each block's partial sums of the
+/// sparse columns are kept until all are added...
 const GRAM_BLOCK_ROWS: u64 = 4096;
+/// ...and the dense columns' products are kept per group of this many blocks
+/// (`linalg::dense::GROUP_BLOCKS`).
+const GRAM_GROUP_BLOCKS: u64 = 16;
 /// Newton is used for logistic regression up to this many coefficients (`logistic::NEWTON_MAX_DIM`)...
 const NEWTON_MAX_DIM: u64 = 1000;
 /// ...and this much work, rows x coefficients² (`logistic::NEWTON_MAX_WORK`).
@@ -223,23 +226,24 @@ fn hist_gradient_boosting(
 }
 
 /// `linalg::NormalEquations`: the p x p Gram matrix, kept for every candidate of the fold; while it
-/// is computed, each block of rows' partial sums (dense columns' and sparse columns' products, all
-/// kept until they are added in block order) and the sparse columns' total.
+/// is computed, the dense columns' products per group of row blocks and the sparse columns' per
+/// block of rows (all kept until they are added in order), and the sparse columns' total.
 fn normal_equations(s: &Shape, centred: bool) -> Footprint {
     let p = s.columns();
     let (sparse, dense) = (s.sparse(), s.columns() - s.sparse());
     let row_blocks = s.n.div_ceil(GRAM_BLOCK_ROWS).max(1);
+    let row_groups = s.n.div_ceil(GRAM_BLOCK_ROWS * GRAM_GROUP_BLOCKS).max(1);
     let what = if centred {
         "XᵀX, the Gram matrix of the centred columns"
     } else {
         "XᵀX, the Gram matrix"
     };
     let mut fit = vec![part(
-        "the Gram pass's partial sums of the dense columns",
+        "the Gram pass's partial sums of the dense columns (and y)",
         &[
-            (row_blocks, "row blocks"),
-            (dense, ""),
-            (dense, "columns"),
+            (row_groups, "row groups"),
+            (dense + 1, ""),
+            (dense + 1, "columns"),
             (8, "bytes"),
         ],
     )];
@@ -470,9 +474,9 @@ mod tests {
         assert_eq!(f.shared[0].each.bytes(), p * p * 8);
         assert_eq!(f.shared[0].each.text(), "3001 x 3001 columns x 8 bytes");
         assert!(f.shared[0].what.contains("Gram"));
-        // 3 row blocks of partial sums, dense (1 column) and sparse (3000), the sparse total, and
-        // ridge's two p x p copies.
-        let expected = 3 * 8 + 3 * 3000 * 3000 * 8 + 3000 * 3000 * 8 + 2 * p * p * 8;
+        // One row group of the dense column's (and y's) products, 3 row blocks of the sparse
+        // columns' (3000), the sparse total, and ridge's two p x p copies.
+        let expected = 2 * 2 * 8 + 3 * 3000 * 3000 * 8 + 3000 * 3000 * 8 + 2 * p * p * 8;
         assert_eq!(total(&f.fit), expected);
         assert!(f.task.is_empty());
     }
