@@ -4,8 +4,8 @@
 
 use super::convert::{fold_column, to_column, to_target};
 use super::{
-    filter, numeric_values, preview, read, read_frame, text_values, Column, ColumnData, ColumnKind,
-    Dataset, TargetData, TextOptions,
+    filter, numeric_values, preview, read, text_values, Column, ColumnData, ColumnKind, Dataset,
+    TargetData, TextOptions,
 };
 use crate::config::source::Source;
 use crate::config::{CategoricalImpute, NumericImpute, Pipeline};
@@ -56,7 +56,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         }
         (_, e) => e,
     })?;
-    let df = read_frame(&pipeline.data_path, &opts)?;
+    let (df, content_hash) = read::read_frame_hashed(&pipeline.data_path, &opts)?;
     let file_rows = df.height();
     let file_columns = df.width();
     if file_rows == 0 {
@@ -275,6 +275,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             dropped_missing_target,
             dropped_missing_features,
             warnings,
+            content_hash,
         },
         &file,
     )

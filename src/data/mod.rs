@@ -107,6 +107,8 @@ pub struct Dataset {
     pub dropped_missing_features: usize,
     /// Things worth telling the user (all-null columns left out, ...).
     pub warnings: Vec<String>,
+    /// The data file's [`file_hash`], from the bytes the frame was read from.
+    pub content_hash: String,
 }
 
 impl Dataset {

@@ -254,12 +254,18 @@ impl RecordCounter {
 
 /// Reads any supported file. Errors name the file and what was wrong with it.
 pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
+    read_frame_hashed(path, opts).map(|(df, _)| df)
+}
+
+/// As [`read_frame`], with the file's [`file_hash`]: the file is read from disk once, and the
+/// hash, kiln's type pass and polars all read those bytes.
+pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<(DataFrame, String)> {
     let shown = path.display();
     let ext = check_readable_file(path)?;
-    let open = || {
-        std::fs::File::open(path)
-            .map_err(|e| KilnError::Data(format!("cannot open data file {shown}: {e}")))
-    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| KilnError::Data(format!("cannot read data file {shown}: {e}")))?;
+    let hash = format!("{:016x}", content_hash(&bytes));
+    let open = || std::io::Cursor::new(bytes.as_slice());
     let polars_err =
         |e: PolarsError| KilnError::Data(format!("cannot read data file {shown}: {e}"));
     let df = match ext.as_str() {
@@ -281,16 +287,13 @@ pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
                     .with_infer_schema_length(if types.is_some() { Some(0) } else { None })
                     .with_dtype_overwrite(types.map(Arc::new))
                     .with_parse_options(parse.clone())
-                    .try_into_reader_with_file_path(Some(path.to_path_buf()))
-                    .and_then(|reader| reader.finish())
+                    .into_reader_with_file_handle(open())
+                    .finish()
             };
-            let bytes = std::fs::read(path)
-                .map_err(|e| KilnError::Data(format!("cannot read data file {shown}: {e}")))?;
             let read = match super::csv_types::infer(&bytes, sep, &opts.null_values) {
                 Some(types) => read_with(Some(types)).or_else(|_| read_with(None)),
                 None => read_with(None),
             };
-            drop(bytes);
             // A ragged file either fails to read (a long row) or reads with gaps in its last column
             // (a short row): only then is the file read again to name the line.
             let suspect = |df: &DataFrame| df.columns().last().is_some_and(|c| c.null_count() > 0);
@@ -307,16 +310,16 @@ pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
                 }
             }
         }
-        "parquet" => ParquetReader::new(open()?).finish().map_err(polars_err)?,
-        "json" => JsonReader::new(open()?)
+        "parquet" => ParquetReader::new(open()).finish().map_err(polars_err)?,
+        "json" => JsonReader::new(open())
             .with_json_format(JsonFormat::Json)
             .finish()
             .map_err(polars_err)?,
-        "ndjson" | "jsonl" => JsonReader::new(open()?)
+        "ndjson" | "jsonl" => JsonReader::new(open())
             .with_json_format(JsonFormat::JsonLines)
             .finish()
             .map_err(polars_err)?,
-        "arrow" | "ipc" | "feather" => IpcReader::new(open()?).finish().map_err(polars_err)?,
+        "arrow" | "ipc" | "feather" => IpcReader::new(open()).finish().map_err(polars_err)?,
         other => {
             return Err(KilnError::Data(format!(
                 "data file {shown}: unsupported extension `.{other}`; kiln reads {}",
@@ -331,7 +334,7 @@ pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
     if df.width() == 0 {
         return Err(KilnError::Data(format!("data file {shown} has no columns")));
     }
-    Ok(df)
+    Ok((df, hash))
 }
 
 /// A stable 64-bit content hash of a file (FNV-1a over 8-byte words), as 16 hex digits. Stable across

@@ -717,6 +717,7 @@ mod tests {
             dropped_missing_target: 0,
             dropped_missing_features: 0,
             warnings: Vec::new(),
+            content_hash: String::new(),
         }
     }
 

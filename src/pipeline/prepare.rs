@@ -153,7 +153,7 @@ pub fn prepare_text(path: &Path, text: String, overrides: &[Override]) -> Result
 fn prepare_loaded(mut loaded: LoadedPipeline) -> Result<Prepared> {
     let base = loaded.base().clone();
     let dataset = data::load(&base, Some(&loaded.source))?;
-    let data_hash = data::file_hash(&base.data_path)?;
+    let data_hash = dataset.content_hash.clone();
     let positive = positive_class(&base, &dataset, &loaded)?;
     let (train_rows, test_rows) = search::holdout(&base, &dataset);
     let (splits, mut warnings) = search::cv_splits(&base, &dataset, &train_rows)?;

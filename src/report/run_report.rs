@@ -306,6 +306,7 @@ mod tests {
             dropped_missing_target: 0,
             dropped_missing_features: 0,
             warnings: Vec::new(),
+            content_hash: String::new(),
         };
         write_after_run(nowhere, &empty, None);
         assert!(!nowhere.join("report.html").exists());
