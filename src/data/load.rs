@@ -45,9 +45,27 @@ pub fn derive_columns(
 
 /// Reads the pipeline's data and gives every column its role.
 pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
+    // With the features listed and nothing derived, the columns the run reads are known.
+    let data = &pipeline.data;
+    let columns = match (&data.features, data.derive.is_empty()) {
+        (Some(features), true) => Some(
+            features
+                .iter()
+                .chain(&data.target)
+                .chain(&data.categorical)
+                // Not read, but checked to be in the file (a drop list is written for it).
+                .chain(&data.drop)
+                .chain(&pipeline.cv.fold_column)
+                .chain(&pipeline.cv.group_column)
+                .cloned()
+                .collect(),
+        ),
+        _ => None,
+    };
     let opts = TextOptions {
-        null_values: pipeline.data.null_values.clone(),
-        separator: pipeline.data.separator.as_ref().map(|s| s.as_bytes()[0]),
+        null_values: data.null_values.clone(),
+        separator: data.separator.as_ref().map(|s| s.as_bytes()[0]),
+        columns,
     };
     // A file that is not there, or not a file, is the pipeline's `data.path` line that is wrong.
     read::check_readable_file(&pipeline.data_path).map_err(|e| match (source, e) {
@@ -56,9 +74,9 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         }
         (_, e) => e,
     })?;
-    let (df, content_hash) = read::read_frame_hashed(&pipeline.data_path, &opts)?;
+    let read = read::read_frame_hashed(&pipeline.data_path, &opts)?;
+    let (df, content_hash, file_columns) = (read.frame, read.hash, read.file_columns);
     let file_rows = df.height();
-    let file_columns = df.width();
     if file_rows == 0 {
         return Err(KilnError::Data(format!(
             "data file {} has a header but no rows",

@@ -14,6 +14,10 @@ pub struct TextOptions {
     pub null_values: Vec<String>,
     /// None: comma for csv, tab for tsv.
     pub separator: Option<u8>,
+    /// The only columns the caller needs, when it knows them: a csv/tsv file is then parsed for
+    /// these (and its last column, which shows a ragged file) alone, as pandas' `usecols`. Any
+    /// doubt (a name not in the header, a repeated name) reads every column.
+    pub columns: Option<Vec<String>>,
 }
 
 impl Default for TextOptions {
@@ -21,6 +25,7 @@ impl Default for TextOptions {
         TextOptions {
             null_values: vec![String::new(), "NA".into()],
             separator: None,
+            columns: None,
         }
     }
 }
@@ -254,18 +259,29 @@ impl RecordCounter {
 
 /// Reads any supported file. Errors name the file and what was wrong with it.
 pub fn read_frame(path: &Path, opts: &TextOptions) -> Result<DataFrame> {
-    read_frame_hashed(path, opts).map(|(df, _)| df)
+    read_frame_hashed(path, opts).map(|r| r.frame)
+}
+
+/// A frame as [`read_frame_hashed`] read it.
+pub struct ReadFrame {
+    pub frame: DataFrame,
+    /// The file's [`file_hash`].
+    pub hash: String,
+    /// The file's columns (the frame may hold only [`TextOptions::columns`]).
+    pub file_columns: usize,
 }
 
 /// As [`read_frame`], with the file's [`file_hash`]: the file is read from disk once, and the
 /// hash, kiln's type pass and polars all read those bytes.
-pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<(DataFrame, String)> {
+pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<ReadFrame> {
     let shown = path.display();
     let ext = check_readable_file(path)?;
     let bytes = std::fs::read(path)
         .map_err(|e| KilnError::Data(format!("cannot read data file {shown}: {e}")))?;
     let hash = format!("{:016x}", content_hash(&bytes));
     let open = || std::io::Cursor::new(bytes.as_slice());
+    // Set below when only some columns are read.
+    let mut file_columns = 0;
     let polars_err =
         |e: PolarsError| KilnError::Data(format!("cannot read data file {shown}: {e}"));
     let df = match ext.as_str() {
@@ -290,8 +306,66 @@ pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<(DataFrame, 
                     .into_reader_with_file_handle(open())
                     .finish()
             };
+            // The header as polars names it (an empty name, a repeated one), from no rows.
+            let header = || -> Option<Vec<String>> {
+                let df = CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_infer_schema_length(Some(0))
+                    .with_n_rows(Some(0))
+                    .with_parse_options(parse.clone())
+                    .into_reader_with_file_handle(open())
+                    .finish()
+                    .ok()?;
+                Some(
+                    df.get_column_names()
+                        .iter()
+                        .map(|n| n.to_string())
+                        .collect(),
+                )
+            };
+            // Only the wanted columns and the last one, with kiln's types, when every wanted name
+            // is in the header once.
+            let read_projected = |types: &[DataType], wanted: &[String]| {
+                let names = header()?;
+                let plain = names.len() == types.len()
+                    && !names.iter().any(|n| n.contains("_duplicated_"))
+                    && wanted.iter().all(|w| names.contains(w));
+                if !plain {
+                    return None;
+                }
+                let last = names.len() - 1;
+                let keep: Vec<usize> = (0..names.len())
+                    .filter(|&i| i == last || wanted.contains(&names[i]))
+                    .collect();
+                let schema: Schema = keep
+                    .iter()
+                    .map(|&i| Field::new(names[i].as_str().into(), types[i].clone()))
+                    .collect();
+                let columns: Arc<[PlSmallStr]> =
+                    keep.iter().map(|&i| names[i].as_str().into()).collect();
+                CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_infer_schema_length(Some(0))
+                    .with_schema_overwrite(Some(Arc::new(schema)))
+                    .with_columns(Some(columns))
+                    .with_parse_options(parse.clone())
+                    .into_reader_with_file_handle(open())
+                    .finish()
+                    .ok()
+                    .map(|df| (df, names.len()))
+            };
             let read = match super::csv_types::infer(&bytes, sep, &opts.null_values) {
-                Some(types) => read_with(Some(types)).or_else(|_| read_with(None)),
+                Some(types) => match opts
+                    .columns
+                    .as_deref()
+                    .and_then(|w| read_projected(&types, w))
+                {
+                    Some((df, width)) => {
+                        file_columns = width;
+                        Ok(df)
+                    }
+                    None => read_with(Some(types)).or_else(|_| read_with(None)),
+                },
                 None => read_with(None),
             };
             // A ragged file either fails to read (a long row) or reads with gaps in its last column
@@ -334,7 +408,14 @@ pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<(DataFrame, 
     if df.width() == 0 {
         return Err(KilnError::Data(format!("data file {shown} has no columns")));
     }
-    Ok((df, hash))
+    if file_columns == 0 {
+        file_columns = df.width();
+    }
+    Ok(ReadFrame {
+        frame: df,
+        hash,
+        file_columns,
+    })
 }
 
 /// A stable 64-bit content hash of a file (FNV-1a over 8-byte words), as 16 hex digits. Stable across
@@ -487,6 +568,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 2502 (row 2501) has 3 fields"), "{err}");
+    }
+
+    /// Listed columns are parsed alone (with the file's last one), with the values and types of a
+    /// whole read; a name the header lacks reads every column, so the caller's message names it.
+    #[test]
+    fn only_the_listed_columns_are_read() {
+        let int = |r: usize| r.to_string();
+        let float = |r: usize| format!("{r}.5");
+        let text = |r: usize| format!("t{}", r % 7);
+        let cells: [&dyn Fn(usize) -> String; 4] = [&int, &text, &float, &int];
+        let path = write_csv("projected", 3000, &cells);
+        let whole = read_frame(&path, &TextOptions::default()).unwrap();
+        let only = |names: &[&str]| TextOptions {
+            columns: Some(names.iter().map(|n| n.to_string()).collect()),
+            ..TextOptions::default()
+        };
+        let read = read_frame_hashed(&path, &only(&["c2", "c1"])).unwrap();
+        assert_eq!(read.file_columns, 4);
+        assert_eq!(read.hash, file_hash(&path).unwrap());
+        let names: Vec<String> = read
+            .frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(names, ["c1", "c2", "c3"]);
+        for name in ["c1", "c2", "c3"] {
+            let (a, b) = (
+                read.frame.column(name).unwrap(),
+                whole.column(name).unwrap(),
+            );
+            assert_eq!(a.dtype(), b.dtype(), "{name}");
+            assert!(
+                a.as_materialized_series()
+                    .equals_missing(b.as_materialized_series()),
+                "{name}"
+            );
+        }
+        let fallback = read_frame_hashed(&path, &only(&["c1", "nope"])).unwrap();
+        assert_eq!(fallback.frame.width(), 4);
+        assert_eq!(fallback.file_columns, 4);
     }
 
     #[test]
