@@ -279,121 +279,31 @@ pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<ReadFrame> {
     let bytes = std::fs::read(path)
         .map_err(|e| KilnError::Data(format!("cannot read data file {shown}: {e}")))?;
     let hash = format!("{:016x}", content_hash(&bytes));
-    let open = || std::io::Cursor::new(bytes.as_slice());
-    // Set below when only some columns are read.
-    let mut file_columns = 0;
     let polars_err =
         |e: PolarsError| KilnError::Data(format!("cannot read data file {shown}: {e}"));
-    let df = match ext.as_str() {
-        "csv" | "tsv" => {
-            let sep = opts
-                .separator
-                .unwrap_or(if ext == "tsv" { b'\t' } else { b',' });
-            let parse = CsvParseOptions::default()
-                .with_separator(sep)
-                .with_null_values(Some(NullValues::AllColumns(
-                    opts.null_values.iter().map(|s| s.as_str().into()).collect(),
-                )));
-            // Full inference, as polars does it, is the reference; kiln's own pass gives the same
-            // types for a plain file without polars' per-value regexes. Should polars then fail,
-            // the file is read again the reference way, so every error is the one it gives.
-            let read_with = |types: Option<Vec<DataType>>| {
-                CsvReadOptions::default()
-                    .with_has_header(true)
-                    .with_infer_schema_length(if types.is_some() { Some(0) } else { None })
-                    .with_dtype_overwrite(types.map(Arc::new))
-                    .with_parse_options(parse.clone())
-                    .into_reader_with_file_handle(open())
-                    .finish()
-            };
-            // The header as polars names it (an empty name, a repeated one), from no rows.
-            let header = || -> Option<Vec<String>> {
-                let df = CsvReadOptions::default()
-                    .with_has_header(true)
-                    .with_infer_schema_length(Some(0))
-                    .with_n_rows(Some(0))
-                    .with_parse_options(parse.clone())
-                    .into_reader_with_file_handle(open())
-                    .finish()
-                    .ok()?;
-                Some(
-                    df.get_column_names()
-                        .iter()
-                        .map(|n| n.to_string())
-                        .collect(),
-                )
-            };
-            // Only the wanted columns and the last one, with kiln's types, when every wanted name
-            // is in the header once.
-            let read_projected = |types: &[DataType], wanted: &[String]| {
-                let names = header()?;
-                let plain = names.len() == types.len()
-                    && !names.iter().any(|n| n.contains("_duplicated_"))
-                    && wanted.iter().all(|w| names.contains(w));
-                if !plain {
-                    return None;
-                }
-                let last = names.len() - 1;
-                let keep: Vec<usize> = (0..names.len())
-                    .filter(|&i| i == last || wanted.contains(&names[i]))
-                    .collect();
-                let schema: Schema = keep
-                    .iter()
-                    .map(|&i| Field::new(names[i].as_str().into(), types[i].clone()))
-                    .collect();
-                let columns: Arc<[PlSmallStr]> =
-                    keep.iter().map(|&i| names[i].as_str().into()).collect();
-                CsvReadOptions::default()
-                    .with_has_header(true)
-                    .with_infer_schema_length(Some(0))
-                    .with_schema_overwrite(Some(Arc::new(schema)))
-                    .with_columns(Some(columns))
-                    .with_parse_options(parse.clone())
-                    .into_reader_with_file_handle(open())
-                    .finish()
-                    .ok()
-                    .map(|df| (df, names.len()))
-            };
-            let read = match super::csv_types::infer(&bytes, sep, &opts.null_values) {
-                Some(types) => match opts
-                    .columns
-                    .as_deref()
-                    .and_then(|w| read_projected(&types, w))
-                {
-                    Some((df, width)) => {
-                        file_columns = width;
-                        Ok(df)
-                    }
-                    None => read_with(Some(types)).or_else(|_| read_with(None)),
-                },
-                None => read_with(None),
-            };
-            // A ragged file either fails to read (a long row) or reads with gaps in its last column
-            // (a short row): only then is the file read again to name the line.
-            let suspect = |df: &DataFrame| df.columns().last().is_some_and(|c| c.null_count() > 0);
-            match read {
-                Ok(df) if !suspect(&df) => df,
-                Ok(df) => {
-                    check_ragged(path, sep)?;
-                    df
-                }
-                Err(e) => {
-                    check_ragged(path, sep)?;
-                    check_utf8(path)?;
-                    return Err(polars_err(e));
-                }
-            }
+    // The file's width when only some of its columns were read.
+    let (df, projected_width) = match ext.as_str() {
+        "csv" | "tsv" => read_csv(&bytes, path, &ext, opts)?,
+        // The readers own the bytes, which go with them once the frame is decoded.
+        "parquet" => {
+            let df = ParquetReader::new(std::io::Cursor::new(bytes)).finish();
+            (df.map_err(polars_err)?, None)
         }
-        "parquet" => ParquetReader::new(open()).finish().map_err(polars_err)?,
-        "json" => JsonReader::new(open())
-            .with_json_format(JsonFormat::Json)
-            .finish()
-            .map_err(polars_err)?,
-        "ndjson" | "jsonl" => JsonReader::new(open())
-            .with_json_format(JsonFormat::JsonLines)
-            .finish()
-            .map_err(polars_err)?,
-        "arrow" | "ipc" | "feather" => IpcReader::new(open()).finish().map_err(polars_err)?,
+        "json" | "ndjson" | "jsonl" => {
+            let format = if ext == "json" {
+                JsonFormat::Json
+            } else {
+                JsonFormat::JsonLines
+            };
+            let df = JsonReader::new(std::io::Cursor::new(bytes))
+                .with_json_format(format)
+                .finish();
+            (df.map_err(polars_err)?, None)
+        }
+        "arrow" | "ipc" | "feather" => {
+            let df = IpcReader::new(std::io::Cursor::new(bytes)).finish();
+            (df.map_err(polars_err)?, None)
+        }
         other => {
             return Err(KilnError::Data(format!(
                 "data file {shown}: unsupported extension `.{other}`; kiln reads {}",
@@ -408,14 +318,113 @@ pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<ReadFrame> {
     if df.width() == 0 {
         return Err(KilnError::Data(format!("data file {shown} has no columns")));
     }
-    if file_columns == 0 {
-        file_columns = df.width();
-    }
     Ok(ReadFrame {
+        file_columns: projected_width.unwrap_or(df.width()),
         frame: df,
         hash,
-        file_columns,
     })
+}
+
+/// A csv/tsv file's frame from its bytes, and the file's width when only [`TextOptions::columns`]
+/// (and the last column) were read.
+fn read_csv(
+    bytes: &[u8],
+    path: &Path,
+    ext: &str,
+    opts: &TextOptions,
+) -> Result<(DataFrame, Option<usize>)> {
+    let shown = path.display();
+    let polars_err =
+        |e: PolarsError| KilnError::Data(format!("cannot read data file {shown}: {e}"));
+    let sep = opts
+        .separator
+        .unwrap_or(if ext == "tsv" { b'\t' } else { b',' });
+    let parse = CsvParseOptions::default()
+        .with_separator(sep)
+        .with_null_values(Some(NullValues::AllColumns(
+            opts.null_values.iter().map(|s| s.as_str().into()).collect(),
+        )));
+    // Every read of the bytes: a header row, the separator and the null values.
+    let read = |options: CsvReadOptions| {
+        options
+            .with_has_header(true)
+            .with_parse_options(parse.clone())
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+            .finish()
+    };
+    // Full inference, as polars does it, is the reference; kiln's own pass gives the same
+    // types for a plain file without polars' per-value regexes. Should polars then fail,
+    // the file is read again the reference way, so every error is the one it gives.
+    let read_with = |types: Option<Vec<DataType>>| {
+        read(
+            CsvReadOptions::default()
+                .with_infer_schema_length(if types.is_some() { Some(0) } else { None })
+                .with_dtype_overwrite(types.map(Arc::new)),
+        )
+    };
+    // Only the wanted columns and the last one, with kiln's types, when every wanted name
+    // is in the header once (the header as polars names it, from no rows).
+    let read_projected = |types: &[DataType], wanted: &[String]| {
+        let header = read(
+            CsvReadOptions::default()
+                .with_infer_schema_length(Some(0))
+                .with_n_rows(Some(0)),
+        )
+        .ok()?;
+        let names: Vec<String> = header
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let plain = names.len() == types.len()
+            && !names.iter().any(|n| n.contains("_duplicated_"))
+            && wanted.iter().all(|w| names.contains(w));
+        if !plain {
+            return None;
+        }
+        let last = names.len() - 1;
+        let keep: Vec<usize> = (0..names.len())
+            .filter(|&i| i == last || wanted.contains(&names[i]))
+            .collect();
+        let schema: Schema = keep
+            .iter()
+            .map(|&i| Field::new(names[i].as_str().into(), types[i].clone()))
+            .collect();
+        let columns: Arc<[PlSmallStr]> = keep.iter().map(|&i| names[i].as_str().into()).collect();
+        let df = read(
+            CsvReadOptions::default()
+                .with_infer_schema_length(Some(0))
+                .with_schema_overwrite(Some(Arc::new(schema)))
+                .with_columns(Some(columns)),
+        );
+        Some((df.ok()?, names.len()))
+    };
+    let (read, projected_width) = match super::csv_types::infer(bytes, sep, &opts.null_values) {
+        Some(types) => match opts
+            .columns
+            .as_deref()
+            .and_then(|w| read_projected(&types, w))
+        {
+            Some((df, width)) => (Ok(df), Some(width)),
+            None => (read_with(Some(types)).or_else(|_| read_with(None)), None),
+        },
+        None => (read_with(None), None),
+    };
+    // A ragged file either fails to read (a long row) or reads with gaps in its last column
+    // (a short row): only then is the file read again to name the line.
+    let suspect = |df: &DataFrame| df.columns().last().is_some_and(|c| c.null_count() > 0);
+    match read {
+        Ok(df) if !suspect(&df) => Ok((df, projected_width)),
+        Ok(df) => {
+            check_ragged(path, sep)?;
+            Ok((df, projected_width))
+        }
+        Err(e) => {
+            check_ragged(path, sep)?;
+            check_utf8(path)?;
+            Err(polars_err(e))
+        }
+    }
 }
 
 /// A stable 64-bit content hash of a file (FNV-1a over 8-byte words), as 16 hex digits. Stable across
