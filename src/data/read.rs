@@ -278,7 +278,7 @@ pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<ReadFrame> {
     let ext = check_readable_file(path)?;
     let bytes = std::fs::read(path)
         .map_err(|e| KilnError::Data(format!("cannot read data file {shown}: {e}")))?;
-    let hash = format!("{:016x}", content_hash(&bytes));
+    let hash = hash_text(&bytes);
     let polars_err =
         |e: PolarsError| KilnError::Data(format!("cannot read data file {shown}: {e}"));
     // The file's width when only some of its columns were read.
@@ -432,7 +432,12 @@ fn read_csv(
 pub fn file_hash(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path)
         .map_err(|e| KilnError::Data(format!("cannot read data file {}: {e}", path.display())))?;
-    Ok(format!("{:016x}", content_hash(&bytes)))
+    Ok(hash_text(&bytes))
+}
+
+/// [`content_hash`] as the 16 hex digits that summary.json and the run checks compare.
+fn hash_text(bytes: &[u8]) -> String {
+    format!("{:016x}", content_hash(bytes))
 }
 
 pub fn content_hash(bytes: &[u8]) -> u64 {
