@@ -165,17 +165,15 @@ impl Cholesky {
     }
 }
 
-/// Solves A x = b for symmetric positive definite A (as rows) by Cholesky; `None` if A is not
-/// positive definite.
-pub fn cholesky_solve(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
-    let n = b.len();
-    let flat: Vec<f64> = a.iter().flat_map(|row| row[..n].iter().copied()).collect();
-    Cholesky::new(flat, n).map(|c| c.solve(b))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Solves A x = b (A as rows) by Cholesky; `None` if A is not positive definite.
+    fn cholesky_solve(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
+        let flat: Vec<f64> = a.iter().flatten().copied().collect();
+        Cholesky::new(flat, b.len()).map(|c| c.solve(b))
+    }
 
     #[test]
     fn cholesky_solves_a_known_system() {

@@ -8,7 +8,7 @@
 mod dense;
 mod eigen;
 
-pub use dense::{centred_gram, cholesky_solve, CentredColumn, Cholesky, GRAM_BLOCK_ROWS};
+pub use dense::{centred_gram, CentredColumn, Cholesky, GRAM_BLOCK_ROWS};
 pub use eigen::SymmetricEigen;
 
 use crate::design::{Design, OneHotBlock, NO_SLOT};

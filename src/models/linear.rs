@@ -3,7 +3,7 @@
 use super::params::{at_least, non_negative, positive, ParamDoc, ParamError, ParamKind};
 use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::design::Design;
-use crate::linalg::{cholesky_solve, NormalEquations, SymmetricEigen};
+use crate::linalg::{Cholesky, NormalEquations, SymmetricEigen};
 use crate::matrix::{dot, Matrix};
 use serde::{Deserialize, Serialize};
 
@@ -209,17 +209,34 @@ pub const RIDGE_INFO: ModelInfo = ModelInfo {
 };
 
 /// Solves ridge from precomputed normal equations, so one XᵀX serves every alpha of a grid.
+/// The penalised matrix is built flat and handed to the factorisation, which drops it once its own
+/// factor is made: two p x p matrices at most (what `pipeline::budget::footprint` counts), where
+/// a penalised copy of the rows, a flat copy and the factor would be three.
 fn solve_ridge(ne: &NormalEquations, alpha: f64) -> Result<LinearModel, String> {
-    let mut a = ne.gram.clone();
-    for (i, row) in a.iter_mut().enumerate() {
-        row[i] += alpha;
-    }
-    let coef = match cholesky_solve(&a, &ne.xty) {
-        Some(c) => c,
+    let p = ne.xty.len();
+    let penalised_flat = ne
+        .gram
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| {
+            row[..p]
+                .iter()
+                .enumerate()
+                .map(move |(j, &v)| if i == j { v + alpha } else { v })
+        })
+        .collect();
+    let coef = match Cholesky::new(penalised_flat, p) {
+        Some(c) => c.solve(&ne.xty),
         // alpha = 0 with collinear columns: fall back to the minimum-norm solution.
-        None => SymmetricEigen::new(&a)
-            .ok_or("the normal equations hold non-finite values (check the data for inf)")?
-            .pseudo_solve(&ne.xty, RANK_TOLERANCE),
+        None => {
+            let mut a = ne.gram.clone();
+            for (i, row) in a.iter_mut().enumerate() {
+                row[i] += alpha;
+            }
+            SymmetricEigen::new(&a)
+                .ok_or("the normal equations hold non-finite values (check the data for inf)")?
+                .pseudo_solve(&ne.xty, RANK_TOLERANCE)
+        }
     };
     let intercept = ne.intercept(&coef);
     finite_or_err(LinearModel { coef, intercept })
