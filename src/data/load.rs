@@ -161,12 +161,30 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     };
     let mut warnings: Vec<String> = hint.iter().cloned().collect();
     let mut features = Vec::new();
+    let n = df.height();
+    let mut df = df;
+    // Columns read later (the target, the fold and group columns) stay in the frame; a feature
+    // column is taken out of it as it is converted, so the frame's copy is freed column by column
+    // and loading holds the frame plus one converted column rather than the frame plus all of them.
+    let mut listed = std::collections::HashMap::new();
+    for f in &feature_names {
+        *listed.entry(f).or_insert(0usize) += 1;
+    }
+    let read_later = |name: &String| {
+        Some(name) == data.target.as_ref()
+            || Some(name) == pipeline.cv.fold_column.as_ref()
+            || Some(name) == pipeline.cv.group_column.as_ref()
+            || listed[name] > 1
+    };
     for name in &feature_names {
-        let series = df
-            .column(name)
+        let taken = if read_later(name) {
+            df.column(name).cloned()
+        } else {
+            df.drop_in_place(name)
+        };
+        let series = taken
             .map_err(|e| KilnError::Data(format!("{file}: {e}")))?
-            .as_materialized_series()
-            .clone();
+            .take_materialized_series();
         let as_category = data.categorical.contains(name);
         let column = to_column(name, &series, as_category, &file)?;
         if (0..column.len()).all(|i| column.is_missing(i)) {
@@ -188,7 +206,6 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             ),
         ));
     }
-    let n = df.height();
     let mut keep = vec![true; n];
     let mut target = None;
     let mut dropped_missing_target = 0;
