@@ -189,6 +189,50 @@ impl Design {
     }
 }
 
+/// A design read a column at a time, each column made when it is asked for: what histogram
+/// boosting's binning reads, so that a fold's whole f64 design need never be held (at 10^7 rows it
+/// is gigabytes, its bins a tenth of that). A [`Design`] is one; preprocessing makes another
+/// straight from the data (`preprocess::ColumnsOf`). Rows are positions 0..n_rows of the design.
+pub trait DesignColumns: Sync {
+    fn n_rows(&self) -> usize;
+    /// Dense columns; the blocks' columns follow, as in [`Design`].
+    fn n_dense(&self) -> usize;
+    /// The last `ordinal_codes()` dense columns are ordinal category codes.
+    fn ordinal_codes(&self) -> usize;
+    fn block_widths(&self) -> Vec<usize>;
+    /// Dense column j at `rows`.
+    fn dense_values(&self, j: usize, rows: &[usize]) -> Result<Vec<f64>, String>;
+    /// Block b's slots at `rows`.
+    fn block_slots(&self, b: usize, rows: &[usize]) -> Result<Vec<u32>, String>;
+
+    fn n_cols(&self) -> usize {
+        self.n_dense() + self.block_widths().iter().sum::<usize>()
+    }
+}
+
+impl DesignColumns for Design {
+    fn n_rows(&self) -> usize {
+        self.dense.n_rows
+    }
+    fn n_dense(&self) -> usize {
+        self.dense.n_cols
+    }
+    fn ordinal_codes(&self) -> usize {
+        self.ordinal_codes
+    }
+    fn block_widths(&self) -> Vec<usize> {
+        self.blocks.iter().map(|b| b.width).collect()
+    }
+    fn dense_values(&self, j: usize, rows: &[usize]) -> Result<Vec<f64>, String> {
+        let col = self.dense.col(j);
+        Ok(rows.iter().map(|&i| col[i]).collect())
+    }
+    fn block_slots(&self, b: usize, rows: &[usize]) -> Result<Vec<u32>, String> {
+        let slot = &self.blocks[b].slot;
+        Ok(rows.iter().map(|&i| slot[i]).collect())
+    }
+}
+
 /// Read access to a row's values, for code that walks rows (tree predictions) and takes either a
 /// dense matrix or a design.
 pub trait RowValues: Sync {

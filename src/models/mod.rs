@@ -25,11 +25,11 @@ pub mod naive_bayes;
 pub mod params;
 pub mod tree_builder;
 
-use crate::design::Design;
+use crate::design::{Design, DesignColumns};
 use crate::linalg::NormalEquations;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
-pub use model::{fit_dense, FitOn, Model, Predictor};
+pub use model::{fit_dense, FitOn, FitOnColumns, Model, Predictor};
 use params::{ParamDoc, ParamError};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -263,6 +263,14 @@ macro_rules! registry {
                 }
             }
 
+            /// Whether the model fits on its training design made a column at a time
+            /// ([`Self::fit_columns`]): a fold then holds only its validation rows' design.
+            pub fn reads_columns(&self) -> bool {
+                match self {
+                    $(ModelSpec::$spec(_) => <$params as Model>::READS_COLUMNS,)*
+                }
+            }
+
             /// Whether the model fits rows with missing values (NaN), as `impute.numeric = "none"`
             /// leaves them.
             pub fn handles_missing(&self) -> bool {
@@ -290,6 +298,25 @@ macro_rules! registry {
                         model: m.into(),
                         warnings,
                     }),)*
+                }
+            }
+
+            /// Fits on a design made a column at a time, for the models that read it so
+            /// ([`Model::fit_columns`]); `None` for the others, which need [`Self::fit_shared`].
+            pub fn fit_columns(
+                &self,
+                columns: &dyn DesignColumns,
+                targets: Targets,
+                rng: &mut Rng,
+                seed: u64,
+                cache: &FitCache,
+            ) -> Option<Result<Fit, String>> {
+                let on = FitOnColumns { columns, targets, rng, seed, cache };
+                match self {
+                    $(ModelSpec::$spec(p) => p.fit_columns(on).map(|r| r.map(|(m, warnings)| Fit {
+                        model: m.into(),
+                        warnings,
+                    })),)*
                 }
             }
         }

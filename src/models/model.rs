@@ -5,7 +5,7 @@
 
 use super::params::ParamError;
 use super::{FitCache, FittedModel, ModelInfo, Output, Targets, Task};
-use crate::design::Design;
+use crate::design::{Design, DesignColumns};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 
@@ -41,6 +41,25 @@ pub trait Model {
 
     /// Fits on a design: the model and anything worth telling the user (a convergence warning).
     fn fit(&self, on: FitOn) -> Result<(Self::Fitted, Vec<String>), String>;
+
+    /// Whether [`Model::fit_columns`] fits (and so a fold's training design is never made whole).
+    const READS_COLUMNS: bool = false;
+
+    /// Fits on a design read a column at a time, for a model that never needs it whole (`None`
+    /// for the others, which are given the whole design through [`Model::fit`]).
+    fn fit_columns(&self, on: FitOnColumns) -> Option<Result<(Self::Fitted, Vec<String>), String>> {
+        let _ = on;
+        None
+    }
+}
+
+/// [`FitOn`] with the design as columns made on demand.
+pub struct FitOnColumns<'a> {
+    pub columns: &'a dyn DesignColumns,
+    pub targets: Targets<'a>,
+    pub rng: &'a mut Rng,
+    pub seed: u64,
+    pub cache: &'a FitCache,
 }
 
 /// A fitted model's state.

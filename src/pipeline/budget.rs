@@ -9,7 +9,9 @@
 //!   makes one design per fold, of every cross-validation row (the fold's training and validation
 //!   rows), 8 bytes a row for each dense column (numeric, missing indicator, ordinal code) and 4 for
 //!   each one-hot encoded input (its category slot); when a candidate's model reads the dense
-//!   matrix (see `ModelSpec::reads_slots`), the one-hot columns count 8 bytes each as well;
+//!   matrix (see `ModelSpec::reads_slots`), the one-hot columns count 8 bytes each as well; a
+//!   model that reads its training design a column at a time (`ModelSpec::reads_columns`:
+//!   histogram boosting) holds the design of the validation rows alone;
 //! - what the candidates of one (fold, preprocessing) share: the p x p Gram matrix of the linear
 //!   models, the sorted columns of the tree models;
 //! - each fit's own working memory, model by model (`footprint`): the Gram pass's partial sums,
@@ -473,10 +475,16 @@ impl Sized<'_> {
         footprint(&p.model, p.task, &self.shape(n, v))
     }
 
-    /// Its design of `rows` rows.
-    fn design(&self, rows: usize) -> Vec<Part> {
+    /// Its design of `rows` rows, of which `scored` are only predicted: a model that reads its
+    /// training design a column at a time holds the design of those alone.
+    fn design(&self, rows: usize, scored: usize) -> Vec<Part> {
         let p = &self.candidate.pipeline;
-        design_parts(&self.widths, rows, !p.model.reads_slots(p.task))
+        let held = if p.model.reads_columns() {
+            scored
+        } else {
+            rows
+        };
+        design_parts(&self.widths, held, !p.model.reads_slots(p.task))
     }
 }
 
@@ -498,7 +506,7 @@ fn search_peak(sized: &[Sized], data: &Part, plan: &Plan) -> Vec<Term> {
             held.push((Vec::new(), Vec::new()));
             keys.len() - 1
         });
-        merge_new(&mut held[g].0, s.design(plan.cv_rows));
+        merge_new(&mut held[g].0, s.design(plan.cv_rows, plan.fold_valid));
         let f = s.footprint(plan.fold_train, plan.fold_valid);
         merge_new(&mut held[g].1, f.shared);
     }
@@ -578,7 +586,7 @@ fn refit_peak(sized: &[Sized], data: &Part, plan: &Plan) -> Vec<Term> {
         };
         let mut terms = vec![Term::new(data.clone(), 1, "")];
         terms.extend(
-            s.design(plan.cv_rows)
+            s.design(plan.cv_rows, 0)
                 .into_iter()
                 .chain([test])
                 .map(|p| Term::of_design(p, 1, "")),

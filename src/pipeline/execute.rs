@@ -8,7 +8,7 @@ use super::resume::open_for_resume;
 use crate::config::{self, Override};
 use crate::error::{KilnError, Result};
 use crate::runlog::{RunDir, Shard, Summary};
-use crate::search::{self, progress::Progress, FoldData, SearchPlan};
+use crate::search::{self, progress::Progress, SearchPlan};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -149,16 +149,11 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         .build()
         .map_err(|e| KilnError::Config(format!("cannot start {threads} threads: {e}")))?;
     let ds = &prepared.dataset;
-    let fold_data: Vec<FoldData> = prepared
-        .splits
-        .iter()
-        .map(|s| FoldData::new(ds.target.as_ref(), s, prepared.positive))
-        .collect();
     let plan = SearchPlan {
         candidates: &todo,
         dataset: ds,
         splits: &prepared.splits,
-        fold_data: &fold_data,
+        positive: prepared.positive,
         metrics: &base.metrics,
         seed: base.seed,
         on_error: base.on_error,

@@ -37,7 +37,6 @@ pub(crate) fn refit(
     let ds = &prepared.dataset;
     let rows = &prepared.train_rows;
     let pre = FittedPreprocessor::fit(&ds.features, rows, &p.impute, &p.encode, &p.scale);
-    let x = pre.transform_design(&ds.features, Some(rows))?;
     let all = Split {
         fold: -1,
         train: rows.clone(),
@@ -45,14 +44,21 @@ pub(crate) fn refit(
     };
     let fd = FoldData::new(ds.target.as_ref(), &all, prepared.positive);
     let mut rng = rng_for(p.seed, Purpose::Refit, &[cand.index as u64]);
-    let fit = p.model.fit_shared(
-        &x,
-        fd.train_targets(),
-        &mut rng,
-        p.seed,
-        &FitCache::default(),
-    )?;
-    drop(x);
+    let cache = FitCache::default();
+    // As in the search: a model that reads its design a column at a time is given it so.
+    let columns = pre.columns_of(&ds.features, rows)?;
+    let fit = match p
+        .model
+        .fit_columns(&columns, fd.train_targets(), &mut rng, p.seed, &cache)
+    {
+        Some(fit) => fit?,
+        None => {
+            let x = pre.transform_design(&ds.features, Some(rows))?;
+            p.model
+                .fit_shared(&x, fd.train_targets(), &mut rng, p.seed, &cache)?
+        }
+    };
+    drop(cache);
     let mut test = BTreeMap::new();
     if !prepared.test_rows.is_empty() {
         let xt = pre.transform(&ds.features, Some(&prepared.test_rows))?;

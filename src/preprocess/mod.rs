@@ -7,9 +7,12 @@
 //! (one-hot `<col>=<category>` columns, or one ordinal code column). Indicator, one-hot and ordinal
 //! columns are not scaled.
 
+mod columns;
 pub mod encode;
 pub mod impute;
 pub mod scale;
+
+pub use columns::ColumnsOf;
 
 use crate::config::{EncodeMethod, EncodeSpec, ImputeSpec, ScaleSpec, UnknownCategory};
 use crate::data::{Column, ColumnData, MISSING_CODE};
@@ -257,8 +260,6 @@ impl FittedPreprocessor {
         columns: &[Column],
         rows: Option<&[usize]>,
     ) -> Result<Design, String> {
-        let by_name: HashMap<&str, &Column> =
-            columns.iter().map(|c| (c.name.as_str(), c)).collect();
         let n_all = columns.first().map_or(0, |c| c.len());
         let all: Vec<usize>;
         let rows = match rows {
@@ -268,109 +269,155 @@ impl FittedPreprocessor {
                 &all
             }
         };
+        let inputs = self.inputs(columns)?;
         let n = rows.len();
-        let n_dense = match self.method {
-            EncodeMethod::OneHot => self.n_outputs() - self.one_hot_width(),
-            EncodeMethod::Ordinal => self.n_outputs(),
-        };
-        let mut data = Vec::with_capacity(n * n_dense);
+        let mut data = Vec::with_capacity(n * self.n_dense());
+        for (step, v) in self.numeric.iter().zip(&inputs.numeric) {
+            columns::push_numeric(step, v, rows, &mut data)?;
+        }
+        for (_, v) in self.indicated(&inputs) {
+            columns::push_indicator(v, rows, &mut data);
+        }
         let mut blocks = Vec::new();
-        let find = |name: &str| {
-            by_name
-                .get(name)
-                .copied()
-                .ok_or_else(|| format!("column `{name}` is missing"))
-        };
-        for step in &self.numeric {
-            let ColumnData::Numeric(v) = &find(&step.name)?.data else {
-                return Err(format!("column `{}` must be numeric", step.name));
-            };
-            for &i in rows {
-                let x = v[i];
-                let x = if x.is_nan() && step.keep_missing {
-                    x
-                } else if x.is_nan() {
-                    step.fill.ok_or_else(|| {
-                        format!("column `{}` is missing a value at row {}", step.name, i + 1)
-                    })?
-                } else {
-                    x
-                };
-                data.push((x - step.center) / step.scale);
-            }
-        }
-        for step in self.numeric.iter().filter(|s| s.indicator) {
-            let ColumnData::Numeric(v) = &find(&step.name)?.data else {
-                unreachable!("checked above")
-            };
-            data.extend(rows.iter().map(|&i| if v[i].is_nan() { 1.0 } else { 0.0 }));
-        }
-        for step in &self.categorical {
-            let ColumnData::Categorical { codes, dictionary } = &find(&step.name)?.data else {
-                return Err(format!("column `{}` must be categorical", step.name));
-            };
-            // The input's own dictionary mapped once to output slots.
-            let (slots, fill_slot) = step.slots(dictionary);
-            let mut out = Vec::with_capacity(n);
-            for &i in rows {
-                let slot = match codes[i] {
-                    MISSING_CODE => fill_slot,
-                    c => slots[c as usize],
-                };
-                out.push(match slot {
-                    Slot::Index(k) => k as u32,
-                    Slot::Missing => {
-                        return Err(format!(
-                            "column `{}` is missing a value at row {}",
-                            step.name,
-                            i + 1
-                        ))
-                    }
-                    Slot::Unknown => match self.unknown {
-                        UnknownCategory::Error => {
-                            let c = codes[i];
-                            let value = if c == MISSING_CODE {
-                                step.fill.clone().unwrap_or_default()
-                            } else {
-                                dictionary[c as usize].clone()
-                            };
-                            return Err(format!(
-                                "column `{}` has category \"{value}\" at row {} that training never saw \
-                                 (encode.unknown = \"error\")",
-                                step.name,
-                                i + 1
-                            ));
-                        }
-                        UnknownCategory::Ignore => NO_SLOT,
-                    },
-                });
-            }
+        for (step, &(codes, dictionary)) in self.categorical.iter().zip(&inputs.categorical) {
+            let slots = self.category_slots(step, codes, dictionary, rows)?;
             match self.method {
                 EncodeMethod::OneHot => blocks.push(OneHotBlock {
                     width: step.n_outputs(self.method),
-                    slot: out,
+                    slot: slots,
                 }),
-                // An unknown category's code is -1.
                 EncodeMethod::Ordinal => {
-                    data.extend(
-                        out.iter()
-                            .map(|&k| if k == NO_SLOT { -1.0 } else { k as f64 }),
-                    )
+                    data.extend(slots.iter().map(|&k| columns::ordinal_code(k)))
                 }
             }
         }
         Ok(Design {
             dense: Matrix {
                 n_rows: n,
-                n_cols: n_dense,
+                n_cols: self.n_dense(),
                 data,
             },
             blocks,
-            ordinal_codes: match self.method {
-                EncodeMethod::OneHot => 0,
-                EncodeMethod::Ordinal => self.categorical.len(),
-            },
+            ordinal_codes: self.ordinal_codes(),
         })
+    }
+
+    /// The design of `rows` as columns made one at a time when asked (see [`ColumnsOf`]).
+    pub fn columns_of<'a>(
+        &'a self,
+        columns: &'a [Column],
+        rows: &'a [usize],
+    ) -> Result<ColumnsOf<'a>, String> {
+        Ok(ColumnsOf {
+            pre: self,
+            inputs: self.inputs(columns)?,
+            rows,
+        })
+    }
+
+    /// Each step's input column, found by name and checked for its kind.
+    fn inputs<'a>(&self, columns: &'a [Column]) -> Result<columns::Inputs<'a>, String> {
+        let by_name: HashMap<&str, &Column> =
+            columns.iter().map(|c| (c.name.as_str(), c)).collect();
+        let find = |name: &str| {
+            by_name
+                .get(name)
+                .copied()
+                .ok_or_else(|| format!("column `{name}` is missing"))
+        };
+        let mut numeric = Vec::with_capacity(self.numeric.len());
+        for step in &self.numeric {
+            let ColumnData::Numeric(v) = &find(&step.name)?.data else {
+                return Err(format!("column `{}` must be numeric", step.name));
+            };
+            numeric.push(&v[..]);
+        }
+        let mut categorical = Vec::with_capacity(self.categorical.len());
+        for step in &self.categorical {
+            let ColumnData::Categorical { codes, dictionary } = &find(&step.name)?.data else {
+                return Err(format!("column `{}` must be categorical", step.name));
+            };
+            categorical.push((&codes[..], &dictionary[..]));
+        }
+        Ok(columns::Inputs {
+            numeric,
+            categorical,
+        })
+    }
+
+    /// The numeric steps with a missing indicator, each with its input column.
+    fn indicated<'s, 'a>(
+        &'s self,
+        inputs: &'s columns::Inputs<'a>,
+    ) -> impl Iterator<Item = (&'s NumericStep, &'a [f64])> + 's {
+        self.numeric
+            .iter()
+            .zip(&inputs.numeric)
+            .filter(|(s, _)| s.indicator)
+            .map(|(s, v)| (s, *v))
+    }
+
+    /// Dense design columns: the numeric ones, the indicators and (ordinal encoding) the codes.
+    fn n_dense(&self) -> usize {
+        match self.method {
+            EncodeMethod::OneHot => self.n_outputs() - self.one_hot_width(),
+            EncodeMethod::Ordinal => self.n_outputs(),
+        }
+    }
+
+    fn ordinal_codes(&self) -> usize {
+        match self.method {
+            EncodeMethod::OneHot => 0,
+            EncodeMethod::Ordinal => self.categorical.len(),
+        }
+    }
+
+    /// The output slot of each of `rows` of one categorical input ([`NO_SLOT`] for an unknown
+    /// category under `encode.unknown = "ignore"`).
+    fn category_slots(
+        &self,
+        step: &CategoricalStep,
+        codes: &[u32],
+        dictionary: &[String],
+        rows: &[usize],
+    ) -> Result<Vec<u32>, String> {
+        // The input's own dictionary mapped once to output slots.
+        let (slots, fill_slot) = step.slots(dictionary);
+        let mut out = Vec::with_capacity(rows.len());
+        for &i in rows {
+            let slot = match codes[i] {
+                MISSING_CODE => fill_slot,
+                c => slots[c as usize],
+            };
+            out.push(match slot {
+                Slot::Index(k) => k as u32,
+                Slot::Missing => {
+                    return Err(format!(
+                        "column `{}` is missing a value at row {}",
+                        step.name,
+                        i + 1
+                    ))
+                }
+                Slot::Unknown => match self.unknown {
+                    UnknownCategory::Error => {
+                        let c = codes[i];
+                        let value = if c == MISSING_CODE {
+                            step.fill.clone().unwrap_or_default()
+                        } else {
+                            dictionary[c as usize].clone()
+                        };
+                        return Err(format!(
+                            "column `{}` has category \"{value}\" at row {} that training never saw \
+                             (encode.unknown = \"error\")",
+                            step.name,
+                            i + 1
+                        ));
+                    }
+                    UnknownCategory::Ignore => NO_SLOT,
+                },
+            });
+        }
+        Ok(out)
     }
 
     /// The columns of the one-hot blocks (with `encode.method = "one_hot"`).

@@ -100,7 +100,8 @@ pub struct SearchPlan<'a> {
     pub candidates: &'a [Candidate],
     pub dataset: &'a Dataset,
     pub splits: &'a [Split],
-    pub fold_data: &'a [FoldData],
+    /// The positive class of a binary target (see [`FoldData::new`]).
+    pub positive: usize,
     pub metrics: &'a [Metric],
     pub seed: u64,
     pub on_error: OnError,
@@ -131,9 +132,15 @@ pub trait SearchLog {
     fn trial_done(&mut self, trial: &Trial) -> crate::error::Result<()>;
 }
 
-/// A fold's design matrices, fitted once and shared.
+/// A fold's design matrices and targets, made once and shared (and, like the design, only while
+/// the fold's fits run: at 10^7 rows each fold's targets are 80 MB).
 struct FoldDesign {
-    x_train: Design,
+    targets: FoldData,
+    /// The preprocessing fitted on the fold's training rows: the training design is made from
+    /// it a column at a time for the models that read it so (histogram boosting, whose bins are a
+    /// tenth of the f64 design it would otherwise hold), and whole, once, for the others.
+    pre: FittedPreprocessor,
+    x_train: OnceLock<Result<Design, String>>,
     x_valid: Design,
     /// The dense form of x_valid, made once for the models that predict on it.
     x_valid_dense: OnceLock<Matrix>,
@@ -392,7 +399,7 @@ impl<'a, 'p, L: SearchLog + Send> Search<'a, 'p, L> {
         let design = {
             let mut cell = lock(&slot.cell);
             let built = cell.get_or_insert_with(|| {
-                Arc::new(build_design(cand, self.plan.dataset, &self.plan.splits[f]))
+                Arc::new(build_design(cand, self.plan, &self.plan.splits[f]))
             });
             Arc::clone(built)
         };
@@ -529,17 +536,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn build_design(cand: &Candidate, ds: &Dataset, split: &Split) -> Result<FoldDesign, String> {
+fn build_design(cand: &Candidate, plan: &SearchPlan, split: &Split) -> Result<FoldDesign, String> {
     let p = &cand.pipeline;
+    let ds = plan.dataset;
     let pre = FittedPreprocessor::fit(&ds.features, &split.train, &p.impute, &p.encode, &p.scale);
-    let x_train = pre
-        .transform_design(&ds.features, Some(&split.train))
-        .map_err(|e| format!("preprocessing: {e}"))?;
     let x_valid = pre
         .transform_design(&ds.features, Some(&split.valid))
         .map_err(|e| format!("preprocessing: {e}"))?;
     Ok(FoldDesign {
-        x_train,
+        targets: FoldData::new(ds.target.as_ref(), split, plan.positive),
+        pre,
+        x_train: OnceLock::new(),
         x_valid,
         x_valid_dense: OnceLock::new(),
         cache: FitCache::default(),
@@ -548,16 +555,31 @@ fn build_design(cand: &Candidate, ds: &Dataset, split: &Split) -> Result<FoldDes
 
 fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome {
     let cand = &plan.candidates[c];
-    let fd = &plan.fold_data[f];
+    let fd = &d.targets;
     let mut rng = rng_for(plan.seed, Purpose::Fit, &[cand.index as u64, f as u64]);
     let started = Instant::now();
-    let fit = cand.pipeline.model.fit_shared(
-        &d.x_train,
-        fd.train_targets(),
-        &mut rng,
-        plan.seed,
-        &d.cache,
-    )?;
+    let model = &cand.pipeline.model;
+    let train = &plan.splits[f].train;
+    let features = &plan.dataset.features;
+    let columns = d
+        .pre
+        .columns_of(features, train)
+        .map_err(|e| format!("preprocessing: {e}"))?;
+    let fit = match model.fit_columns(&columns, fd.train_targets(), &mut rng, plan.seed, &d.cache) {
+        Some(fit) => fit?,
+        None => {
+            let x_train = d
+                .x_train
+                .get_or_init(|| {
+                    d.pre
+                        .transform_design(features, Some(train))
+                        .map_err(|e| format!("preprocessing: {e}"))
+                })
+                .as_ref()
+                .map_err(|e| e.clone())?;
+            model.fit_shared(x_train, fd.train_targets(), &mut rng, plan.seed, &d.cache)?
+        }
+    };
     let fit_seconds = started.elapsed().as_secs_f64();
     let dense_valid = || d.x_valid_dense.get_or_init(|| d.x_valid.to_dense());
     let output = fit.model.predict_design(&d.x_valid, dense_valid);

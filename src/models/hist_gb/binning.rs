@@ -16,7 +16,7 @@
 
 use super::splitter::Split;
 use super::tree::Test;
-use crate::design::{Design, NO_SLOT};
+use crate::design::{DesignColumns, RowValues, NO_SLOT};
 use crate::rng::Rng;
 use rand::Rng as _;
 use rayon::prelude::*;
@@ -56,14 +56,17 @@ impl BinMapper {
     }
 
     /// Learns every column's thresholds from `rows` of `x`. `rng` draws the subsample when there
-    /// are more than [`BINNING_SUBSAMPLE`] rows.
+    /// are more than [`BINNING_SUBSAMPLE`] rows. A native categorical column's categories are
+    /// those of every row of `x` (scikit-learn's known categories come from the whole training
+    /// set, before the early-stopping split and the subsample), so every row of `x` bins to its own
+    /// category. The error is the design's (a value preprocessing could not make).
     pub fn fit(
-        x: &Design,
+        x: &dyn DesignColumns,
         rows: &[usize],
         max_bins: usize,
         is_categorical: &[bool],
         rng: &mut Rng,
-    ) -> Self {
+    ) -> Result<Self, String> {
         let sample: Vec<usize> = if rows.len() > BINNING_SUBSAMPLE {
             (0..BINNING_SUBSAMPLE)
                 .map(|_| rows[rng.gen_range(0..rows.len())])
@@ -71,30 +74,34 @@ impl BinMapper {
         } else {
             rows.to_vec()
         };
-        let mut thresholds: Vec<Vec<f64>> = (0..x.dense.n_cols)
+        let every_row: Vec<usize> = match is_categorical.contains(&true) {
+            true => (0..x.n_rows()).collect(),
+            false => Vec::new(),
+        };
+        let mut thresholds: Vec<Vec<f64>> = (0..x.n_dense())
             .into_par_iter()
-            .map(|j| {
-                let col = x.dense.col(j);
-                let values: Vec<f64> = sample.iter().map(|&i| col[i]).collect();
-                if is_categorical[j] {
-                    category_codes(values)
-                } else {
-                    thresholds_of(values, max_bins)
-                }
+            .map(|j| match is_categorical[j] {
+                true => Ok(category_codes(&x.dense_values(j, &every_row)?)),
+                false => Ok(thresholds_of(x.dense_values(j, &sample)?, max_bins)),
             })
-            .collect();
+            .collect::<Result<_, String>>()?;
         // A one-hot column splits at 0.5 when the sample has rows with and without its 1.
-        for b in &x.blocks {
-            let counts = b.counts(sample.iter().copied());
+        for (b, &width) in x.block_widths().iter().enumerate() {
+            let mut counts = vec![0usize; width];
+            for s in x.block_slots(b, &sample)? {
+                if s != NO_SLOT {
+                    counts[s as usize] += 1;
+                }
+            }
             thresholds.extend(counts.into_iter().map(|c| match c > 0 && c < sample.len() {
                 true => vec![0.5],
                 false => Vec::new(),
             }));
         }
-        BinMapper {
+        Ok(BinMapper {
             thresholds,
             is_categorical: is_categorical.to_vec(),
-        }
+        })
     }
 
     /// A split's test on raw values: the threshold of its bin, or the categories of its bins.
@@ -115,48 +122,57 @@ impl BinMapper {
 
     /// The bin of value `v` in column j.
     pub fn bin_of(&self, j: usize, v: f64) -> u8 {
-        if v.is_nan() || (self.is_categorical[j] && v < 0.0) {
+        if v.is_nan() {
             return self.missing_bin(j);
         }
-        // The first threshold >= v (a category code is its own threshold).
-        self.thresholds[j].partition_point(|t| *t < v) as u8
+        let t = &self.thresholds[j];
+        // The first threshold >= v.
+        let at = t.partition_point(|t| *t < v);
+        // A category is its own threshold; one never seen (or a negative code) is missing.
+        if self.is_categorical[j] && t.get(at) != Some(&v) {
+            return self.missing_bin(j);
+        }
+        at as u8
     }
 
     /// `rows` of `x` binned: each dense column one byte per row, each one-hot block its codes.
-    pub fn transform(&self, x: &Design, rows: &[usize]) -> Binned {
+    /// Each column of `x` is asked for once, so a design made column by column is never whole.
+    pub fn transform(&self, x: &dyn DesignColumns, rows: &[usize]) -> Result<Binned, String> {
         let n = rows.len();
-        let n_dense = x.dense.n_cols;
+        let n_dense = x.n_dense();
         let mut bins = vec![0u8; n * n_dense];
         bins.par_chunks_mut(n.max(1))
             .enumerate()
-            .for_each(|(j, out)| {
-                let col = x.dense.col(j);
-                for (o, &i) in out.iter_mut().zip(rows) {
-                    *o = self.bin_of(j, col[i]);
+            .try_for_each(|(j, out)| {
+                let col = x.dense_values(j, rows)?;
+                for (o, &v) in out.iter_mut().zip(&col) {
+                    *o = self.bin_of(j, v);
                 }
-            });
+                Ok::<(), String>(())
+            })?;
         let mut columns: Vec<Column> = (0..n_dense).map(Column::Dense).collect();
-        let mut bundles = Vec::with_capacity(x.blocks.len());
-        for (first, b) in x.blocks_at() {
-            let width = b.width as u32;
-            let codes = rows
-                .iter()
-                .map(|&i| match b.slot[i] {
-                    NO_SLOT => width,
-                    s => s,
-                })
-                .collect();
+        let widths = x.block_widths();
+        let mut bundles = Vec::with_capacity(widths.len());
+        let mut first = n_dense;
+        for (b, &width) in widths.iter().enumerate() {
+            let mut codes = x.block_slots(b, rows)?;
+            for c in &mut codes {
+                if *c == NO_SLOT {
+                    *c = width as u32;
+                }
+            }
             let at = bundles.len();
-            columns.extend((0..width).map(|code| Column::Member {
+            columns.extend((0..width as u32).map(|code| Column::Member {
                 bundle: at,
                 code,
                 splits: !self.thresholds[first + code as usize].is_empty(),
             }));
             bundles.push(Bundle {
                 first_column: first,
-                width: b.width,
+                width,
                 codes,
             });
+            first += width;
         }
         let has_missing = columns
             .iter()
@@ -166,12 +182,41 @@ impl BinMapper {
                 Column::Member { .. } => false,
             })
             .collect();
-        Binned {
+        Ok(Binned {
             n_rows: n,
             columns,
             bins,
             bundles,
             has_missing,
+        })
+    }
+}
+
+/// Binned rows read back as values on which every test of a tree grown on these bins gives the
+/// answer the row's own values give: a bin as its upper threshold (infinity above the last), a
+/// category as its code, the missing bin as NaN, a one-hot column as 0 or 1. Value x is in bin b
+/// exactly when thresholds[b - 1] < x <= thresholds[b], so x <= thresholds[s] if and only if
+/// b <= s, which holds for thresholds[b] too. Early stopping scores its held-out rows this way,
+/// without the design they were binned from.
+pub struct BinnedValues<'a> {
+    pub mapper: &'a BinMapper,
+    pub binned: &'a Binned,
+}
+
+impl RowValues for BinnedValues<'_> {
+    fn n_rows(&self) -> usize {
+        self.binned.n_rows
+    }
+
+    fn value(&self, i: usize, j: usize) -> f64 {
+        let b = self.binned.bin(j, i);
+        match self.binned.columns[j] {
+            Column::Member { .. } => f64::from(b),
+            Column::Dense(_) if b == self.mapper.missing_bin(j) => f64::NAN,
+            Column::Dense(_) => self.mapper.thresholds[j]
+                .get(b as usize)
+                .copied()
+                .unwrap_or(f64::INFINITY),
         }
     }
 }
@@ -240,7 +285,6 @@ impl Binned {
 
     /// The bin of row r in column j (the tests compare designs with it; a split reads whole
     /// columns through [`Self::partition`]).
-    #[cfg(test)]
     pub fn bin(&self, j: usize, r: usize) -> u8 {
         match self.columns[j] {
             Column::Dense(d) => self.bins[d * self.n_rows + r],
@@ -312,10 +356,22 @@ fn distinct(mut values: Vec<f64>) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// A categorical column's bins: its distinct non-negative codes, sorted.
-fn category_codes(values: Vec<f64>) -> Vec<f64> {
-    let (_, mut unique) = distinct(values);
-    unique.retain(|v| *v >= 0.0);
-    unique
+fn category_codes(values: &[f64]) -> Vec<f64> {
+    // Codes are small whole numbers: marked in a table rather than sorted.
+    let mut seen: Vec<bool> = Vec::new();
+    for &v in values {
+        if v >= 0.0 && v.fract() == 0.0 && v < u32::MAX as f64 {
+            let c = v as usize;
+            if c >= seen.len() {
+                seen.resize(c + 1, false);
+            }
+            seen[c] = true;
+        }
+    }
+    (0..seen.len())
+        .filter(|&c| seen[c])
+        .map(|c| c as f64)
+        .collect()
 }
 
 /// A numeric column's thresholds (see the module doc).
@@ -363,6 +419,7 @@ fn averaged_inverted_cdf(sorted: &[f64], q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::design::Design;
     use crate::matrix::Matrix;
 
     #[test]
@@ -411,9 +468,9 @@ mod tests {
         let x = Matrix::from_rows(&[vec![1.0], vec![1.5], vec![2.0], vec![9.0], vec![f64::NAN]]);
         let x = Design::from_dense(x);
         let rng = &mut <Rng as rand::SeedableRng>::seed_from_u64(0);
-        let m = BinMapper::fit(&x, &[0, 1, 2, 3, 4], 255, &[false], rng);
+        let m = BinMapper::fit(&x, &[0, 1, 2, 3, 4], 255, &[false], rng).unwrap();
         assert_eq!(m.thresholds[0], vec![1.25, 1.75, 5.5]);
-        let b = m.transform(&x, &[0, 1, 2, 3, 4]);
+        let b = m.transform(&x, &[0, 1, 2, 3, 4]).unwrap();
         // Four value bins; missing values take the fifth.
         assert_eq!(b.dense_col(0), [0, 1, 2, 3, 4]);
         assert_eq!(b.has_missing, [true]);
@@ -435,8 +492,11 @@ mod tests {
         let rows = [0, 1, 2, 3, 4];
         let rng = |s| <Rng as rand::SeedableRng>::seed_from_u64(s);
         let flags = [false; 5];
-        let m = BinMapper::fit(&design, &rows, 255, &flags, &mut rng(0));
-        assert_eq!(m, BinMapper::fit(&dense, &rows, 255, &flags, &mut rng(0)));
+        let m = BinMapper::fit(&design, &rows, 255, &flags, &mut rng(0)).unwrap();
+        assert_eq!(
+            m,
+            BinMapper::fit(&dense, &rows, 255, &flags, &mut rng(0)).unwrap()
+        );
         // Categories 0 and 2 vary over the rows; 1 and 3 are never a row's.
         assert_eq!(
             (&m.thresholds[1], &m.thresholds[3]),
@@ -444,8 +504,8 @@ mod tests {
         );
         assert!(m.thresholds[2].is_empty() && m.thresholds[4].is_empty());
         let (a, b) = (
-            m.transform(&design, &rows[1..]),
-            m.transform(&dense, &rows[1..]),
+            m.transform(&design, &rows[1..]).unwrap(),
+            m.transform(&dense, &rows[1..]).unwrap(),
         );
         assert_eq!(a.bundles.len(), 1);
         for j in 0..5 {
@@ -454,5 +514,44 @@ mod tests {
             }
         }
         assert_eq!(a.has_missing, b.has_missing);
+    }
+
+    /// Binned rows read back through [`BinnedValues`] answer every split test as their values
+    /// do, rows outside the fitted ones included; a category is known from every row of the design
+    /// (not only the rows fitted), and one never seen bins as missing.
+    #[test]
+    fn binned_values_answer_every_test_as_the_values_do() {
+        let nan = f64::NAN;
+        let x = Design::from_dense(Matrix::from_rows(&[
+            vec![1.0, 0.0],
+            vec![1.5, 2.0],
+            vec![2.0, 1.0],
+            vec![9.0, 0.0],
+            vec![nan, 2.0],
+            vec![0.2, 4.0],
+            vec![40.0, -1.0],
+        ]));
+        let fitted = [0, 1, 2, 3, 4];
+        let rng = &mut <Rng as rand::SeedableRng>::seed_from_u64(0);
+        let m = BinMapper::fit(&x, &fitted, 255, &[false, true], rng).unwrap();
+        assert_eq!(m.thresholds[1], vec![0.0, 1.0, 2.0, 4.0]);
+        assert_eq!(m.bin_of(1, 3.0), m.missing_bin(1));
+        assert_eq!(m.bin_of(1, -1.0), m.missing_bin(1));
+        let all: Vec<usize> = (0..7).collect();
+        let b = m.transform(&x, &all).unwrap();
+        let read = BinnedValues {
+            mapper: &m,
+            binned: &b,
+        };
+        for i in 0..7 {
+            let (v, r) = (x.dense.get(i, 0), read.value(i, 0));
+            assert_eq!(v.is_nan(), r.is_nan(), "row {i}");
+            for &t in &m.thresholds[0] {
+                assert_eq!(v <= t, r <= t, "row {i}, threshold {t}");
+            }
+            let code = x.dense.get(i, 1);
+            let expected = if code >= 0.0 { code } else { nan };
+            assert_eq!(read.value(i, 1).to_bits(), expected.to_bits(), "row {i}");
+        }
     }
 }

@@ -318,8 +318,11 @@ mod tests {
         let dense = Design::from_dense(design.to_dense());
         let rows: Vec<usize> = (0..8).collect();
         let flags = [false; 4];
-        let m = BinMapper::fit(&design, &rows, 255, &flags, &mut Rng::seed_from_u64(0));
-        let (a, b) = (m.transform(&design, &rows), m.transform(&dense, &rows));
+        let m = BinMapper::fit(&design, &rows, 255, &flags, &mut Rng::seed_from_u64(0)).unwrap();
+        let (a, b) = (
+            m.transform(&design, &rows).unwrap(),
+            m.transform(&dense, &rows).unwrap(),
+        );
         let gradients: Vec<f32> = (0..8).map(|i| i as f32 * 0.5 - 1.0).collect();
         let g = Gradients {
             gradients: &gradients,

@@ -13,11 +13,11 @@ pub mod tree;
 use super::boosting::output_of_raw_scores;
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
 use super::tree_builder::normalised;
-use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
-use crate::design::{Design, RowValues};
+use super::{FitOn, FitOnColumns, Model, ModelInfo, Output, Predictor, Targets, Task};
+use crate::design::{Design, DesignColumns, RowValues};
 use crate::matrix::Matrix;
 use crate::rng::{derive_seed, Rng};
-use binning::{BinMapper, Binned};
+use binning::{BinMapper, Binned, BinnedValues};
 use grower::{grow, GrowLimits};
 use histogram::Gradients;
 use loss::{Loss, Target};
@@ -324,6 +324,8 @@ impl HistGradientBoostingModel {
 pub struct TrainingBins {
     pub mapper: BinMapper,
     pub binned: Binned,
+    /// The held-out rows binned by the same mapper (read through [`BinnedValues`]).
+    pub validation_binned: Binned,
     /// Design rows the trees are fitted on, and the rows held out for early stopping (if any).
     pub train: Vec<usize>,
     pub validation: Vec<usize>,
@@ -354,11 +356,12 @@ impl BinsCache {
     }
 }
 
-/// What the binning needs to know of the design: its values (one-hot blocks read as their slots),
-/// which columns are ordinal codes, and the pipeline seed its random draws come from.
-#[derive(Debug, Clone, Copy)]
+/// What the binning needs to know of the design: its values, a column at a time (one-hot blocks
+/// read as their slots), which columns are ordinal codes, and the pipeline seed its random draws
+/// come from.
+#[derive(Clone, Copy)]
 pub struct FitInput<'a> {
-    pub x: &'a Design,
+    pub x: &'a dyn DesignColumns,
     pub ordinal_columns: &'a [bool],
     pub seed: u64,
 }
@@ -412,7 +415,7 @@ pub fn fit_hist_gradient_boosting(
         .get_or_init(|| bin_training_rows(p, input, target, early, native))
         .as_ref()
         .map_err(|e| e.clone())?;
-    Ok((boost(p, x, loss, target, n_classes, bins, rng), Vec::new()))
+    Ok((boost(p, loss, target, n_classes, bins, rng), Vec::new()))
 }
 
 /// Splits off the validation rows (when early stopping), then bins the training rows.
@@ -432,7 +435,7 @@ fn bin_training_rows(
     };
     let is_categorical: Vec<bool> = input.ordinal_columns.iter().map(|&o| o && native).collect();
     let mut rng = Rng::seed_from_u64(derive_seed(input.seed, &[SEED_BINNING]));
-    let mapper = BinMapper::fit(input.x, &train, p.max_bins, &is_categorical, &mut rng);
+    let mapper = BinMapper::fit(input.x, &train, p.max_bins, &is_categorical, &mut rng)?;
     for (j, t) in mapper.thresholds.iter().enumerate() {
         if is_categorical[j] && t.last().is_some_and(|&c| c >= p.max_bins as f64) {
             return Err(format!(
@@ -443,10 +446,12 @@ fn bin_training_rows(
             ));
         }
     }
-    let binned = mapper.transform(input.x, &train);
+    let binned = mapper.transform(input.x, &train)?;
+    let validation_binned = mapper.transform(input.x, &validation)?;
     Ok(TrainingBins {
         mapper,
         binned,
+        validation_binned,
         train,
         validation,
     })
@@ -491,7 +496,6 @@ fn validation_split(
 /// The boosting iterations on binned training rows.
 fn boost(
     p: &HistGradientBoostingParams,
-    x: &Design,
     loss: Loss,
     target: Target,
     n_classes: Option<usize>,
@@ -522,7 +526,7 @@ fn boost(
         shrinkage: p.learning_rate,
         max_features: p.max_features,
     };
-    let n_cols = x.n_cols();
+    let n_cols = bins.mapper.thresholds.len();
     let categories: Vec<Vec<u32>> = (0..n_cols)
         .map(|j| match bins.mapper.is_categorical[j] {
             true => bins.mapper.thresholds[j]
@@ -559,9 +563,13 @@ fn boost(
             iteration.push(grown.nodes);
         }
         if early {
+            let held_out = BinnedValues {
+                mapper: &bins.mapper,
+                binned: &bins.validation_binned,
+            };
             for (c, nodes) in iteration.iter().enumerate() {
-                for (pos, &i) in bins.validation.iter().enumerate() {
-                    raw_val[c][pos] += leaf_value(nodes, x, i, &categories);
+                for (pos, r) in raw_val[c].iter_mut().enumerate() {
+                    *r += leaf_value(nodes, &held_out, pos, &categories);
                 }
             }
             validation_loss.push(loss.mean(target, &bins.validation, &raw_val));
@@ -611,14 +619,36 @@ impl Model for HistGradientBoostingParams {
         true
     }
 
+    const READS_COLUMNS: bool = true;
+
     fn fit(&self, on: FitOn) -> Result<(HistGradientBoostingModel, Vec<String>), String> {
-        let design = on.design;
-        let dense = design.dense.n_cols;
-        let ordinal_columns: Vec<bool> = (0..design.n_cols())
-            .map(|j| j < dense && j >= dense - design.ordinal_codes)
+        self.fit_on(FitOnColumns {
+            columns: on.design,
+            targets: on.targets,
+            rng: on.rng,
+            seed: on.seed,
+            cache: on.cache,
+        })
+    }
+
+    /// Binning reads each column once, so the design can be made a column at a time.
+    fn fit_columns(
+        &self,
+        on: FitOnColumns,
+    ) -> Option<Result<(HistGradientBoostingModel, Vec<String>), String>> {
+        Some(self.fit_on(on))
+    }
+}
+
+impl HistGradientBoostingParams {
+    fn fit_on(&self, on: FitOnColumns) -> Result<(HistGradientBoostingModel, Vec<String>), String> {
+        let x = on.columns;
+        let dense = x.n_dense();
+        let ordinal_columns: Vec<bool> = (0..x.n_cols())
+            .map(|j| j < dense && j >= dense - x.ordinal_codes())
             .collect();
         let input = FitInput {
-            x: design,
+            x,
             ordinal_columns: &ordinal_columns,
             seed: on.seed,
         };
