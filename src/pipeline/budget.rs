@@ -906,4 +906,19 @@ mod tests {
         d.sort();
         assert_eq!(d, [(8 * 4, 5), (8 * 2 * 8, 5), (8 * 5 * 8, 5)]);
     }
+
+    /// hist_gradient_boosting reads its training design a column at a time: a fold holds the
+    /// design of its validation rows alone, and the refit none (it has no test rows here).
+    #[test]
+    fn a_model_that_reads_columns_holds_only_the_validation_rows_design() {
+        let ds = dataset(10, 4);
+        let hist = candidates(
+            "[pipeline]\ntask = 'regression'\n[data]\npath = 'x.csv'\ntarget = 'y'\n\
+             [model]\ntype = 'hist_gradient_boosting'\n[impute]\nindicator = true\n",
+        );
+        // 10 rows in 5 folds: 2 validation rows a fold, 2 dense columns at 8 bytes and a slot.
+        let e = estimate(&hist, &ds, &plan(10, 1));
+        assert_eq!(e.design_bytes, 5 * 2 * (2 * 8 + 4));
+        assert!(term(&e, "binned design").bytes() > 0);
+    }
 }
