@@ -3,7 +3,7 @@
 //!
 //! faer runs single-threaded here (the crate is built without its rayon feature). kiln cuts the
 //! work into pieces whose shape depends only on the data's shape (tiles of [`TILE_COLS`] columns,
-//! groups of [`GROUP_BLOCKS`] blocks of [`GRAM_BLOCK_ROWS`] rows), runs the pieces in parallel with
+//! groups of [`GRAM_GROUP_BLOCKS`] blocks of [`GRAM_BLOCK_ROWS`] rows), runs the pieces in parallel with
 //! rayon and adds them in a fixed order, so every bit of a result is the same for any `--jobs`.
 //! faer picks its SIMD kernels for the CPU it runs on, so two different CPUs may differ in the
 //! last bits (as two BLAS builds do).
@@ -23,7 +23,7 @@ const TILE_COLS: usize = 256;
 
 /// Row blocks per group: each task sums its group's blocks in order; the groups' sums are then
 /// added in group order. Tall data thus splits into tasks too.
-pub const GROUP_BLOCKS: usize = 16;
+pub const GRAM_GROUP_BLOCKS: usize = 16;
 
 /// A column to multiply: its values and the mean to subtract from them.
 pub type CentredColumn<'a> = (&'a [f64], f64);
@@ -34,7 +34,7 @@ pub type CentredColumn<'a> = (&'a [f64], f64);
 pub fn centred_gram(columns: &[CentredColumn], weights: Option<&[f64]>, n: usize) -> Vec<f64> {
     let c = columns.len();
     let tiles = ranges(c, TILE_COLS);
-    let groups = ranges(n, GRAM_BLOCK_ROWS * GROUP_BLOCKS);
+    let groups = ranges(n, GRAM_BLOCK_ROWS * GRAM_GROUP_BLOCKS);
     let pairs: Vec<(usize, usize)> = (0..tiles.len())
         .flat_map(|ta| (ta..tiles.len()).map(move |tb| (ta, tb)))
         .collect();

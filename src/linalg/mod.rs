@@ -8,7 +8,7 @@
 mod dense;
 mod eigen;
 
-pub use dense::{centred_gram, CentredColumn, Cholesky, GRAM_BLOCK_ROWS};
+pub use dense::{centred_gram, CentredColumn, Cholesky, GRAM_BLOCK_ROWS, GRAM_GROUP_BLOCKS};
 pub use eigen::SymmetricEigen;
 
 use crate::design::{Design, OneHotBlock, NO_SLOT};
@@ -196,13 +196,20 @@ impl NormalEquations {
                     fill[i as usize] += 1;
                 }
             }
-            let starts: Vec<usize> = (0..n).step_by(GRAM_BLOCK_ROWS).collect();
+            // One partial sum per group of row blocks (as the dense pass), so a fold holds a few
+            // k x k partials rather than one per 4096 rows (at k = 600, 3 MB each). Each is
+            // zeroed by writing: a `vec![0.0; ..]` of that size comes as the shared zero page, and
+            // every page the sums then touch would fault twice, the second time copying it and
+            // flushing every core's TLB.
+            let group_rows = GRAM_BLOCK_ROWS * GRAM_GROUP_BLOCKS;
+            let starts: Vec<usize> = (0..n).step_by(group_rows).collect();
             let partials: Vec<Vec<f64>> = starts
                 .par_iter()
                 .map(|&r0| {
-                    let mut g = vec![0.0; k * k];
+                    let mut g = Vec::with_capacity(k * k);
+                    g.resize(k * k, 0.0);
                     let mut row = Vec::with_capacity(listed.len() + blocks.len());
-                    for i in r0..(r0 + GRAM_BLOCK_ROWS).min(n) {
+                    for i in r0..(r0 + group_rows).min(n) {
                         row.clear();
                         row.extend_from_slice(&row_listed[offset[i]..offset[i + 1]]);
                         for (b, &base) in blocks.iter().zip(&block_base) {
@@ -219,7 +226,8 @@ impl NormalEquations {
                     g
                 })
                 .collect();
-            let mut ss = vec![0.0; k * k];
+            let mut ss = Vec::with_capacity(k * k);
+            ss.resize(k * k, 0.0);
             for g in &partials {
                 ss.iter_mut().zip(g).for_each(|(s, v)| *s += v);
             }

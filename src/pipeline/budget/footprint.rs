@@ -12,11 +12,10 @@
 use super::Product;
 use crate::models::{boosting, forest, hist_gb, knn, linear, logistic, ModelSpec, Task};
 
-/// Rows per block of the Gram pass (`linalg::GRAM_BLOCK_ROWS`): each block's partial sums of the
-/// sparse columns are kept until all are added...
+/// Rows per block of the Gram pass (`linalg::GRAM_BLOCK_ROWS`)...
 const GRAM_BLOCK_ROWS: u64 = 4096;
-/// ...and the dense columns' products are kept per group of this many blocks
-/// (`linalg::dense::GROUP_BLOCKS`).
+/// ...and its partial sums, of the dense columns and of the sparse ones, are kept per group of this
+/// many blocks until all are added (`linalg::GRAM_GROUP_BLOCKS`).
 const GRAM_GROUP_BLOCKS: u64 = 16;
 /// Newton is used for logistic regression up to this many coefficients (`logistic::NEWTON_MAX_DIM`)...
 const NEWTON_MAX_DIM: u64 = 1000;
@@ -226,12 +225,11 @@ fn hist_gradient_boosting(
 }
 
 /// `linalg::NormalEquations`: the p x p Gram matrix, kept for every candidate of the fold; while it
-/// is computed, the dense columns' products per group of row blocks and the sparse columns' per
-/// block of rows (all kept until they are added in order), and the sparse columns' total.
+/// is computed, the dense columns' products and the sparse columns' per group of row blocks (all
+/// kept until they are added in order), and the sparse columns' total.
 fn normal_equations(s: &Shape, centred: bool) -> Footprint {
     let p = s.columns();
     let (sparse, dense) = (s.sparse(), s.columns() - s.sparse());
-    let row_blocks = s.n.div_ceil(GRAM_BLOCK_ROWS).max(1);
     let row_groups = s.n.div_ceil(GRAM_BLOCK_ROWS * GRAM_GROUP_BLOCKS).max(1);
     let what = if centred {
         "XᵀX, the Gram matrix of the centred columns"
@@ -251,7 +249,7 @@ fn normal_equations(s: &Shape, centred: bool) -> Footprint {
         fit.push(part(
             "the Gram pass's partial sums of the sparse (one-hot, indicator) columns",
             &[
-                (row_blocks, "row blocks"),
+                (row_groups, "row groups"),
                 (sparse, ""),
                 (sparse, "columns"),
                 (8, "bytes"),
@@ -474,9 +472,9 @@ mod tests {
         assert_eq!(f.shared[0].each.bytes(), p * p * 8);
         assert_eq!(f.shared[0].each.text(), "3001 x 3001 columns x 8 bytes");
         assert!(f.shared[0].what.contains("Gram"));
-        // One row group of the dense column's (and y's) products, 3 row blocks of the sparse
-        // columns' (3000), the sparse total, and ridge's two p x p copies.
-        let expected = 2 * 2 * 8 + 3 * 3000 * 3000 * 8 + 3000 * 3000 * 8 + 2 * p * p * 8;
+        // One row group of the dense column's (and y's) products and of the sparse columns'
+        // (3000), the sparse total, and ridge's two p x p copies.
+        let expected = 2 * 2 * 8 + 3000 * 3000 * 8 + 3000 * 3000 * 8 + 2 * p * p * 8;
         assert_eq!(total(&f.fit), expected);
         assert!(f.task.is_empty());
     }
