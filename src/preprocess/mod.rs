@@ -18,6 +18,7 @@ use crate::config::{EncodeMethod, EncodeSpec, ImputeSpec, ScaleSpec, UnknownCate
 use crate::data::{Column, ColumnData, MISSING_CODE};
 use crate::design::{Design, OneHotBlock, NO_SLOT};
 use crate::matrix::Matrix;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -131,10 +132,14 @@ impl FittedPreprocessor {
         encode: &EncodeSpec,
         scale: &ScaleSpec,
     ) -> Self {
-        let mut numeric = Vec::new();
-        let mut categorical = Vec::new();
-        for col in columns {
-            match &col.data {
+        // Each column's statistics are its own: fitted in parallel, kept in column order.
+        enum Step {
+            Numeric(NumericStep),
+            Categorical(CategoricalStep),
+        }
+        let steps: Vec<Step> = columns
+            .par_iter()
+            .map(|col| match &col.data {
                 ColumnData::Numeric(v) => {
                     let mut present: Vec<f64> =
                         rows.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
@@ -160,14 +165,14 @@ impl FittedPreprocessor {
                             impute::numeric_fill(impute.numeric, impute.fill_value, &mut present);
                         (fill, scaled)
                     };
-                    numeric.push(NumericStep {
+                    Step::Numeric(NumericStep {
                         name: col.name.clone(),
                         fill,
                         keep_missing: impute.numeric == crate::config::NumericImpute::None,
                         indicator: impute.indicator && had_gaps,
                         center,
                         scale,
-                    });
+                    })
                 }
                 ColumnData::Categorical { codes, dictionary } => {
                     let mut counts = vec![0usize; dictionary.len()];
@@ -207,13 +212,21 @@ impl FittedPreprocessor {
                     let sorted_counts: Vec<usize> = order.iter().map(|i| counts[*i]).collect();
                     let (kept, rare) =
                         encode::split_frequent(&sorted, &sorted_counts, encode.max_categories);
-                    categorical.push(CategoricalStep {
+                    Step::Categorical(CategoricalStep {
                         name: col.name.clone(),
                         fill,
                         categories: kept,
                         rare,
-                    });
+                    })
                 }
+            })
+            .collect();
+        let mut numeric = Vec::new();
+        let mut categorical = Vec::new();
+        for step in steps {
+            match step {
+                Step::Numeric(n) => numeric.push(n),
+                Step::Categorical(c) => categorical.push(c),
             }
         }
         let mut output_names: Vec<String> = numeric.iter().map(|s| s.name.clone()).collect();
