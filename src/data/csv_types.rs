@@ -133,24 +133,43 @@ fn is_float(value: &[u8]) -> bool {
 /// The columns' types of a csv file's `bytes` (header first) under polars' full inference, or
 /// `None` when the file is not plain (see the module comment). `null_values` are read as gaps, as
 /// polars reads them: they add no type.
-pub fn infer(bytes: &[u8], separator: u8, null_values: &[String]) -> Option<Vec<DataType>> {
-    if separator == b'"' || separator == b'\n' || bytes.contains(&b'"') {
+///
+/// With `only` (column names), the columns not named (but the last) are not classified and come
+/// back as text: for a caller that then reads only those columns. A name not in the header exactly
+/// once classifies every column.
+pub fn infer(
+    bytes: &[u8],
+    separator: u8,
+    null_values: &[String],
+    only: Option<&[String]>,
+) -> Option<Vec<DataType>> {
+    if separator == b'"' || separator == b'\n' || memchr::memchr(b'"', bytes).is_some() {
         return None;
     }
-    let header_end = bytes
-        .iter()
-        .position(|&b| b == b'\n')
-        .unwrap_or(bytes.len());
+    let header_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
     let header = strip_cr(&bytes[..header_end]);
     // A byte order mark or other non-ASCII header, or a blank first line: polars' own rules.
     if header.is_empty() || !header.is_ascii() {
         return None;
     }
-    let width = header.iter().filter(|&&b| b == separator).count() + 1;
+    let names: Vec<&[u8]> = header.split(|&b| b == separator).collect();
+    let width = names.len();
+    let wanted: Vec<bool> = match only {
+        Some(only)
+            if only
+                .iter()
+                .all(|w| names.iter().filter(|n| **n == w.as_bytes()).count() == 1) =>
+        {
+            (0..width)
+                .map(|j| j + 1 == width || only.iter().any(|w| w.as_bytes() == names[j]))
+                .collect()
+        }
+        _ => vec![true; width],
+    };
     let body = bytes.get(header_end + 1..).unwrap_or_default();
     let seen = chunks(body)
         .into_par_iter()
-        .map(|chunk| scan(chunk, separator, width, null_values))
+        .map(|chunk| scan(chunk, separator, &wanted, null_values))
         .collect::<Option<Vec<Vec<Seen>>>>()?;
     let mut total = vec![Seen::default(); width];
     for part in &seen {
@@ -158,7 +177,11 @@ pub fn infer(bytes: &[u8], separator: u8, null_values: &[String]) -> Option<Vec<
             t.merge(s);
         }
     }
-    total.iter().map(Seen::dtype).collect()
+    total
+        .iter()
+        .zip(&wanted)
+        .map(|(s, &w)| if w { s.dtype() } else { Some(DataType::String) })
+        .collect()
 }
 
 /// Pieces of about 1 MiB that end at a newline (a record boundary: the file has no quotes). The
@@ -168,7 +191,7 @@ fn chunks(body: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut rest = body;
     while rest.len() > PIECE {
-        let end = match rest[PIECE..].iter().position(|&b| b == b'\n') {
+        let end = match memchr::memchr(b'\n', &rest[PIECE..]) {
             Some(i) => PIECE + i + 1,
             None => rest.len(),
         };
@@ -183,27 +206,46 @@ fn strip_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// The types seen in whole records; `None` for a record whose field count is not `width` (a ragged
-/// file, whose messages the caller's polars path gives).
-fn scan(chunk: &[u8], separator: u8, width: usize, null_values: &[String]) -> Option<Vec<Seen>> {
+/// The types seen in whole records, of the `wanted` columns (the others are split off, not
+/// classified); `None` for a record whose field count is not the header's (a ragged file, whose
+/// messages the caller's polars path gives). One SIMD search finds every separator and newline of
+/// the chunk in turn; a record's last field loses a trailing `\r`.
+fn scan(chunk: &[u8], separator: u8, wanted: &[bool], null_values: &[String]) -> Option<Vec<Seen>> {
+    let width = wanted.len();
     let mut seen = vec![Seen::default(); width];
-    for line in chunk.split(|&b| b == b'\n') {
-        let line = strip_cr(line);
-        // A blank line is no record, and would add no type.
-        if line.is_empty() {
-            continue;
-        }
-        let mut values = line.split(|&b| b == separator);
-        for s in seen.iter_mut() {
-            let value = values.next()?;
-            if s.text || value.is_empty() || null_values.iter().any(|n| n.as_bytes() == value) {
-                continue;
-            }
+    let add = |s: &mut Seen, value: &[u8]| {
+        if !(s.text || value.is_empty() || null_values.iter().any(|n| n.as_bytes() == value)) {
             s.add(value);
         }
-        if values.next().is_some() {
+    };
+    // Unwanted columns start as text, which every later value leaves as it is.
+    for (s, &w) in seen.iter_mut().zip(wanted) {
+        s.text = !w;
+    }
+    let (mut column, mut start) = (0usize, 0usize);
+    let ends = memchr::memchr2_iter(separator, b'\n', chunk).chain(std::iter::once(chunk.len()));
+    for end in ends {
+        let value = &chunk[start..end];
+        start = end + 1;
+        if end < chunk.len() && chunk[end] == separator {
+            // A field before the record's last: one too many makes the record ragged.
+            if column + 1 >= width {
+                return None;
+            }
+            add(&mut seen[column], value);
+            column += 1;
+            continue;
+        }
+        let value = strip_cr(value);
+        // A blank line is no record, and would add no type.
+        if column == 0 && value.is_empty() {
+            continue;
+        }
+        if column + 1 != width {
             return None;
         }
+        add(&mut seen[column], value);
+        column = 0;
     }
     Some(seen)
 }
@@ -298,6 +340,7 @@ mod tests {
             b"i,f,mixed,b,gaps,text,both\n1,1.5,1,true,,x,1\n2,2,2.5,false,NA,y,true\n",
             b',',
             &nulls,
+            None,
         );
         assert_eq!(
             types,
@@ -312,18 +355,45 @@ mod tests {
             ])
         );
         // Quotes, ragged records, a byte order mark and unsure values: polars decides.
-        assert_eq!(infer(b"a,b\n\"1\",2\n", b',', &nulls), None);
-        assert_eq!(infer(b"a,b\n1,2,3\n", b',', &nulls), None);
-        assert_eq!(infer(b"a,b\n1\n", b',', &nulls), None);
-        assert_eq!(infer("\u{feff}a\n1\n".as_bytes(), b',', &nulls), None);
-        assert_eq!(infer(b"a\n99999999999999999999\n", b',', &nulls), None);
+        assert_eq!(infer(b"a,b\n\"1\",2\n", b',', &nulls, None), None);
+        assert_eq!(infer(b"a,b\n1,2,3\n", b',', &nulls, None), None);
+        assert_eq!(infer(b"a,b\n1\n", b',', &nulls, None), None);
+        assert_eq!(infer("\u{feff}a\n1\n".as_bytes(), b',', &nulls, None), None);
+        assert_eq!(
+            infer(b"a\n99999999999999999999\n", b',', &nulls, None),
+            None
+        );
         // Blank lines and a CR before the newline are no values; a non-ASCII value in a column that
         // is text anyway is text, elsewhere polars decides.
-        assert_eq!(infer("a;b\n1;é\n".as_bytes(), b';', &nulls), None);
+        assert_eq!(infer("a;b\n1;é\n".as_bytes(), b';', &nulls, None), None);
         assert_eq!(
-            infer("a;b\r\n1;x\r\n\r\n2;é\r\n".as_bytes(), b';', &nulls),
+            infer("a;b\r\n1;x\r\n\r\n2;é\r\n".as_bytes(), b';', &nulls, None),
             Some(vec![DataType::Int64, DataType::String])
         );
+    }
+
+    /// With `only`, the other columns (but the last) are split off unclassified and read as
+    /// text, so a value there that would make polars decide (one beyond i64) no longer does; a
+    /// name not in the header classifies every column.
+    #[test]
+    fn only_the_named_columns_and_the_last_are_classified() {
+        let nulls = ["".to_string()];
+        let file = b"a,big,c,d\n1,99999999999999999999,2.5,x\n2,1,3,y\n";
+        let only = ["c".to_string()];
+        assert_eq!(
+            infer(file, b',', &nulls, Some(&only)),
+            Some(vec![
+                DataType::String,
+                DataType::String,
+                DataType::Float64,
+                DataType::String,
+            ])
+        );
+        let absent = ["c".to_string(), "zz".to_string()];
+        assert_eq!(infer(file, b',', &nulls, Some(&absent)), None);
+        // A record with too many or too few fields is still ragged.
+        assert_eq!(infer(b"a,b\n1,2,3\n", b',', &nulls, Some(&only)), None);
+        assert_eq!(infer(b"a,b\n1\n", b',', &nulls, Some(&only)), None);
     }
 
     #[test]
