@@ -67,13 +67,26 @@ pub fn encode_text(values: &[Option<String>]) -> (Vec<u32>, Vec<String>) {
             None => (vec![MISSING_CODE], Vec::new()),
         };
     }
+    encode_strs(values.iter().map(|v| v.as_deref()))
+}
+
+/// A series' values as codes into a sorted dictionary, as [`encode_text`] of its
+/// [`text_values`]; a text series is read in place, without a `String` per row.
+pub fn encode_series(series: &Series) -> (Vec<u32>, Vec<String>) {
+    match series.str() {
+        Ok(ca) if series.len() > 1 => encode_strs(ca.iter()),
+        _ => encode_text(&text_values(series)),
+    }
+}
+
+/// [`encode_text`] of borrowed values.
+fn encode_strs<'a>(values: impl Iterator<Item = Option<&'a str>>) -> (Vec<u32>, Vec<String>) {
     // Codes in order of first appearance through a hash map, then renumbered to the sorted order:
     // one hash lookup per value, where a sorted map would compare strings log n times.
     let mut seen: HashMap<&str, u32> = HashMap::new();
     let mut distinct: Vec<&str> = Vec::new();
     let first_codes: Vec<u32> = values
-        .iter()
-        .map(|v| match v.as_deref() {
+        .map(|v| match v {
             None => MISSING_CODE,
             Some(s) => *seen.entry(s).or_insert_with(|| {
                 distinct.push(s);
@@ -132,7 +145,7 @@ pub(super) fn to_column(
             )));
         }
     }
-    let (codes, dictionary) = encode_text(&text_values(series));
+    let (codes, dictionary) = encode_series(series);
     Ok(Column {
         name: name.to_string(),
         data: ColumnData::Categorical { codes, dictionary },

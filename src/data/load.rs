@@ -12,6 +12,7 @@ use crate::config::{CategoricalImpute, NumericImpute, Pipeline};
 use crate::error::{did_you_mean, printable, KilnError, Result};
 use polars::prelude::*;
 use polars::sql::SQLContext;
+use rayon::prelude::*;
 
 /// Adds `[[data.derive]]` columns, one at a time so later ones may use earlier ones.
 pub fn derive_columns(
@@ -164,8 +165,8 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     let n = df.height();
     let mut df = df;
     // Columns read later (the target, the fold and group columns) stay in the frame; a feature
-    // column is taken out of it as it is converted, so the frame's copy is freed column by column
-    // and loading holds the frame plus one converted column rather than the frame plus all of them.
+    // column is taken out of it and its series freed once converted, so the frame's copy goes
+    // column by column and loading holds about the frame, rather than the frame plus every column.
     let mut listed = std::collections::HashMap::new();
     for f in &feature_names {
         *listed.entry(f).or_insert(0usize) += 1;
@@ -176,26 +177,42 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             || Some(name) == pipeline.cv.group_column.as_ref()
             || listed[name] > 1
     };
+    let mut taken = Vec::with_capacity(feature_names.len());
     for name in &feature_names {
-        let taken = if read_later(name) {
+        let column = if read_later(name) {
             df.column(name).cloned()
         } else {
             df.drop_in_place(name)
         };
-        let series = taken
-            .map_err(|e| KilnError::Data(format!("{file}: {e}")))?
-            .take_materialized_series();
-        let as_category = data.categorical.contains(name);
-        let column = to_column(name, &series, as_category, &file)?;
-        if (0..column.len()).all(|i| column.is_missing(i)) {
-            warnings.push(format!(
+        taken.push(column.map_err(|e| KilnError::Data(format!("{file}: {e}")))?);
+    }
+    // Each column is converted on its own (in parallel, each series freed once converted); the
+    // columns, their warnings and the first error come in the listed order.
+    let converted: Vec<Result<Option<(Column, Vec<String>)>>> = taken
+        .into_par_iter()
+        .zip(feature_names.par_iter())
+        .map(|(taken, name)| {
+            let series = taken.take_materialized_series();
+            let as_category = data.categorical.contains(name);
+            let column = to_column(name, &series, as_category, &file)?;
+            if (0..column.len()).all(|i| column.is_missing(i)) {
+                return Ok(None);
+            }
+            let notes = unusual_column(&column, &series, pipeline, &file);
+            Ok(Some((column, notes)))
+        })
+        .collect();
+    for (name, converted) in feature_names.iter().zip(converted) {
+        match converted? {
+            Some((column, notes)) => {
+                warnings.extend(notes);
+                features.push(column);
+            }
+            None => warnings.push(format!(
                 "column `{}` has no values in {file}: left out",
                 printable(name)
-            ));
-            continue;
+            )),
         }
-        warnings.extend(unusual_column(&column, &series, pipeline, &file));
-        features.push(column);
     }
     if features.is_empty() {
         return Err(locate(
