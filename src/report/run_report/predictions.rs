@@ -15,6 +15,7 @@ use crate::report::fmt::clip;
 use crate::report::html::Page;
 use crate::report::svg::{self, Bar, HeatColors, Reference, Series};
 use crate::search;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Rows predicted per batch: bounds the memory of the design matrix on large data.
@@ -58,11 +59,21 @@ fn predict_rows(
         let label = format!("{} holdout rows", test.len());
         (test, label)
     };
-    let mut outputs = Vec::new();
-    for batch in rows.chunks(BATCH) {
-        let x = artifact.preprocessor.transform(&ds.features, Some(batch))?;
-        outputs.push((batch, artifact.model.predict(&x)));
-    }
+    // Batches in parallel, in order; each read through its one-hot slots by a model that can
+    // (the dense form of a one-hot design is mostly zeros to write and read back).
+    let outputs = rows
+        .par_chunks(BATCH)
+        .map(|batch| {
+            let dense = std::cell::OnceCell::new();
+            let x = artifact
+                .preprocessor
+                .transform_design(&ds.features, Some(batch))?;
+            let out = artifact
+                .model
+                .predict_design(&x, || dense.get_or_init(|| x.to_dense()));
+            Ok((batch, out))
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()?;
     let predicted = match (&ds.target, artifact.task) {
         (Some(TargetData::Values(y)), Task::Regression) => {
             let mut actual = Vec::with_capacity(rows.len());
