@@ -286,20 +286,17 @@ pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<ReadFrame> {
         let hash = format!("{:016x}", stream_hash(path).map_err(read_err)?);
         let file = std::fs::File::open(path).map_err(read_err)?;
         let df = ParquetReader::new(file).finish().map_err(polars_err)?;
-        if df.width() == 0 {
-            return Err(KilnError::Data(format!("data file {shown} has no columns")));
-        }
-        return Ok(ReadFrame {
-            file_columns: df.width(),
-            frame: df,
-            hash,
-        });
+        return checked_frame(df, None, hash, path);
     }
     let bytes = std::fs::read(path).map_err(read_err)?;
+    if ext == "csv" || ext == "tsv" {
+        // The hash on one thread while the type pass and polars read the same bytes on the others.
+        let (hash, read) = rayon::join(|| hash_text(&bytes), || read_csv(&bytes, path, &ext, opts));
+        let (df, projected_width) = read?;
+        return checked_frame(df, projected_width, hash, path);
+    }
     let hash = hash_text(&bytes);
-    // The file's width when only some of its columns were read.
-    let (df, projected_width) = match ext.as_str() {
-        "csv" | "tsv" => read_csv(&bytes, path, &ext, opts)?,
+    let df = match ext.as_str() {
         // The readers own the bytes, which go with them once the frame is decoded.
         "json" | "ndjson" | "jsonl" => {
             let format = if ext == "json" {
@@ -307,15 +304,14 @@ pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<ReadFrame> {
             } else {
                 JsonFormat::JsonLines
             };
-            let df = JsonReader::new(std::io::Cursor::new(bytes))
+            JsonReader::new(std::io::Cursor::new(bytes))
                 .with_json_format(format)
-                .finish();
-            (df.map_err(polars_err)?, None)
+                .finish()
+                .map_err(polars_err)?
         }
-        "arrow" | "ipc" | "feather" => {
-            let df = IpcReader::new(std::io::Cursor::new(bytes)).finish();
-            (df.map_err(polars_err)?, None)
-        }
+        "arrow" | "ipc" | "feather" => IpcReader::new(std::io::Cursor::new(bytes))
+            .finish()
+            .map_err(polars_err)?,
         other => {
             return Err(KilnError::Data(format!(
                 "data file {shown}: unsupported extension `.{other}`; kiln reads {}",
@@ -327,8 +323,21 @@ pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<ReadFrame> {
             )))
         }
     };
+    checked_frame(df, None, hash, path)
+}
+
+/// The frame read, refused when it has no columns.
+fn checked_frame(
+    df: DataFrame,
+    projected_width: Option<usize>,
+    hash: String,
+    path: &Path,
+) -> Result<ReadFrame> {
     if df.width() == 0 {
-        return Err(KilnError::Data(format!("data file {shown} has no columns")));
+        return Err(KilnError::Data(format!(
+            "data file {} has no columns",
+            path.display()
+        )));
     }
     Ok(ReadFrame {
         file_columns: projected_width.unwrap_or(df.width()),
