@@ -188,7 +188,9 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     }
     // Each column is converted on its own (in parallel, each series freed once converted); the
     // columns, their warnings and the first error come in the listed order.
-    let converted: Vec<Result<Option<(Column, Vec<String>)>>> = taken
+    // Per column: the column and its warnings, None when it has no values, or the error.
+    type Converted = Result<Option<(Column, Vec<String>)>>;
+    let converted: Vec<Converted> = taken
         .into_par_iter()
         .zip(feature_names.par_iter())
         .map(|(taken, name)| {

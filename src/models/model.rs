@@ -40,18 +40,21 @@ pub trait Model {
     }
 
     /// Fits on a design: the model and anything worth telling the user (a convergence warning).
-    fn fit(&self, on: FitOn) -> Result<(Self::Fitted, Vec<String>), String>;
+    fn fit(&self, on: FitOn) -> FitResult<Self::Fitted>;
 
     /// Whether [`Model::fit_columns`] fits (and so a fold's training design is never made whole).
     const READS_COLUMNS: bool = false;
 
     /// Fits on a design read a column at a time, for a model that never needs it whole (`None`
     /// for the others, which are given the whole design through [`Model::fit`]).
-    fn fit_columns(&self, on: FitOnColumns) -> Option<Result<(Self::Fitted, Vec<String>), String>> {
+    fn fit_columns(&self, on: FitOnColumns) -> Option<FitResult<Self::Fitted>> {
         let _ = on;
         None
     }
 }
+
+/// A fit's outcome: the fitted model and its warnings, or why it failed.
+pub type FitResult<F> = Result<(F, Vec<String>), String>;
 
 /// [`FitOn`] with the design as columns made on demand.
 pub struct FitOnColumns<'a> {

@@ -176,7 +176,6 @@ mod tests {
                 },
                 &ScaleSpec {
                     method: ScaleMethod::Standard,
-                    ..ScaleSpec::default()
                 },
             );
             let whole = pre.transform_design(&cols, Some(&rows)).unwrap();
