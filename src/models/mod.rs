@@ -29,7 +29,7 @@ use crate::design::{Design, DesignColumns};
 use crate::linalg::NormalEquations;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
-pub use model::{fit_dense, FitOn, FitOnColumns, Model, Predictor};
+pub use model::{fit_dense, FitOn, FitOnColumns, FitResult, Model, Predictor};
 use params::{ParamDoc, ParamError};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -414,6 +414,23 @@ impl ModelSpec {
     ) -> Result<Fit, String> {
         let x = Design::from_dense(x.clone());
         self.fit_shared(&x, targets, rng, seed, &FitCache::default())
+    }
+
+    /// Fits on `columns` when the model reads its design a column at a time
+    /// ([`Self::fit_columns`]), else on the whole design `whole` makes (only then is it made).
+    pub fn fit_either<'d>(
+        &self,
+        columns: &dyn DesignColumns,
+        whole: impl FnOnce() -> Result<std::borrow::Cow<'d, Design>, String>,
+        targets: Targets,
+        rng: &mut Rng,
+        seed: u64,
+        cache: &FitCache,
+    ) -> Result<Fit, String> {
+        match self.fit_columns(columns, targets, rng, seed, cache) {
+            Some(fit) => fit,
+            None => self.fit_shared(&*whole()?, targets, rng, seed, cache),
+        }
     }
 }
 

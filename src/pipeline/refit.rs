@@ -48,17 +48,18 @@ pub(crate) fn refit(
     let cache = FitCache::default();
     // As in the search: a model that reads its design a column at a time is given it so.
     let columns = pre.columns_of(&ds.features, rows)?;
-    let fit = match p
-        .model
-        .fit_columns(&columns, fd.train_targets(), &mut rng, p.seed, &cache)
-    {
-        Some(fit) => fit?,
-        None => {
-            let x = pre.transform_design(&ds.features, Some(rows))?;
-            p.model
-                .fit_shared(&x, fd.train_targets(), &mut rng, p.seed, &cache)?
-        }
+    let whole = || {
+        pre.transform_design(&ds.features, Some(rows))
+            .map(std::borrow::Cow::Owned)
     };
+    let fit = p.model.fit_either(
+        &columns,
+        whole,
+        fd.train_targets(),
+        &mut rng,
+        p.seed,
+        &cache,
+    )?;
     drop(cache);
     let mut test = BTreeMap::new();
     if !prepared.test_rows.is_empty() {

@@ -565,21 +565,25 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome 
         .pre
         .columns_of(features, train)
         .map_err(|e| format!("preprocessing: {e}"))?;
-    let fit = match model.fit_columns(&columns, fd.train_targets(), &mut rng, plan.seed, &d.cache) {
-        Some(fit) => fit?,
-        None => {
-            let x_train = d
-                .x_train
-                .get_or_init(|| {
-                    d.pre
-                        .transform_design(features, Some(train))
-                        .map_err(|e| format!("preprocessing: {e}"))
-                })
-                .as_ref()
-                .map_err(|e| e.clone())?;
-            model.fit_shared(x_train, fd.train_targets(), &mut rng, plan.seed, &d.cache)?
-        }
+    let whole = || {
+        d.x_train
+            .get_or_init(|| {
+                d.pre
+                    .transform_design(features, Some(train))
+                    .map_err(|e| format!("preprocessing: {e}"))
+            })
+            .as_ref()
+            .map(std::borrow::Cow::Borrowed)
+            .map_err(|e| e.clone())
     };
+    let fit = model.fit_either(
+        &columns,
+        whole,
+        fd.train_targets(),
+        &mut rng,
+        plan.seed,
+        &d.cache,
+    )?;
     let fit_seconds = started.elapsed().as_secs_f64();
     let dense_valid = || d.x_valid_dense.get_or_init(|| d.x_valid.to_dense());
     let output = fit.model.predict_design(&d.x_valid, dense_valid);

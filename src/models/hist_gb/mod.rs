@@ -13,7 +13,7 @@ pub mod tree;
 use super::boosting::output_of_raw_scores;
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
 use super::tree_builder::normalised;
-use super::{FitOn, FitOnColumns, Model, ModelInfo, Output, Predictor, Targets, Task};
+use super::{FitOn, FitOnColumns, FitResult, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::design::{Design, DesignColumns, RowValues};
 use crate::matrix::Matrix;
 use crate::rng::{derive_seed, Rng};
@@ -621,7 +621,7 @@ impl Model for HistGradientBoostingParams {
 
     const READS_COLUMNS: bool = true;
 
-    fn fit(&self, on: FitOn) -> Result<(HistGradientBoostingModel, Vec<String>), String> {
+    fn fit(&self, on: FitOn) -> FitResult<HistGradientBoostingModel> {
         self.fit_on(FitOnColumns {
             columns: on.design,
             targets: on.targets,
@@ -632,16 +632,13 @@ impl Model for HistGradientBoostingParams {
     }
 
     /// Binning reads each column once, so the design can be made a column at a time.
-    fn fit_columns(
-        &self,
-        on: FitOnColumns,
-    ) -> Option<Result<(HistGradientBoostingModel, Vec<String>), String>> {
+    fn fit_columns(&self, on: FitOnColumns) -> Option<FitResult<HistGradientBoostingModel>> {
         Some(self.fit_on(on))
     }
 }
 
 impl HistGradientBoostingParams {
-    fn fit_on(&self, on: FitOnColumns) -> Result<(HistGradientBoostingModel, Vec<String>), String> {
+    fn fit_on(&self, on: FitOnColumns) -> FitResult<HistGradientBoostingModel> {
         let x = on.columns;
         let dense = x.n_dense();
         let ordinal_columns: Vec<bool> = (0..x.n_cols())
