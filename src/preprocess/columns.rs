@@ -4,7 +4,6 @@
 //! boosting bins each column) never holds the fold's whole f64 design.
 
 use super::{FittedPreprocessor, NumericStep};
-use crate::config::EncodeMethod;
 use crate::design::{DesignColumns, NO_SLOT};
 
 /// Each step's input column, in the fitted order.
@@ -62,10 +61,6 @@ impl ColumnsOf<'_> {
     fn data_rows(&self, at: &[usize]) -> Vec<usize> {
         at.iter().map(|&p| self.rows[p]).collect()
     }
-
-    fn indicators(&self) -> usize {
-        self.pre.numeric.iter().filter(|s| s.indicator).count()
-    }
 }
 
 impl DesignColumns for ColumnsOf<'_> {
@@ -82,15 +77,7 @@ impl DesignColumns for ColumnsOf<'_> {
     }
 
     fn block_widths(&self) -> Vec<usize> {
-        match self.pre.method {
-            EncodeMethod::OneHot => self
-                .pre
-                .categorical
-                .iter()
-                .map(|c| c.n_outputs(EncodeMethod::OneHot))
-                .collect(),
-            EncodeMethod::Ordinal => Vec::new(),
-        }
+        self.pre.block_widths()
     }
 
     fn dense_values(&self, j: usize, at: &[usize]) -> Result<Vec<f64>, String> {
@@ -98,7 +85,7 @@ impl DesignColumns for ColumnsOf<'_> {
         let pre = self.pre;
         let mut out = Vec::with_capacity(rows.len());
         let n_numeric = pre.numeric.len();
-        let n_indicators = self.indicators();
+        let n_indicators = pre.indicated(&self.inputs).count();
         if j < n_numeric {
             push_numeric(&pre.numeric[j], self.inputs.numeric[j], &rows, &mut out)?;
         } else if j < n_numeric + n_indicators {

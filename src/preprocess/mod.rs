@@ -373,7 +373,7 @@ impl FittedPreprocessor {
     /// Dense design columns: the numeric ones, the indicators and (ordinal encoding) the codes.
     fn n_dense(&self) -> usize {
         match self.method {
-            EncodeMethod::OneHot => self.n_outputs() - self.one_hot_width(),
+            EncodeMethod::OneHot => self.n_outputs() - self.block_widths().iter().sum::<usize>(),
             EncodeMethod::Ordinal => self.n_outputs(),
         }
     }
@@ -433,12 +433,16 @@ impl FittedPreprocessor {
         Ok(out)
     }
 
-    /// The columns of the one-hot blocks (with `encode.method = "one_hot"`).
-    fn one_hot_width(&self) -> usize {
-        self.categorical
-            .iter()
-            .map(|c| c.n_outputs(EncodeMethod::OneHot))
-            .sum()
+    /// The width of each one-hot block (none with `encode.method = "ordinal"`).
+    fn block_widths(&self) -> Vec<usize> {
+        match self.method {
+            EncodeMethod::OneHot => self
+                .categorical
+                .iter()
+                .map(|c| c.n_outputs(EncodeMethod::OneHot))
+                .collect(),
+            EncodeMethod::Ordinal => Vec::new(),
+        }
     }
 }
 
