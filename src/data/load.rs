@@ -186,9 +186,9 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         };
         taken.push(column.map_err(|e| KilnError::Data(format!("{file}: {e}")))?);
     }
-    // Each column is converted on its own (in parallel, each series freed once converted); the
-    // columns, their warnings and the first error come in the listed order.
-    // Per column: the column and its warnings, None when it has no values, or the error.
+    // Each column is converted on its own (in parallel, each series freed once converted): the
+    // column and its warnings, None when it has no values, or the error; the columns, warnings
+    // and the first error are then taken in the listed order.
     type Converted = Result<Option<(Column, Vec<String>)>>;
     let converted: Vec<Converted> = taken
         .into_par_iter()

@@ -197,17 +197,14 @@ impl NormalEquations {
                 }
             }
             // One partial sum per group of row blocks (as the dense pass), so a fold holds a few
-            // k x k partials rather than one per 4096 rows (at k = 600, 3 MB each). Each is
-            // zeroed by writing: a `vec![0.0; ..]` of that size comes as the shared zero page, and
-            // every page the sums then touch would fault twice, the second time copying it and
-            // flushing every core's TLB.
+            // k x k partials rather than one per 4096 rows (at k = 600, 3 MB each), each zeroed
+            // by writing (see `dense::zeroed`).
             let group_rows = GRAM_BLOCK_ROWS * GRAM_GROUP_BLOCKS;
             let starts: Vec<usize> = (0..n).step_by(group_rows).collect();
             let partials: Vec<Vec<f64>> = starts
                 .par_iter()
                 .map(|&r0| {
-                    let mut g = Vec::with_capacity(k * k);
-                    g.resize(k * k, 0.0);
+                    let mut g = dense::zeroed(k * k);
                     let mut row = Vec::with_capacity(listed.len() + blocks.len());
                     for i in r0..(r0 + group_rows).min(n) {
                         row.clear();
@@ -226,8 +223,7 @@ impl NormalEquations {
                     g
                 })
                 .collect();
-            let mut ss = Vec::with_capacity(k * k);
-            ss.resize(k * k, 0.0);
+            let mut ss = dense::zeroed(k * k);
             for g in &partials {
                 ss.iter_mut().zip(g).for_each(|(s, v)| *s += v);
             }
