@@ -17,6 +17,8 @@ pub enum Purpose {
     Refit = 4,
     /// The candidates of a random search.
     Draw = 5,
+    /// The rows a halving rung subsamples (resource = "rows").
+    Halving = 6,
 }
 
 /// SplitMix64: a strong 64-bit mixer, used to fold the parts of a seed together.

@@ -67,6 +67,10 @@ fn kind_schema(kind: Kind) -> Value {
             }
         }),
         Kind::Param(p) => param_kind(p),
+        Kind::IntOr(names) => json!({"anyOf": [
+            {"type": "integer", "minimum": 1},
+            {"type": "string", "enum": names},
+        ]}),
         Kind::Bounds => {
             let mut scopes = Map::new();
             scopes.insert(

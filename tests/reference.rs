@@ -45,6 +45,32 @@ fn check_case(name: &str) {
         "{name} is outside its tolerance:\n{}",
         report.join("\n")
     );
+    // A halving case: the same candidates ran in every rung, at the same resource.
+    for rung in reference["rungs"].as_array().into_iter().flatten() {
+        let r = rung["rung"].as_u64().unwrap();
+        let in_rung: Vec<&serde_json::Value> = trials
+            .iter()
+            .filter(|t| t["rung"].as_u64() == Some(r))
+            .collect();
+        let mut ran: Vec<u64> = in_rung
+            .iter()
+            .map(|t| t["candidate"].as_u64().unwrap())
+            .collect();
+        ran.sort_unstable();
+        let expected: Vec<u64> = rung["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .collect();
+        assert_eq!(ran, expected, "{name}: the candidates of rung {r}");
+        for t in in_rung {
+            assert_eq!(
+                t["resource"], rung["resource"],
+                "{name}: rung {r}'s resource"
+            );
+        }
+    }
     eprintln!("{name}: worst difference {worst:.3e} (tolerance {tolerance})");
     let _ = std::fs::remove_dir_all(&out);
 }
@@ -81,6 +107,8 @@ reference_cases!(
     breast_cancer_hgb,
     breast_cancer_logreg,
     diabetes_gbm,
+    diabetes_halving,
+    diabetes_halving_hgb,
     diabetes_hgb,
     diabetes_hgb_depth,
     diabetes_lasso,

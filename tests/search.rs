@@ -26,26 +26,6 @@ const RANDOM: &str = "strategy = \"random\"\nn_candidates = 6";
 const DISTS: &str =
     "model.alpha = { log_uniform = [1e-3, 1e3] }\nmodel.fit_intercept = [true, false]";
 
-fn run_ok(args: &[&str]) -> (String, String) {
-    let (code, out, err) = run(args);
-    assert_eq!(code, 0, "kiln {}:\n{out}\n{err}", args.join(" "));
-    (out, err)
-}
-
-/// `kiln run FILE --out OUT --quiet EXTRA`: the run directory.
-fn run_into(file: &Path, out: &Path, extra: &[&str]) -> PathBuf {
-    let mut args = vec![
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    run_ok(&args);
-    run_dir(out)
-}
-
 #[test]
 fn random_search_draws_from_the_seed_alone_the_same_for_any_jobs() {
     let dir = scratch("random");
@@ -331,14 +311,14 @@ fn a_malformed_search_is_a_located_error_before_any_fit() {
     // [search] holds its line on line 17; the grid key is on line 20 (21 after RANDOM's two lines).
     let cases: &[(&str, &str, &str)] = &[
         ("", "model.alpha = { log_uniform = [1e-3, 1e3] }",
-         "bad.toml:20:7: in the grid: `model.alpha` is a distribution (log_uniform [0.001, 1000]), which only a random search draws from: set `[search] strategy = \"random\"`"),
+         "bad.toml:20:7: in the grid: `model.alpha` is a distribution (log_uniform [0.001, 1000]), which only a random search (or a halving one with search.n_candidates) draws from: set `[search] strategy = \"random\"`"),
         (RANDOM, "model.alpha = { uniform = [1, 1] }", "21:7: in the grid: `model.alpha`: `uniform` needs low < high, got [1, 1]"),
         (RANDOM, "model.alpha = { log_uniform = [0, 1] }", "`log_uniform` draws in log space, so low must be above 0, got 0"),
         (RANDOM, "model.alpha = { gauss = [0, 1] }", "unknown distribution `gauss`; distributions: log_uniform, uniform, int, log_int"),
         (RANDOM, "model.alpha = { int = [1, 2.5] }", "`int` bounds must be whole numbers, got 2.5"),
         (RANDOM, "model.alpha = { uniform = [-5, -1] }", "in the grid: `model.alpha` must be >= 0, got -"),
-        ("strategy = \"halving\"", "model.alpha = [1.0]", "17:1: `search.strategy`: `halving` is not one of grid | random"),
-        ("n_candidates = 3", "model.alpha = [1.0]", "`search.n_candidates` is for random search: set `[search] strategy = \"random\"`"),
+        ("strategy = \"bisect\"", "model.alpha = [1.0]", "17:1: `search.strategy`: `bisect` is not one of grid | random | halving"),
+        ("n_candidates = 3", "model.alpha = [1.0]", "`search.n_candidates` is for random search (or halving over drawn candidates): set `[search] strategy = \"random\"` or `\"halving\"`"),
         ("stop_when.test.r2 = { min = 0.5 }", "model.alpha = [1.0]", "unknown key `test` in `search.stop_when`: use cv.<metric>"),
         ("stop_when.cv.accuracy = { min = 0.5 }", "model.alpha = [1.0]", "metric `accuracy` is for classification"),
         ("max_seconds = 0", "model.alpha = [1.0]", "`search.max_seconds` must be > 0, got 0"),

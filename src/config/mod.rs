@@ -54,6 +54,36 @@ pub struct SearchSettings {
     pub max_seconds: Option<f64>,
     /// The search ends at the first candidate (in candidate order) that meets every check.
     pub stop_when: Vec<Expectation>,
+    /// strategy = "halving": its rungs' settings.
+    pub halving: Option<HalvingSettings>,
+}
+
+/// What a successive-halving search grows from rung to rung.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    /// The rows each fold trains and validates on (scikit-learn's "n_samples").
+    Rows,
+    /// A whole-number model parameter (its name under `[model]`), as n_estimators or max_iter.
+    Param(String),
+}
+
+impl Resource {
+    pub fn text(&self) -> String {
+        match self {
+            Resource::Rows => "rows".into(),
+            Resource::Param(name) => format!("model.{name}"),
+        }
+    }
+}
+
+/// `[search]` strategy = "halving", checked (scikit-learn's names and defaults).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HalvingSettings {
+    pub factor: f64,
+    pub min_resources: MinResources,
+    pub max_resources: MaxResources,
+    pub resource: Resource,
+    pub aggressive_elimination: bool,
 }
 
 /// A checked pipeline: every value valid, every default resolved.
@@ -95,6 +125,8 @@ pub struct Candidate {
     /// Flat dotted keys, in grid order.
     pub params: Vec<(String, Value)>,
     pub pipeline: Pipeline,
+    /// The sub-grid and values it was made from (see [`LoadedPipeline::with_param`]).
+    draw: sample::Draw,
 }
 
 /// A loaded pipeline file: the document as run (overrides applied) and its candidates.
@@ -104,12 +136,46 @@ pub struct LoadedPipeline {
     /// The pipeline as run: the file with `--set` overrides applied (grid included).
     pub document: toml::Table,
     pub candidates: Vec<Candidate>,
+    subgrids: Vec<grid::SubGrid>,
 }
 
 impl LoadedPipeline {
     /// The pipeline every candidate shares apart from its grid values (the first candidate's).
     pub fn base(&self) -> &Pipeline {
         &self.candidates[0].pipeline
+    }
+
+    /// The candidate with one more key set (a halving rung's resource, as model.n_estimators = 27),
+    /// checked as a grid value is; its params end with that key.
+    pub fn with_param(&self, cand: &Candidate, path: &[String], value: Value) -> Result<Candidate> {
+        let (sub_index, combo) = &cand.draw;
+        let mut sub = self.subgrids[*sub_index].clone();
+        let mut combo = combo.clone();
+        combo.push((sub.len(), value.clone()));
+        sub.push(grid::GridAxis {
+            path: path.to_vec(),
+            values: vec![value.clone()],
+            dist: None,
+            source_path: ["search".to_string(), "resource".to_string()].to_vec(),
+        });
+        let pipeline =
+            build_candidate(&self.document, &sub, &combo, &self.source.path).map_err(|ps| {
+                let text: Vec<String> = ps.iter().map(|p| p.message.clone()).collect();
+                KilnError::Config(format!(
+                    "{}: `{}` = {value}: {}",
+                    self.source.path.display(),
+                    path.join("."),
+                    text.join("; ")
+                ))
+            })?;
+        let mut params = cand.params.clone();
+        params.push((path.join("."), value));
+        Ok(Candidate {
+            index: cand.index,
+            params,
+            pipeline,
+            draw: (*sub_index, combo),
+        })
     }
 
     /// The document as run, as TOML text (written to the run directory as pipeline.toml).
@@ -223,6 +289,24 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
             ));
         }
     }
+    // As scikit-learn: a halving search's resource parameter is set by the rungs, not the grid.
+    let resource = document
+        .get("search")
+        .and_then(|s| s.get("resource"))
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("model."));
+    for axis in subgrids.iter().flatten() {
+        if resource.is_some_and(|r| axis.path == ["model", r]) {
+            problems.push(source.error_at(
+                &axis.source_path,
+                &format!(
+                    "in the grid: `{}` is the halving search's resource (search.resource), which \
+                     each rung sets; remove it from the grid",
+                    axis.path.join(".")
+                ),
+            ));
+        }
+    }
     let mut candidates = Vec::new();
     // A problem shared by many candidates (a misspelt model type under a large grid) is rendered
     // once: rendering locates it in the source, which for every candidate took seconds (found by
@@ -245,6 +329,7 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
                         .map(|(a, v)| (sub[*a].path.join("."), v.clone()))
                         .collect(),
                     pipeline,
+                    draw: (sub_index, combo),
                 }),
                 Err(ps) => {
                     let mut new = false;
@@ -283,6 +368,7 @@ pub fn load_str(path: &Path, text: String, overrides: &[Override]) -> Result<Loa
         source,
         document,
         candidates,
+        subgrids,
     })
 }
 
@@ -309,8 +395,15 @@ fn draws(
             ),
         ))
     };
-    match strategy {
-        Strategy::Grid => {
+    // A halving search over drawn candidates is HalvingRandomSearchCV; without n_candidates it
+    // halves the whole grid (HalvingGridSearchCV).
+    let drawn = match strategy {
+        Strategy::Grid => false,
+        Strategy::Random => true,
+        Strategy::Halving => search.and_then(|s| s.get("n_candidates")).is_some(),
+    };
+    match drawn {
+        false => {
             let drawn: Vec<String> = subgrids
                 .iter()
                 .flatten()
@@ -320,7 +413,8 @@ fn draws(
                         &axis.source_path,
                         &format!(
                             "in the grid: `{}` is a distribution ({}), which only a random search \
-                             draws from: set `[search] strategy = \"random\"`, or give a list",
+                             (or a halving one with search.n_candidates) draws from: set \
+                             `[search] strategy = \"random\"`, or give a list",
                             axis.path.join("."),
                             d.text()
                         ),
@@ -350,7 +444,7 @@ fn draws(
                 .flat_map(|(s, sub)| grid::combinations(sub).into_iter().map(move |c| (s, c)))
                 .collect())
         }
-        Strategy::Random => {
+        true => {
             let n = search
                 .and_then(|s| s.get("n_candidates"))
                 .and_then(Value::as_integer)

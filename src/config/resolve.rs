@@ -222,12 +222,14 @@ fn resolve(raw: RawPipeline, file: &Path) -> std::result::Result<Pipeline, Vec<P
             format!("`search.max_seconds` must be > 0, got {s}"),
         ));
     }
-    if raw.search.n_candidates.is_some() && raw.search.strategy != Strategy::Random {
+    if raw.search.n_candidates.is_some() && raw.search.strategy == Strategy::Grid {
         problems.push(Problem::new(
             &["search", "n_candidates"],
-            "`search.n_candidates` is for random search: set `[search] strategy = \"random\"`",
+            "`search.n_candidates` is for random search (or halving over drawn candidates): set \
+             `[search] strategy = \"random\"` or `\"halving\"`",
         ));
     }
+    let halving = halving_settings(&raw, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -258,9 +260,131 @@ fn resolve(raw: RawPipeline, file: &Path) -> std::result::Result<Pipeline, Vec<P
             max_fits: raw.search.max_fits,
             max_seconds: raw.search.max_seconds,
             stop_when,
+            halving,
         },
         output_dir: PathBuf::from(raw.output.dir),
         expect,
+    })
+}
+
+/// The successive-halving keys, checked: None unless strategy = "halving", where each key given
+/// to another strategy is a problem.
+fn halving_settings(raw: &RawPipeline, problems: &mut Vec<Problem>) -> Option<HalvingSettings> {
+    let s = &raw.search;
+    if s.strategy != Strategy::Halving {
+        let given = [
+            ("factor", s.factor.is_some()),
+            ("min_resources", s.min_resources.is_some()),
+            ("max_resources", s.max_resources.is_some()),
+            ("resource", s.resource.is_some()),
+            ("aggressive_elimination", s.aggressive_elimination.is_some()),
+        ];
+        for (key, _) in given.iter().filter(|(_, g)| *g) {
+            problems.push(Problem::new(
+                &["search", key],
+                format!(
+                    "`search.{key}` is for successive halving: set `[search] strategy = \"halving\"`"
+                ),
+            ));
+        }
+        return None;
+    }
+    let factor = s.factor.unwrap_or(DEFAULT_FACTOR);
+    if factor <= 1.0 {
+        problems.push(Problem::new(
+            &["search", "factor"],
+            format!("`search.factor` must be > 1 (each rung keeps 1/factor of its candidates), got {factor}"),
+        ));
+    }
+    let resource = match s.resource.as_deref() {
+        None | Some("rows") => Resource::Rows,
+        Some(other) => match other.strip_prefix("model.") {
+            Some(name) => {
+                let model_type = Some(raw.model.name());
+                let path = ["model".to_string(), name.to_string()];
+                match schema::kind_of_path(&path, model_type) {
+                    Ok(schema::Kind::Param(crate::models::params::ParamKind::Int)) => {
+                        Resource::Param(name.to_string())
+                    }
+                    Ok(_) => {
+                        problems.push(Problem::new(
+                            &["search", "resource"],
+                            format!(
+                                "`search.resource` = \"{other}\": the resource must be a whole-number \
+                                 parameter of the model (as model.n_estimators or model.max_iter)"
+                            ),
+                        ));
+                        Resource::Rows
+                    }
+                    Err(e) => {
+                        problems.push(Problem::new(
+                            &["search", "resource"],
+                            format!("`search.resource` = \"{other}\": {e}"),
+                        ));
+                        Resource::Rows
+                    }
+                }
+            }
+            None => {
+                problems.push(Problem::new(
+                    &["search", "resource"],
+                    format!(
+                        "`search.resource` = \"{other}\": give \"rows\" or a model parameter, as \
+                         \"model.n_estimators\""
+                    ),
+                ));
+                Resource::Rows
+            }
+        },
+    };
+    let min_resources = s
+        .min_resources
+        .unwrap_or(MinResources::Named(MinResourcesName::Exhaust));
+    let max_resources = s
+        .max_resources
+        .unwrap_or(MaxResources::Named(MaxResourcesName::Auto));
+    for (key, count) in [
+        (
+            "min_resources",
+            matches!(min_resources, MinResources::Count(0)),
+        ),
+        (
+            "max_resources",
+            matches!(max_resources, MaxResources::Count(0)),
+        ),
+    ] {
+        if count {
+            problems.push(Problem::new(
+                &["search", key],
+                format!("`search.{key}` must be >= 1, got 0"),
+            ));
+        }
+    }
+    if let (Resource::Param(name), MaxResources::Named(_)) = (&resource, max_resources) {
+        problems.push(Problem::new(
+            &["search", "max_resources"],
+            format!(
+                "resource = \"model.{name}\" needs `search.max_resources` (a whole number): \"auto\" \
+                 means every row, for resource = \"rows\""
+            ),
+        ));
+    }
+    if let (MinResources::Count(a), MaxResources::Count(b)) = (min_resources, max_resources) {
+        if a > b {
+            problems.push(Problem::new(
+                &["search", "min_resources"],
+                format!(
+                    "`search.min_resources` = {a} is greater than `search.max_resources` = {b}"
+                ),
+            ));
+        }
+    }
+    Some(HalvingSettings {
+        factor,
+        min_resources,
+        max_resources,
+        resource,
+        aggressive_elimination: s.aggressive_elimination.unwrap_or(false),
     })
 }
 

@@ -26,6 +26,8 @@ pub enum Kind {
     Param(ParamKind),
     /// `cv.<metric> = { min = .., max = .. }`, as `[expect]` (search.stop_when).
     Bounds,
+    /// A whole number >= 1, or one of these strings (search.min_resources, search.max_resources).
+    IntOr(&'static [&'static str]),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -163,8 +165,13 @@ pub const SECTIONS: &[SectionDoc] = &[
             key("metric", Kind::Str, "", "default: r2, accuracy or silhouette by task"),
             key("metrics", Kind::StrList, "[]", "also computed and logged"),
             key("on_error", Kind::Choice(&["skip", "fail"]), "\"skip\"", "a failed candidate: log it and go on, or stop"),
-            key("strategy", Kind::Choice(crate::config::spec::Strategy::NAMES), "\"grid\"", "grid: every combination; random: n_candidates drawn from the seed (lists are choices; log_uniform, uniform, int, log_int are distributions)"),
-            key("n_candidates", Kind::Int, "10", "random search: the candidates drawn (scikit-learn's n_iter)").at_least(1),
+            key("strategy", Kind::Choice(crate::config::spec::Strategy::NAMES), "\"grid\"", "grid: every combination; random: n_candidates drawn from the seed (lists are choices; log_uniform, uniform, int, log_int are distributions); halving: successive halving over the grid, or over n_candidates drawn"),
+            key("n_candidates", Kind::Int, "10", "random search: the candidates drawn (scikit-learn's n_iter); halving: draw this many instead of the whole grid").at_least(1),
+            key("factor", Kind::Float, "3", "halving: each rung keeps the best 1/factor of its candidates and gives them factor times the resource; > 1"),
+            key("min_resources", Kind::IntOr(&["exhaust", "smallest"]), "\"exhaust\"", "halving: the first rung's resource; smallest: 2 x folds (x classes) rows, or 1; exhaust: as large as lets the last rung reach max_resources"),
+            key("max_resources", Kind::IntOr(&["auto"]), "\"auto\"", "halving: the most resource a rung may use; auto: every search row (resource = \"rows\" only)"),
+            key("resource", Kind::Str, "\"rows\"", "halving: what grows from rung to rung: rows (subsampled per rung from the seed) or a whole-number model parameter, as \"model.n_estimators\""),
+            key("aggressive_elimination", Kind::Bool, "false", "halving: repeat the first rung's resource until the last rung has fewer than factor candidates"),
             key("max_fits", Kind::Int, "", "at most this many fits: the first max_fits // folds candidates, in candidate order").at_least(1),
             key("max_seconds", Kind::Float, "", "start no candidate after this many seconds (which candidates finish depends on the machine)"),
             key("stop_when", Kind::Bounds, "", "stop_when.cv.<metric> = { min = .., max = .. }: the search ends at the first candidate, in candidate order, that meets every bound"),
@@ -461,6 +468,12 @@ pub fn check_kind(kind: Kind, v: &Value) -> Result<(), String> {
         Kind::Bool | Kind::Param(ParamKind::Bool) => match v {
             Value::Boolean(_) => Ok(()),
             _ => expected("true or false"),
+        },
+        Kind::IntOr(names) => match v {
+            Value::Integer(i) if *i >= 1 => Ok(()),
+            Value::Integer(i) => Err(format!("must be >= 1, got {i}")),
+            Value::String(s) if names.contains(&s.as_str()) => Ok(()),
+            _ => expected(&format!("a whole number or {}", names.join(" | "))),
         },
         Kind::Bounds => match v {
             Value::Table(_) => Ok(()),

@@ -218,15 +218,19 @@ pub enum OnError {
 pub enum Strategy {
     Grid,
     Random,
+    /// Successive halving (scikit-learn's HalvingGridSearchCV, or HalvingRandomSearchCV with
+    /// `n_candidates`): rungs of growing resource, the best 1/factor of each going on.
+    Halving,
 }
 
 impl Strategy {
-    pub const NAMES: &'static [&'static str] = &["grid", "random"];
+    pub const NAMES: &'static [&'static str] = &["grid", "random", "halving"];
 
     pub fn name(&self) -> &'static str {
         match self {
             Strategy::Grid => "grid",
             Strategy::Random => "random",
+            Strategy::Halving => "halving",
         }
     }
 
@@ -234,9 +238,43 @@ impl Strategy {
         match name {
             "grid" => Some(Strategy::Grid),
             "random" => Some(Strategy::Random),
+            "halving" => Some(Strategy::Halving),
             _ => None,
         }
     }
+}
+
+/// scikit-learn's successive-halving defaults.
+pub const DEFAULT_FACTOR: f64 = 3.0;
+
+/// `search.min_resources`: "exhaust" (scikit-learn's default: the largest start whose last rung
+/// still fits under max_resources), "smallest", or a count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MinResources {
+    Named(MinResourcesName),
+    Count(u64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MinResourcesName {
+    Exhaust,
+    Smallest,
+}
+
+/// `search.max_resources`: "auto" (every search row; only with resource = "rows") or a count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MaxResources {
+    Named(MaxResourcesName),
+    Count(u64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaxResourcesName {
+    Auto,
 }
 
 /// scikit-learn's RandomizedSearchCV n_iter default.
@@ -258,6 +296,16 @@ pub struct SearchSpec {
     pub max_seconds: Option<f64>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub stop_when: BTreeMap<String, BTreeMap<String, Bound>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_resources: Option<MinResources>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_resources: Option<MaxResources>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggressive_elimination: Option<bool>,
 }
 
 impl Default for SearchSpec {
@@ -271,6 +319,11 @@ impl Default for SearchSpec {
             max_fits: None,
             max_seconds: None,
             stop_when: BTreeMap::new(),
+            factor: None,
+            min_resources: None,
+            max_resources: None,
+            resource: None,
+            aggressive_elimination: None,
         }
     }
 }

@@ -3,11 +3,12 @@
 
 use super::expect::{meets, stop_point};
 use super::finish::{finish_run, initial_summary, Closing};
-use super::prepare::prepare;
+use super::halving::run_rungs;
+use super::prepare::{prepare, Prepared};
 use super::resume::open_for_resume;
 use crate::config::{self, Override};
 use crate::error::{KilnError, Result};
-use crate::runlog::{RunDir, Shard, Summary};
+use crate::runlog::{RunDir, RunLog, Shard, Summary};
 use crate::search::{self, progress::Progress, SearchPlan};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -51,10 +52,20 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let prepared = prepare(path, &opts.overrides)?;
     let base = prepared.base().clone();
     if let (Some(s), Some(key)) = (opts.shard, unshardable(&base.search)) {
+        let why = if key == "strategy" {
+            "`search.strategy` = \"halving\" picks each rung's candidates from the whole rung \
+             before it, which one shard cannot see; run it without --shard (its fits run in \
+             parallel with --jobs), or shard a strategy = \"random\" search"
+                .to_string()
+        } else {
+            format!(
+                "`search.{key}` cuts the search by what the candidates before a point did, which \
+                 one shard cannot see; run without --shard, or remove `search.{key}` \
+                 (search.max_fits can be sharded)"
+            )
+        };
         return Err(KilnError::Config(format!(
-            "--shard {}/{}: `search.{key}` cuts the search by what the candidates before a point \
-             did, which one shard cannot see; run without --shard, or remove `search.{key}` \
-             (search.max_fits can be sharded)",
+            "--shard {}/{}: {why}",
             s.index, s.count
         )));
     }
@@ -131,57 +142,54 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
             crate::say!("{line}");
         }
     }
-    let done: std::collections::BTreeSet<usize> = previous.iter().map(|t| t.candidate).collect();
-    let stop_when = &base.search.stop_when;
-    // A resumed run whose earlier part met stop_when runs nothing after that candidate.
-    let met_before = stop_point(stop_when, &previous).unwrap_or(usize::MAX);
-    let todo: Vec<config::Candidate> = prepared
-        .loaded
-        .candidates
-        .iter()
-        .filter(|c| shard.is_none_or(|s| s.owns(c.index)) && !done.contains(&c.index))
-        .filter(|c| c.index < met_before)
-        .cloned()
-        .collect();
-    let meets_checks = |t: &search::Trial| meets(stop_when, t);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| KilnError::Config(format!("cannot start {threads} threads: {e}")))?;
-    let ds = &prepared.dataset;
-    let plan = SearchPlan {
-        candidates: &todo,
-        dataset: ds,
-        splits: &prepared.splits,
-        positive: prepared.positive,
-        metrics: &base.metrics,
-        seed: base.seed,
-        on_error: base.on_error,
-        interrupt: &INTERRUPTED,
-        done_fits: &done_fits,
-        stop_when: (!stop_when.is_empty())
-            .then_some(&meets_checks as &(dyn Fn(&search::Trial) -> bool + Sync)),
+    let mut search = RungSearch {
+        prepared: &prepared,
+        pool,
+        run: &mut run,
+        quiet: opts.quiet,
         deadline: base
             .search
             .max_seconds
             .map(|s| Instant::now() + Duration::from_secs_f64(s)),
     };
-    let mut progress = Progress::new(plan.fits_to_run(), opts.quiet);
-    let outcome = pool.install(|| search::search(&plan, &mut progress, &mut run));
-    let mut trials = previous;
-    trials.extend(outcome.trials);
-    trials.sort_by_key(|t| t.candidate);
-    let stopped_at = stop_point(stop_when, &trials);
-    if let Some(k) = stopped_at {
-        // Candidates after the first that met it may have finished on other threads: dropped, so
-        // the outcome is the same for every --jobs.
-        trials.retain(|t| t.candidate <= k);
-    }
+    let searched = match &prepared.halving {
+        Some(h) => {
+            let mut rungs = h.planned_rungs();
+            let searched = run_rungs(h, &mut search, &previous, &done_fits, &mut rungs);
+            drop(search);
+            if let Some(record) = summary.search.as_mut().and_then(|s| s.halving.as_mut()) {
+                record.rungs = rungs;
+            }
+            searched
+        }
+        None => {
+            let done: std::collections::BTreeSet<usize> =
+                previous.iter().map(|t| t.candidate).collect();
+            // A resumed run whose earlier part met stop_when runs nothing after that candidate.
+            let met_before = stop_point(&base.search.stop_when, &previous).unwrap_or(usize::MAX);
+            let todo: Vec<config::Candidate> = prepared
+                .loaded
+                .candidates
+                .iter()
+                .filter(|c| shard.is_none_or(|s| s.owns(c.index)) && !done.contains(&c.index))
+                .filter(|c| c.index < met_before)
+                .cloned()
+                .collect();
+            let searched = search.run(&todo, &prepared.splits, &done_fits, None, previous);
+            drop(search);
+            searched
+        }
+    };
+    let trials = searched.trials;
     if let Some(record) = summary.search.as_mut() {
-        if stopped_at.is_some() {
+        if let Some(k) = searched.stopped_at {
             record.stopped_by = "stop_when".into();
-            record.stop_candidate = stopped_at;
-        } else if outcome.timed_out {
+            record.stop_candidate = Some(k);
+        } else if searched.timed_out {
             record.stopped_by = "max_seconds".into();
             record.depends_on_machine = true;
         }
@@ -192,14 +200,17 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         trials: &trials,
         started,
     };
-    if let Some(e) = outcome.write_error {
+    if let Some(e) = searched.write_error {
         return Err(closing.write_failed(&run, &mut summary, e));
     }
-    if outcome.interrupted {
+    if searched.interrupted {
         closing.close(&mut run, &mut summary, "interrupted")?;
         return Err(KilnError::Interrupted);
     }
-    if let Some((c, error)) = outcome.first_failure {
+    if let Some(error) = searched.error {
+        return closing.fail(&mut run, &mut summary, error);
+    }
+    if let Some((c, error)) = searched.first_failure {
         let params = candidate_params(&prepared.loaded.candidates[c]);
         let msg = format!(
             "candidate {c} ({}) failed and search.on_error = \"fail\": {error}",
@@ -210,9 +221,101 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     finish_run(&prepared, &mut run, summary, &trials, opts.quiet, started)
 }
 
+/// What a search (or one halving rung) left: its finished trials, in candidate order and cut at
+/// search.stop_when, and why it stopped early, if it did.
+#[derive(Default)]
+pub(crate) struct Searched {
+    pub(crate) trials: Vec<search::Trial>,
+    pub(crate) interrupted: bool,
+    pub(crate) first_failure: Option<(usize, String)>,
+    pub(crate) write_error: Option<KilnError>,
+    pub(crate) stopped_at: Option<usize>,
+    pub(crate) timed_out: bool,
+    /// The run cannot go on (a halving rung's candidates could not be made).
+    pub(crate) error: Option<String>,
+}
+
+impl Searched {
+    /// Whether nothing may run after this search (a halving search's next rung).
+    pub(crate) fn ends_search(&self) -> bool {
+        self.interrupted
+            || self.first_failure.is_some()
+            || self.write_error.is_some()
+            || self.stopped_at.is_some()
+            || self.timed_out
+            || self.error.is_some()
+    }
+}
+
+/// What every search of a run shares: the prepared pipeline, the thread pool, the run's logs.
+pub(crate) struct RungSearch<'a> {
+    pub(crate) prepared: &'a Prepared,
+    pool: rayon::ThreadPool,
+    run: &'a mut RunLog,
+    pub(crate) quiet: bool,
+    deadline: Option<Instant>,
+}
+
+impl RungSearch<'_> {
+    /// Cross-validates `todo` on `splits`; `before` are the trials of this search finished by an
+    /// earlier, interrupted run, and `done_fits` its finished fits.
+    pub(crate) fn run(
+        &mut self,
+        todo: &[config::Candidate],
+        splits: &[search::Split],
+        done_fits: &[search::FitRecord],
+        rung: Option<(usize, u64)>,
+        before: Vec<search::Trial>,
+    ) -> Searched {
+        let base = self.prepared.base();
+        let stop_when = &base.search.stop_when;
+        let meets_checks = |t: &search::Trial| meets(stop_when, t);
+        let plan = SearchPlan {
+            candidates: todo,
+            dataset: &self.prepared.dataset,
+            splits,
+            positive: self.prepared.positive,
+            metrics: &base.metrics,
+            seed: base.seed,
+            on_error: base.on_error,
+            interrupt: &INTERRUPTED,
+            done_fits,
+            stop_when: (!stop_when.is_empty())
+                .then_some(&meets_checks as &(dyn Fn(&search::Trial) -> bool + Sync)),
+            deadline: self.deadline,
+            rung,
+        };
+        let mut progress = Progress::new(plan.fits_to_run(), self.quiet);
+        let run = &mut *self.run;
+        let outcome = self
+            .pool
+            .install(|| search::search(&plan, &mut progress, run));
+        let mut trials = before;
+        trials.extend(outcome.trials);
+        trials.sort_by_key(|t| t.candidate);
+        let stopped_at = stop_point(stop_when, &trials);
+        if let Some(k) = stopped_at {
+            // Candidates after the first that met it may have finished on other threads: dropped,
+            // so the outcome is the same for every --jobs.
+            trials.retain(|t| t.candidate <= k);
+        }
+        Searched {
+            trials,
+            interrupted: outcome.interrupted,
+            first_failure: outcome.first_failure,
+            write_error: outcome.write_error,
+            stopped_at,
+            timed_out: outcome.timed_out,
+            error: None,
+        }
+    }
+}
+
 /// The `[search]` key that makes a search unfit for --shard, if any.
 fn unshardable(s: &config::SearchSettings) -> Option<&'static str> {
-    if !s.stop_when.is_empty() {
+    if s.halving.is_some() {
+        Some("strategy")
+    } else if !s.stop_when.is_empty() {
         Some("stop_when")
     } else if s.max_seconds.is_some() {
         Some("max_seconds")

@@ -8,7 +8,9 @@ use super::prepare::Prepared;
 use super::refit::{best_trial, refit};
 use crate::data::Dataset;
 use crate::error::{KilnError, Result};
-use crate::runlog::{BestSummary, DataSummary, RunLog, SearchSummary, Shard, Summary};
+use crate::runlog::{
+    BestSummary, DataSummary, HalvingSummary, RunLog, SearchSummary, Shard, Summary,
+};
 use crate::search::Trial;
 use crate::util::atomic::atomic_write;
 use crate::util::clock::{now_secs, utc_iso};
@@ -73,6 +75,16 @@ pub(crate) fn initial_summary(
             .into(),
             stop_candidate: None,
             depends_on_machine: false,
+            halving: prepared.halving.as_ref().map(|h| HalvingSummary {
+                factor: h.settings.factor,
+                resource: h.settings.resource.text(),
+                min_resources: h.plan.min_resources,
+                max_resources: h.plan.max_resources,
+                aggressive_elimination: h.settings.aggressive_elimination,
+                required_rungs: h.plan.required,
+                possible_rungs: h.plan.possible,
+                rungs: h.planned_rungs(),
+            }),
         }),
         best: None,
         test: BTreeMap::new(),
@@ -193,8 +205,14 @@ pub fn finish_run(
     });
     let mut expect_failed = false;
     if summary.shard.is_none() {
-        let cand = &prepared.loaded.candidates[best.candidate];
-        let artifact = match refit(prepared, cand, best) {
+        let cand = match super::halving::refit_candidate(prepared, best) {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = format!("refitting the best candidate {}: {e}", best.candidate);
+                return closing.fail(run, &mut summary, msg);
+            }
+        };
+        let artifact = match refit(prepared, &cand, best) {
             Ok(a) => a,
             Err(e) => {
                 let msg = format!("refitting the best candidate {}: {e}", best.candidate);

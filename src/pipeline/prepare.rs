@@ -20,6 +20,8 @@ pub struct Prepared {
     pub warnings: Vec<String>,
     /// The candidates the strategy made; `loaded.candidates` holds fewer when max_fits cut them.
     pub made: usize,
+    /// strategy = "halving": its plan, fixed from the data.
+    pub halving: Option<super::halving::Halving>,
 }
 
 impl Prepared {
@@ -36,7 +38,10 @@ impl Prepared {
             .iter()
             .filter(|c| matches!(c.data, ColumnData::Numeric(_)))
             .count();
-        let fits = self.loaded.candidates.len() * self.splits.len();
+        let fits = match &self.halving {
+            Some(h) => h.plan.fits(self.splits.len()),
+            None => self.loaded.candidates.len() * self.splits.len(),
+        };
         let mut s = format!(
             "pipeline {}: {} ({} model), metric {}\n\
              data: {} ({} rows x {} columns; {} rows used, {} features: {} numeric, {} categorical)\n",
@@ -60,12 +65,20 @@ impl Prepared {
             ));
         }
         s.push_str(&self.search_text());
-        s.push_str(&format!(
-            "plan: {} candidates x {} folds = {} fits, then 1 refit\n",
-            self.loaded.candidates.len(),
-            self.splits.len(),
-            fits
-        ));
+        match &self.halving {
+            Some(h) => s.push_str(&format!(
+                "plan: {} candidates in {} rungs = {} fits, then 1 refit\n",
+                self.loaded.candidates.len(),
+                h.plan.rungs.len(),
+                fits
+            )),
+            None => s.push_str(&format!(
+                "plan: {} candidates x {} folds = {} fits, then 1 refit\n",
+                self.loaded.candidates.len(),
+                self.splits.len(),
+                fits
+            )),
+        }
         for c in &self.loaded.candidates {
             let params: serde_json::Map<_, _> = c
                 .params
@@ -90,14 +103,19 @@ impl Prepared {
     /// The search's lines of the plan: the strategy and every cut, said before any fit.
     pub fn search_text(&self) -> String {
         let b = self.base();
+        let drawn = format!(
+            "{} candidates drawn from seed {} (search.n_candidates = {})",
+            self.made, b.seed, b.search.n_candidates
+        );
         let made = match b.search.strategy {
-            config::Strategy::Grid => format!("{} candidates", self.made),
-            config::Strategy::Random => format!(
-                "{} candidates drawn from seed {} (search.n_candidates = {})",
-                self.made, b.seed, b.search.n_candidates
-            ),
+            config::Strategy::Random => drawn,
+            config::Strategy::Halving if self.made != self.grid_size() => drawn,
+            _ => format!("{} candidates", self.made),
         };
         let mut s = format!("search: {}, {made}\n", b.search.strategy.name());
+        if let Some(h) = &self.halving {
+            s.push_str(&h.plan_text(self.splits.len()));
+        }
         if let Some(line) = self.cut_line() {
             s.push_str(&line);
             s.push('\n');
@@ -124,10 +142,33 @@ impl Prepared {
         s
     }
 
+    /// The candidates a grid strategy would make (for telling a halving search's draws apart).
+    fn grid_size(&self) -> usize {
+        if self
+            .loaded
+            .document
+            .get("search")
+            .and_then(|s| s.get("n_candidates"))
+            .is_some()
+        {
+            usize::MAX
+        } else {
+            self.made
+        }
+    }
+
     /// "max_fits 20: ..." when max_fits cut the plan.
     pub fn cut_line(&self) -> Option<String> {
         let max = self.base().search.max_fits?;
         let kept = self.loaded.candidates.len();
+        if let (Some(h), true) = (&self.halving, kept < self.made) {
+            return Some(format!(
+                "max_fits {max}: the first {kept} of {} candidates in candidate order, whose \
+                 halving plan takes {} fits",
+                self.made,
+                h.plan.fits(self.splits.len())
+            ));
+        }
         (kept < self.made).then(|| {
             format!(
                 "max_fits {max}: the first {kept} of {} candidates in candidate order \
@@ -169,8 +210,26 @@ fn prepare_loaded(mut loaded: LoadedPipeline) -> Result<Prepared> {
                 ),
             )));
         }
-        // Whole candidates in candidate order, so the cut is the same on every machine and shard.
-        loaded.candidates.truncate(max / folds);
+        // Whole candidates in candidate order, so the cut is the same on every machine and shard
+        // (a halving search's: as many as its whole plan fits, see `plan_halving`).
+        if base.search.halving.is_none() {
+            loaded.candidates.truncate(max / folds);
+        }
+    }
+    let halving = super::halving::plan_halving(
+        &base,
+        &loaded.source,
+        &dataset,
+        &train_rows,
+        &splits,
+        loaded.candidates.len(),
+    )?;
+    if let Some(h) = &halving {
+        loaded.candidates.truncate(h.plan.rungs[0].candidates);
+        // Every rung's value of a parameter resource is checked now, not when its rung starts.
+        for rung in 0..h.plan.rungs.len() {
+            h.candidates_at_checked(&loaded, rung)?;
+        }
     }
     let mut all = dataset.warnings.clone();
     all.append(&mut warnings);
@@ -185,6 +244,7 @@ fn prepare_loaded(mut loaded: LoadedPipeline) -> Result<Prepared> {
         positive,
         warnings: all,
         made,
+        halving,
     })
 }
 

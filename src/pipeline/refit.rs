@@ -14,10 +14,13 @@ use crate::util::clock::{now_secs, utc_iso};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
-/// The best successful trial: best mean of the metric, the lower candidate index on ties.
+/// The best successful trial: best mean of the metric, the lower candidate index on ties. Of a
+/// halving search, of its last rung (as scikit-learn's best_index_): earlier rungs scored the
+/// candidates on less resource.
 pub fn best_trial(trials: &[Trial], metric: Metric) -> Option<&Trial> {
+    let last_rung = trials.iter().filter_map(|t| t.rung).max();
     let mut best: Option<&Trial> = None;
-    for t in trials.iter().filter(|t| t.is_ok()) {
+    for t in trials.iter().filter(|t| t.is_ok() && t.rung == last_rung) {
         let Some(v) = t.mean.get(metric.name()) else {
             continue;
         };

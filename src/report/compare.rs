@@ -480,10 +480,14 @@ fn trials_table(run: &RunRecord) -> Grid {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut columns: Vec<Column> = ["rank", "candidate", "status", "params"]
-        .into_iter()
-        .map(Column::plain)
-        .collect();
+    // A halving search's trials say their rung and resource (a candidate has one per rung).
+    let halving = run.trials.iter().any(|t| t.rung.is_some());
+    let mut names = vec!["rank", "candidate"];
+    if halving {
+        names.extend(["rung", "resource"]);
+    }
+    names.extend(["status", "params"]);
+    let mut columns: Vec<Column> = names.into_iter().map(Column::plain).collect();
     columns.push(Column::score(
         format!("{metric} (mean ± std)"),
         &metric,
@@ -506,9 +510,13 @@ fn trials_table(run: &RunRecord) -> Grid {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let mut row = vec![
-                Value::Whole(i + 1),
-                Value::Whole(t.candidate),
+            let mut row = vec![Value::Whole(i + 1), Value::Whole(t.candidate)];
+            if halving {
+                let whole = |v: Option<usize>| v.map_or(Value::Missing, Value::Whole);
+                row.push(whole(t.rung));
+                row.push(whole(t.resource.map(|r| r as usize)));
+            }
+            row.extend([
                 Value::Text(if t.is_ok() {
                     "ok".into()
                 } else {
@@ -516,7 +524,7 @@ fn trials_table(run: &RunRecord) -> Grid {
                 }),
                 Value::Text(t.params_text()),
                 score(t, &metric),
-            ];
+            ]);
             row.extend(others.iter().map(|o| score(t, o)));
             row
         })

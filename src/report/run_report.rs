@@ -1,4 +1,4 @@
-//! report.html in a run directory: the leaderboard, the cross-validation score against each grid
+//! report.html in a run directory: the leaderboard, a halving search's score against resource, the cross-validation score against each grid
 //! parameter with its spread over folds, the best model's predictions (predicted against actual and
 //! residuals; confusion matrix and ROC curves; cluster sizes), its coefficients or importances, a
 //! boosting model's validation loss per iteration when it stopped early, and the pipeline as run.
@@ -8,6 +8,7 @@
 //! pipeline's seed), or every training row when there was no holdout.
 
 mod cv;
+mod halving;
 mod loss_curve;
 mod predictions;
 mod weights;
@@ -21,6 +22,7 @@ use crate::error::{KilnError, Result};
 use crate::runlog::{RunDir, Summary, SummaryError};
 use crate::search::{self, Trial};
 use cv::{cv_section, leaderboard_section};
+use halving::halving_section;
 use predictions::model_section;
 pub use predictions::roc_curve;
 use std::path::{Path, PathBuf};
@@ -196,6 +198,7 @@ pub fn run_report_html(
     page.h1(&format!("Run report: {name}"));
     summary_section(&mut page, &files, run_dir);
     leaderboard_section(&mut page, &files, &ranking, &ranked);
+    halving_section(&mut page, &files, &ranking);
     cv_section(&mut page, &files, &ranking, &ranked);
     model_section(&mut page, &files, data);
     page.h2("The pipeline as run");

@@ -17,5 +17,7 @@ pub mod writer;
 
 pub use dir::{RunDir, SummaryError};
 pub use shard::Shard;
-pub use summary::{BestSummary, DataSummary, ExpectResult, SearchSummary, Summary};
+pub use summary::{
+    BestSummary, DataSummary, ExpectResult, HalvingSummary, RungSummary, SearchSummary, Summary,
+};
 pub use writer::{new_run_id, RunLock, RunLog};

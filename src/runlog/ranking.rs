@@ -1,5 +1,6 @@
 //! The order of a run's trials: best first by the mean of the run's metric, the lower candidate
-//! index on ties. The leaderboard `kiln run` prints, the run report and `kiln compare --trials` all
+//! index on ties; a halving search's later rungs before its earlier ones (its best is the best of
+//! its last rung, scored on the most resource). The leaderboard `kiln run` prints, the run report and `kiln compare --trials` all
 //! rank by it (it lives here, below the pipeline and the report, so that both may use it).
 
 use crate::search::Trial;
@@ -21,7 +22,10 @@ pub fn ranked<'a>(
         } else {
             x.total_cmp(&y)
         };
-        ord.then(a.candidate.cmp(&b.candidate))
+        b.rung
+            .cmp(&a.rung)
+            .then(ord)
+            .then(a.candidate.cmp(&b.candidate))
     });
     ranked
 }

@@ -53,7 +53,7 @@ impl ExpectResult {
 /// How the search ran and why it ended (`[search]` strategy, max_fits, stop_when, max_seconds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchSummary {
-    /// "grid" or "random".
+    /// "grid", "random" or "halving".
     pub strategy: String,
     /// The candidates the strategy made, before any cut.
     pub candidates_made: usize,
@@ -70,6 +70,35 @@ pub struct SearchSummary {
     /// (each finished one's result does not).
     #[serde(default)]
     pub depends_on_machine: bool,
+    /// strategy = "halving": its settings and rungs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halving: Option<HalvingSummary>,
+}
+
+/// A halving search as summary.json records it: scikit-learn's names (factor, resource,
+/// min_resources_ and max_resources_ as used, n_required_iterations_, n_possible_iterations_).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HalvingSummary {
+    pub factor: f64,
+    /// "rows" or "model.<parameter>".
+    pub resource: String,
+    pub min_resources: u64,
+    pub max_resources: u64,
+    pub aggressive_elimination: bool,
+    pub required_rungs: usize,
+    pub possible_rungs: usize,
+    pub rungs: Vec<RungSummary>,
+}
+
+/// One rung: its resource, how many candidates it ran (as planned) and which went on (candidate
+/// indices; empty for the last rung, or a rung the search did not finish).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RungSummary {
+    pub rung: usize,
+    pub resource: u64,
+    pub candidates: usize,
+    #[serde(default)]
+    pub kept: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -100,6 +100,8 @@ mod tests {
             error: None,
             warnings: Vec::new(),
             strategy: None,
+            rung: None,
+            resource: None,
         }
     }
 

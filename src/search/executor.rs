@@ -114,6 +114,8 @@ pub struct SearchPlan<'a> {
     pub stop_when: Option<StopWhen<'a>>,
     /// search.max_seconds: no candidate starts after this instant.
     pub deadline: Option<Instant>,
+    /// A halving search's rung and its resource, written on every fit and trial of this search.
+    pub rung: Option<(usize, u64)>,
 }
 
 impl SearchPlan<'_> {
@@ -312,7 +314,7 @@ impl<'a, 'p, L: SearchLog + Send> Search<'a, 'p, L> {
         let mut ready = vec![None; plan.candidates.len()];
         for (c, d) in done.iter().enumerate() {
             if d.iter().all(Option::is_some) {
-                let trial = make_trial(&plan.candidates[c], plan.splits, d.clone());
+                let trial = make_trial(plan, c, d.clone());
                 cut.finished(c, &trial);
                 ready[c] = Some(trial);
             }
@@ -424,11 +426,12 @@ impl<'a, 'p, L: SearchLog + Send> Search<'a, 'p, L> {
 
     /// Logs a finished fit and, when it was its candidate's last, reports the trials now ready.
     fn finish_fit(&self, c: usize, f: usize, outcome: FitOutcome) {
-        let record = FitRecord::new(
+        let mut record = FitRecord::new(
             self.plan.candidates[c].index,
             self.plan.splits[f].fold,
             &outcome,
         );
+        record.rung = self.plan.rung.map(|(r, _)| r);
         lock(&self.outcomes[c])[f] = Some(outcome);
         let finished = self.folds_left[c].fetch_sub(1, Ordering::SeqCst) == 1;
         let mut reporter = self.lock_reporter();
@@ -442,7 +445,7 @@ impl<'a, 'p, L: SearchLog + Send> Search<'a, 'p, L> {
         reporter.progress.fit_done();
         if finished {
             let results = std::mem::take(&mut *lock(&self.outcomes[c]));
-            let trial = make_trial(&self.plan.candidates[c], self.plan.splits, results);
+            let trial = make_trial(self.plan, c, results);
             self.cut.finished(c, &trial);
             reporter.ready[c] = Some(trial);
             reporter.report_ready(self);
@@ -614,7 +617,8 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome 
     ))
 }
 
-fn make_trial(cand: &Candidate, splits: &[Split], results: Vec<Option<FitOutcome>>) -> Trial {
+fn make_trial(plan: &SearchPlan, c: usize, results: Vec<Option<FitOutcome>>) -> Trial {
+    let (cand, splits) = (&plan.candidates[c], plan.splits);
     let params = cand
         .params
         .iter()
@@ -663,6 +667,8 @@ fn make_trial(cand: &Candidate, splits: &[Split], results: Vec<Option<FitOutcome
         strategy: Some(cand.pipeline.search.strategy)
             .filter(|s| *s != crate::config::Strategy::Grid)
             .map(|s| s.name().to_string()),
+        rung: plan.rung.map(|(r, _)| r),
+        resource: plan.rung.map(|(_, v)| v),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod cut;
 pub mod executor;
 pub mod folds;
+pub mod halving;
 pub mod progress;
 pub mod trial;
 

@@ -34,6 +34,12 @@ pub struct Trial {
     /// The search strategy that made the candidate, when it is not the grid ("random").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
+    /// A halving search's rung (0 first) and the resource its fits had (rows, or the resource
+    /// parameter's value); a candidate has one trial per rung it ran in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rung: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<u64>,
 }
 
 /// One finished (candidate, fold) fit, logged the moment it finishes: with the pipeline as run, enough
@@ -53,6 +59,9 @@ pub struct FitRecord {
     /// Why the fit failed (status "failed").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A halving search's rung.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rung: Option<usize>,
 }
 
 /// A fit's result in memory: its fold score and warnings, or why it failed.
@@ -84,6 +93,7 @@ impl FitRecord {
             fit_seconds,
             warnings,
             error,
+            rung: None,
         }
     }
 

@@ -190,3 +190,24 @@ pub fn wait_at_most(
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// `kiln ARGS`, which must succeed: (stdout, stderr).
+pub fn run_ok(args: &[&str]) -> (String, String) {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 0, "kiln {}:\n{out}\n{err}", args.join(" "));
+    (out, err)
+}
+
+/// `kiln run FILE --out OUT --quiet EXTRA`: the run directory.
+pub fn run_into(file: &Path, out: &Path, extra: &[&str]) -> PathBuf {
+    let mut args = vec![
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    run_ok(&args);
+    run_dir(out)
+}

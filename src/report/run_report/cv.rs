@@ -33,7 +33,12 @@ pub(super) fn leaderboard_section(
         })
         .unwrap_or_default();
     let metric_head = format!("{} (mean ± std)", ranking.metric);
-    let mut header: Vec<&str> = vec!["rank", "candidate", "params", &metric_head];
+    let halving = files.trials.iter().any(|t| t.rung.is_some());
+    let mut header: Vec<&str> = vec!["rank", "candidate"];
+    if halving {
+        header.extend(["rung", "resource"]);
+    }
+    header.extend(["params", metric_head.as_str()]);
     header.extend(others.iter().map(String::as_str));
     header.push("fit seconds");
     let rows: Vec<Vec<Cell>> = ranked
@@ -43,13 +48,20 @@ pub(super) fn leaderboard_section(
             let mut row = vec![
                 Cell::num((i + 1).to_string()),
                 Cell::num(t.candidate.to_string()),
+            ];
+            if halving {
+                let text = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+                row.push(Cell::num(text(t.rung.map(|r| r as u64))));
+                row.push(Cell::num(text(t.resource)));
+            }
+            row.extend([
                 Cell::text(t.params_text()),
                 Cell::num(format!(
                     "{} ± {}",
                     num(t.mean[&ranking.metric]),
                     num(t.std.get(&ranking.metric).copied().unwrap_or(f64::NAN))
                 )),
-            ];
+            ]);
             row.extend(
                 others
                     .iter()
