@@ -41,6 +41,19 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 OUT = BENCH / "out"
+# kiln's default preprocessing, as the pipelines the benchmarks write spell it out (and as
+# sklearn_case.py builds it: median / most-frequent imputation, one-hot, standard scaling).
+PREPROCESSING_TOML = """[impute]
+numeric = "median"
+categorical = "most_frequent"
+
+[encode]
+method = "one_hot"
+unknown = "ignore"
+
+[scale]
+method = "standard"
+"""
 DATA_OUT = OUT / "data"
 SEED = 0
 FOLDS = 5

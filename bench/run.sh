@@ -20,6 +20,7 @@
 #   BENCH_HGB_FOLDS   folds of the hist_gradient_boosting curve (default 5)
 #   BENCH_MAX_SECONDS skip a ridge scaling size predicted to take longer than this (default 120)
 #   BENCH_HGB_MAX_SECONDS  the same for the hist_gradient_boosting curve (default 1200)
+#   BENCH_HALVING     1 (default): the search-on-a-budget table (bench/halving.py); 0: skip it
 #
 # Everything it writes goes to bench/out/ (git-ignored) except bench/RESULTS.md.
 set -euo pipefail
@@ -32,6 +33,7 @@ JOBS=${BENCH_JOBS:-2}
 CASES=${BENCH_CASES:-}
 SIZES=${BENCH_SIZES-4,5,6,7}
 HGB_SIZES=${BENCH_HGB_SIZES-5,6,7}
+HALVING=${BENCH_HALVING:-1}
 HGB_FOLDS=${BENCH_HGB_FOLDS:-5}
 MAX_SECONDS=${BENCH_MAX_SECONDS:-120}
 HGB_MAX_SECONDS=${BENCH_HGB_MAX_SECONDS:-1200}
@@ -95,5 +97,9 @@ if [ -n "$SIZES$HGB_SIZES" ]; then
     say "scaling curves (kiln only): ridge 10^{${SIZES:-none}} rows, hist_gradient_boosting 10^{${HGB_SIZES:-none}} rows x $HGB_FOLDS folds"
     "$PY" bench/synthetic.py --kiln "$KILN" --sizes "$SIZES" --hgb-sizes "$HGB_SIZES" --hgb-folds "$HGB_FOLDS" \
         --max-seconds "$MAX_SECONDS" --hgb-max-seconds "$HGB_MAX_SECONDS" --jobs "$JOBS" --build-note "$NOTE"
+fi
+if [ "$HALVING" = 1 ]; then
+    say "search on a budget: grid, random and halving in kiln, HalvingRandomSearchCV in scikit-learn"
+    "$PY" bench/halving.py --kiln "$KILN" --python "$PY" --jobs "$JOBS"
 fi
 say "done: bench/RESULTS.md"

@@ -259,6 +259,11 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--dense", action="store_true", help="dense one-hot output (default: sparse, scikit-learn's default)")
     ap.add_argument("--tool", choices=["sklearn", "lightgbm"], default="sklearn", help="lightgbm: run a hist_gradient_boosting case in LightGBM")
+    ap.add_argument(
+        "--candidates",
+        help="a [search] strategy = \"halving\" case: a JSON file with the list of candidates (kiln's params) "
+        "kiln drew; run HalvingRandomSearchCV over exactly those, with the case's factor",
+    )
     args = ap.parse_args()
 
     case = Path(args.pipeline)
@@ -339,7 +344,35 @@ def main():
         fail(f"{case}: metric {metric!r} has no scikit-learn scorer here")
     if not grid:
         fail(f"{case}: the benchmark needs a [grid] of model parameters")
-    search = GridSearchCV(pipe, grid, scoring=scoring, cv=PredefinedSplit(folds), n_jobs=args.jobs, refit=True, error_score="raise")
+    halving = cfg.get("search", {}).get("strategy") == "halving"
+    if halving:
+        if not args.candidates:
+            fail(f"{case}: a halving case needs --candidates (the candidates kiln drew)")
+        if cfg["search"].get("resource", "rows") != "rows":
+            fail(f"{case}: only resource = \"rows\" (scikit-learn's n_samples) is supported here")
+        from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+        from sklearn.model_selection import HalvingRandomSearchCV
+
+        drawn = json.loads(Path(args.candidates).read_text())
+        # One single-point grid per candidate: the sampler then draws each exactly once.
+        points = [{f"model__{k.removeprefix('model.')}": [v] for k, v in c.items()} for c in drawn]
+        search = HalvingRandomSearchCV(
+            pipe,
+            points,
+            n_candidates=len(points),
+            factor=cfg["search"].get("factor", 3),
+            min_resources=cfg["search"].get("min_resources", "exhaust"),
+            scoring=scoring,
+            cv=PredefinedSplit(folds),
+            n_jobs=args.jobs,
+            refit=True,
+            error_score="raise",
+            random_state=seed,
+        )
+        grid = {k: sorted({p[k][0] for p in points}) for k in points[0]}
+        kiln_grid = {k.removeprefix("model__"): v for k, v in grid.items()}
+    else:
+        search = GridSearchCV(pipe, grid, scoring=scoring, cv=PredefinedSplit(folds), n_jobs=args.jobs, refit=True, error_score="raise")
     if y is None:
         search.fit(X)
     else:
@@ -357,8 +390,15 @@ def main():
             name = names_back[key]
             kiln_params[name] = kiln_grid[name][grid[key].index(params[key])]
         candidates.append({"params": kiln_params, "mean": sign * float(search.cv_results_["mean_test_score"][i])})
-    n_candidates = len(search.cv_results_["params"])
     n_folds = len(np.unique(folds))
+    n_candidates = len(search.cv_results_["params"])
+    fits = n_candidates * n_folds
+    if halving:
+        # A halving search's best is its last rung's; its fits are every rung's.
+        fits = sum(search.n_candidates_) * n_folds
+        n_candidates = search.n_candidates_[0]
+        last = np.max(search.cv_results_["iter"])
+        candidates = [c for c, it in zip(candidates, search.cv_results_["iter"]) if it == last]
     print(
         json.dumps(
             {
@@ -368,7 +408,7 @@ def main():
                 "rows": int(len(X)),
                 "candidates": n_candidates,
                 "folds": n_folds,
-                "fits": n_candidates * n_folds,
+                "fits": fits,
                 "metric": metric,
                 "best_score": best,
                 "best_params": {names_back[k]: kiln_grid[names_back[k]][grid[k].index(v)] for k, v in search.best_params_.items()},

@@ -118,17 +118,7 @@ seed = 0
 path = "{data_path.name}"
 target = "y"
 
-[impute]
-numeric = "median"
-categorical = "most_frequent"
-
-[encode]
-method = "one_hot"
-unknown = "ignore"
-
-[scale]
-method = "standard"
-
+{driver.PREPROCESSING_TOML}
 """
         + (RIDGE_MODEL if model == "ridge" else hgb_model(folds))
     )
