@@ -2,6 +2,8 @@
 //! candidate, fold, ...), never from a shared generator or the thread that runs it, so results are
 //! identical whatever the thread count or scheduling order.
 
+pub mod numpy;
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
