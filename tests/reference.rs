@@ -39,6 +39,23 @@ fn check_case(name: &str) {
                 report.push(format!("{params} {metric}: kiln {got} vs scikit-learn {expected} (diff {diff:.3e} > {tolerance})"));
             }
         }
+        // A case that checks its folds: every fold's score too, which agrees only on the same rows.
+        if reference["check_folds"].as_bool() == Some(true) {
+            for (f, fold) in cand["folds"].as_array().unwrap().iter().enumerate() {
+                for (metric, expected) in fold["scores"].as_object().unwrap() {
+                    let got = trial["folds"][f]["scores"][metric]
+                        .as_f64()
+                        .unwrap_or(f64::NAN);
+                    let diff = (got - expected.as_f64().unwrap()).abs();
+                    worst = worst.max(diff);
+                    if !(diff <= tolerance) {
+                        report.push(format!(
+                            "{params} fold {f} {metric}: kiln {got} vs scikit-learn {expected}"
+                        ));
+                    }
+                }
+            }
+        }
     }
     assert!(
         report.is_empty(),
@@ -70,6 +87,58 @@ fn check_case(name: &str) {
                 "{name}: rung {r}'s resource"
             );
         }
+    }
+    // Permutation importance of the refitted best model on the holdout, shuffle for shuffle.
+    if let Some(expected) = reference.get("permutation_importance") {
+        let summary = json(&run_dir(&out).join("summary.json"));
+        let got = &summary["permutation_importance"];
+        assert_eq!(got["n_repeats"], expected["n_repeats"], "{name}: n_repeats");
+        let close = |a: &serde_json::Value, b: &serde_json::Value| {
+            (a.as_f64().unwrap_or(f64::NAN) - b.as_f64().unwrap()).abs() <= tolerance
+        };
+        assert!(
+            close(&got["baseline"], &expected["baseline"]),
+            "{name}: baseline {got}"
+        );
+        let features = expected["features"].as_array().unwrap();
+        assert_eq!(
+            got["features"].as_array().map(Vec::len),
+            Some(features.len())
+        );
+        for (g, e) in got["features"].as_array().unwrap().iter().zip(features) {
+            assert_eq!(g["feature"], e["feature"], "{name}: feature order");
+            for key in ["mean", "std"] {
+                assert!(
+                    close(&g[key], &e[key]),
+                    "{name}: {} {key}: kiln {g} vs {e}",
+                    e["feature"]
+                );
+            }
+            for (a, b) in g["importances"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(e["importances"].as_array().unwrap())
+            {
+                assert!(
+                    close(a, b),
+                    "{name}: {} importances: kiln {g} vs {e}",
+                    e["feature"]
+                );
+            }
+        }
+    }
+    // The plan names each fold's rows, as scikit-learn's splitter made them.
+    for split in reference["splits"].as_array().into_iter().flatten() {
+        let (stdout, _) = run_ok(&["validate", &pipeline]);
+        let line = format!(
+            "fold {}: {} training rows, {} validation rows",
+            split["fold"], split["n_train"], split["n_valid"]
+        );
+        assert!(
+            stdout.contains(&line),
+            "{name}: no `{line}` in the plan:\n{stdout}"
+        );
     }
     eprintln!("{name}: worst difference {worst:.3e} (tolerance {tolerance})");
     let _ = std::fs::remove_dir_all(&out);
@@ -114,6 +183,7 @@ reference_cases!(
     diabetes_lasso,
     diabetes_ols,
     diabetes_ridge,
+    flights_time,
     iris_kmeans,
     iris_knn,
     penguins_hgb,

@@ -103,6 +103,13 @@ fn a_binary_classification_report_has_a_confusion_matrix_and_the_run_s_roc_auc()
     let summary = json(&dir.join("summary.json"));
     page.has_chart("Confusion matrix");
     page.has_chart("ROC curve");
+    page.has_chart("Precision-recall curve");
+    page.has_chart("Reliability curve (10 bins)");
+    assert!(
+        page.text.contains("malignant (AP "),
+        "the average precision is named"
+    );
+    page.has_chart("permutation importance (roc_auc)");
     page.has_chart("cv roc_auc by model.C");
     let auc = number_after(&page.text, "malignant (AUC ");
     let expected = summary["test"]["roc_auc"].as_f64().unwrap();
@@ -150,9 +157,14 @@ fn a_multiclass_report_draws_one_roc_curve_per_class() {
     page.has_chart("Confusion matrix");
     page.has_chart("ROC curve");
     page.has_chart("cv accuracy by model.type");
+    page.has_chart("Precision-recall curve");
     for class in ["Adelie", "Chinstrap", "Gentoo"] {
         assert!(
             page.text.contains(&format!("{class} vs rest (AUC ")),
+            "{class}"
+        );
+        assert!(
+            page.text.contains(&format!("{class} vs rest (AP ")),
             "{class}"
         );
     }
@@ -267,6 +279,7 @@ fn a_clustering_report_shows_cluster_sizes_of_every_row() {
     let (dir, page) = run_and_report("iris_clusters", "report-clustering");
     page.has_chart("Cluster sizes");
     page.has_chart("cv silhouette by model.n_clusters");
+    page.has_chart("inertia by model.n_clusters");
     assert!(page.text.contains("150 training rows (no holdout)"));
     let summary = json(&dir.join("summary.json"));
     let k = summary["best"]["params"]["model.n_clusters"]

@@ -159,26 +159,7 @@ fn random_search_with_max_fits_sharded_and_merged_equals_the_whole_run() {
     let dir = scratch("random-shards");
     let file = pipeline(&dir, "sharded", &format!("{RANDOM}\nmax_fits = 15"), DISTS);
     let whole = run_into(&file, &dir.join("whole"), &[]);
-    for i in 1..=2 {
-        let shard = format!("{i}/2");
-        run_ok(&[
-            "run",
-            file.to_str().unwrap(),
-            "--out",
-            dir.join("shards").to_str().unwrap(),
-            "--quiet",
-            "--shard",
-            &shard,
-        ]);
-    }
-    run_ok(&[
-        "merge",
-        dir.join("shards").to_str().unwrap(),
-        "--out",
-        dir.join("merged").to_str().unwrap(),
-        "--quiet",
-    ]);
-    let merged = run_dir(&dir.join("merged"));
+    let merged = run_sharded_and_merged(&file, &dir, 2);
     assert_eq!(trials_without_times(&merged), trials_without_times(&whole));
     assert_eq!(trials(&merged).len(), 5);
     let mut a = json(&merged.join("model.json"));

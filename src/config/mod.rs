@@ -107,6 +107,7 @@ pub struct Pipeline {
     pub on_error: OnError,
     pub search: SearchSettings,
     pub output_dir: PathBuf,
+    pub explain: ExplainSpec,
     pub expect: Vec<Expectation>,
 }
 
@@ -221,7 +222,9 @@ impl Override {
 }
 
 /// The sections every candidate shares: the grid cannot vary them.
-const SHARED_SECTIONS: &[&str] = &["pipeline", "data", "cv", "search", "output", "expect"];
+const SHARED_SECTIONS: &[&str] = &[
+    "pipeline", "data", "cv", "search", "output", "explain", "expect",
+];
 
 /// The most candidates one pipeline's grid may expand to.
 pub const MAX_CANDIDATES: usize = 100_000;

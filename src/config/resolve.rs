@@ -50,6 +50,7 @@ pub(super) fn build_candidate(
         }
     }
     problems.extend(schema::check_document(&doc));
+    problems.extend(cv_method_problems(&doc));
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -60,6 +61,58 @@ pub(super) fn build_candidate(
         )]
     })?;
     resolve(raw, path)
+}
+
+/// The keys of one fold method written with the other: time-series folds are contiguous windows
+/// in time order, which shuffling, stratifying, groups or predefined folds would break; and the
+/// window keys mean nothing to k-fold. Read from the document, since the defaults of `shuffle` and
+/// `stratify` (true) must not count as written.
+fn cv_method_problems(doc: &toml::Table) -> Vec<Problem> {
+    let Some(cv) = doc.get("cv").and_then(Value::as_table) else {
+        return Vec::new();
+    };
+    let time_series = cv.get("method").and_then(Value::as_str) == Some("time_series");
+    let mut problems = Vec::new();
+    if time_series {
+        for (key, why) in [
+            ("fold_column", "predefined folds"),
+            ("group_column", "group folds"),
+        ] {
+            if cv.contains_key(key) {
+                problems.push(Problem::new(
+                    &["cv", key],
+                    format!(
+                        "`cv.{key}` gives {why}, but `cv.method = \"time_series\"` makes its own \
+                         from the rows in time order: remove one of them"
+                    ),
+                ));
+            }
+        }
+        for key in ["shuffle", "stratify"] {
+            if cv.get(key).and_then(Value::as_bool) == Some(true) {
+                problems.push(Problem::new(
+                    &["cv", key],
+                    format!(
+                        "`cv.{key} = true` cannot go with `cv.method = \"time_series\"`: its folds \
+                         keep the rows in time order (scikit-learn's TimeSeriesSplit); remove `cv.{key}`"
+                    ),
+                ));
+            }
+        }
+    } else {
+        for key in ["order_by", "gap", "max_train_size"] {
+            if cv.contains_key(key) {
+                problems.push(Problem::new(
+                    &["cv", key],
+                    format!(
+                        "`cv.{key}` is for time-series folds: set `cv.method = \"time_series\"`, \
+                         or remove it"
+                    ),
+                ));
+            }
+        }
+    }
+    problems
 }
 
 fn metric_for(task: Task, name: &str, at: &[&str]) -> std::result::Result<Metric, Problem> {
@@ -197,6 +250,10 @@ fn resolve(raw: RawPipeline, file: &Path) -> std::result::Result<Pipeline, Vec<P
             Err(p) => problems.push(p),
         }
     }
+    // A clustering search always logs inertia: the report's elbow chart needs it.
+    if task == Task::Clustering && !metrics.contains(&Metric::Inertia) {
+        metrics.push(Metric::Inertia);
+    }
     let expect = bounds(&raw.expect, "expect", task, &raw, &mut problems);
     let stop_when = bounds(
         &raw.search.stop_when,
@@ -263,6 +320,7 @@ fn resolve(raw: RawPipeline, file: &Path) -> std::result::Result<Pipeline, Vec<P
             halving,
         },
         output_dir: PathBuf::from(raw.output.dir),
+        explain: raw.explain,
         expect,
     })
 }

@@ -101,7 +101,7 @@ pub const SECTIONS: &[SectionDoc] = &[
         keys: &[
             required("path", Kind::Str, "the data file, relative to the pipeline file: .csv .tsv .parquet .json .ndjson .jsonl .arrow .ipc"),
             key("target", Kind::Str, "", "the column to predict (regression, classification); absent for clustering"),
-            key("features", Kind::StrList, "", "default: every column but target, drop, cv.fold_column, cv.group_column"),
+            key("features", Kind::StrList, "", "default: every column but target, drop, cv.fold_column, cv.group_column (cv.order_by stays a feature unless dropped)"),
             key("drop", Kind::StrList, "[]", "columns to leave out"),
             key("categorical", Kind::StrList, "[]", "numeric-looking columns to treat as categories"),
             key("null_values", Kind::StrList, "[\"\", \"NA\"]", "strings read as missing (csv, tsv)"),
@@ -150,11 +150,15 @@ pub const SECTIONS: &[SectionDoc] = &[
         required: false,
         doc: "cross-validation",
         keys: &[
+            key("method", Kind::Choice(super::CvMethod::NAMES), "\"kfold\"", "kfold (shuffled, stratified, grouped or predefined) or time_series (scikit-learn's TimeSeriesSplit)"),
             key("folds", Kind::Int, "5", "number of folds, >= 2").at_least(2),
             key("shuffle", Kind::Bool, "true", "shuffle rows (seeded) before splitting"),
             key("stratify", Kind::Bool, "true", "keep class proportions in every fold (classification)"),
             key("fold_column", Kind::Str, "", "predefined folds: an integer column; overrides folds/shuffle/stratify"),
             key("group_column", Kind::Str, "", "rows of one group never straddle train and validation"),
+            key("order_by", Kind::Str, "", "time_series: the column that orders rows in time (sorted, ties in file order; may be dropped); default: file order"),
+            key("gap", Kind::Int, "0", "time_series: rows left out between each training window and its validation rows").at_least(0),
+            key("max_train_size", Kind::Int, "", "time_series: the most recent rows each training window keeps").at_least(1),
         ],
     },
     SectionDoc {
@@ -188,6 +192,12 @@ pub const SECTIONS: &[SectionDoc] = &[
         required: false,
         doc: "where runs are written",
         keys: &[key("dir", Kind::Str, "\"runs\"", "relative to the working directory")],
+    },
+    SectionDoc {
+        name: "explain",
+        required: false,
+        doc: "explaining the best model",
+        keys: &[key("permutation_repeats", Kind::Int, "5", "permutation importance on the holdout: shuffles per column (scikit-learn's n_repeats); 0: none").at_least(0)],
     },
     SectionDoc {
         name: "expect",

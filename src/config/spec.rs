@@ -180,9 +180,33 @@ impl Default for ScaleSpec {
     }
 }
 
+/// How the folds are made: scikit-learn's KFold family (shuffled, stratified, grouped or
+/// predefined), or TimeSeriesSplit's expanding windows over the rows in time order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CvMethod {
+    #[default]
+    Kfold,
+    TimeSeries,
+}
+
+impl CvMethod {
+    pub const NAMES: &'static [&'static str] = &["kfold", "time_series"];
+
+    fn is_kfold(&self) -> bool {
+        *self == CvMethod::Kfold
+    }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CvSpec {
+    #[serde(skip_serializing_if = "CvMethod::is_kfold")]
+    pub method: CvMethod,
     pub folds: usize,
     pub shuffle: bool,
     pub stratify: bool,
@@ -190,16 +214,29 @@ pub struct CvSpec {
     pub fold_column: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_column: Option<String>,
+    /// time_series: the column that orders the rows in time (file order without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_by: Option<String>,
+    /// time_series: rows left out between each training window and its validation rows.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub gap: usize,
+    /// time_series: the most recent rows a training window keeps (all of them without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_train_size: Option<usize>,
 }
 
 impl Default for CvSpec {
     fn default() -> Self {
         CvSpec {
+            method: CvMethod::Kfold,
             folds: 5,
             shuffle: true,
             stratify: true,
             fold_column: None,
             group_column: None,
+            order_by: None,
+            gap: 0,
+            max_train_size: None,
         }
     }
 }
@@ -340,6 +377,23 @@ impl Default for OutputSpec {
     }
 }
 
+/// `[explain]`: what the run computes to explain its best model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExplainSpec {
+    /// Permutation importance on the holdout: shuffles of each column (scikit-learn's
+    /// `n_repeats`, default 5); 0 computes none.
+    pub permutation_repeats: usize,
+}
+
+impl Default for ExplainSpec {
+    fn default() -> Self {
+        ExplainSpec {
+            permutation_repeats: 5,
+        }
+    }
+}
+
 /// `{ min = .., max = .. }`
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -383,6 +437,8 @@ pub struct RawPipeline {
     pub grid: Option<toml::Value>,
     #[serde(default)]
     pub output: OutputSpec,
+    #[serde(default)]
+    pub explain: ExplainSpec,
     #[serde(default)]
     pub expect: BTreeMap<String, BTreeMap<String, Bound>>,
 }

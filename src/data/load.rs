@@ -58,6 +58,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
                 .chain(&data.drop)
                 .chain(&pipeline.cv.fold_column)
                 .chain(&pipeline.cv.group_column)
+                .chain(&pipeline.cv.order_by)
                 .cloned()
                 .collect(),
         ),
@@ -131,6 +132,9 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     if let Some(c) = &pipeline.cv.group_column {
         require(c, &["cv", "group_column"])?;
     }
+    if let Some(c) = &pipeline.cv.order_by {
+        require(c, &["cv", "order_by"])?;
+    }
     // polars reads a repeated header `x` as `x_duplicated_0`; two columns of one name are ambiguous.
     for n in &names {
         if let Some((orig, k)) = n.rsplit_once("_duplicated_") {
@@ -175,6 +179,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         Some(name) == data.target.as_ref()
             || Some(name) == pipeline.cv.fold_column.as_ref()
             || Some(name) == pipeline.cv.group_column.as_ref()
+            || Some(name) == pipeline.cv.order_by.as_ref()
             || listed[name] > 1
     };
     let mut taken = Vec::with_capacity(feature_names.len());
@@ -264,6 +269,16 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         }
         None => None,
     };
+    let mut time_ranks = match &pipeline.cv.order_by {
+        Some(c) => {
+            let s = df
+                .column(c)
+                .map_err(|e| KilnError::Data(format!("{file}: {e}")))?
+                .as_materialized_series();
+            Some(super::order::time_ranks(c, s, &file)?)
+        }
+        None => None,
+    };
     // impute = "drop" / "error" act on the data as read: rows with a missing value of that kind are
     // left out, or the run stops naming the first one.
     let mut dropped_missing_features = 0;
@@ -310,6 +325,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             }
         });
         fold_ids = fold_ids.map(|f| filter(&f, &keep));
+        time_ranks = time_ranks.map(|r| filter(&r, &keep));
         groups = groups.map(|g: Vec<String>| {
             g.into_iter()
                 .zip(&keep)
@@ -324,6 +340,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             target,
             fold_ids,
             groups,
+            time_ranks,
             file_rows,
             file_columns,
             dropped_missing_target,

@@ -8,6 +8,7 @@ mod csv_types;
 pub mod explore;
 mod load;
 pub mod number_text;
+mod order;
 pub mod profile;
 pub mod read;
 
@@ -98,6 +99,9 @@ pub struct Dataset {
     pub target: Option<TargetData>,
     pub fold_ids: Option<Vec<i64>>,
     pub groups: Option<Vec<String>>,
+    /// `cv.order_by`: each row's rank in time order (ranks of dropped rows are skipped, so the
+    /// kept rows keep their order).
+    pub time_ranks: Option<Vec<usize>>,
     /// Rows and columns of the file as read (before derived columns and row drops).
     pub file_rows: usize,
     pub file_columns: usize,

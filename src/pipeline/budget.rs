@@ -720,6 +720,7 @@ mod tests {
             target: None,
             fold_ids: None,
             groups: None,
+            time_ranks: None,
             file_rows: n,
             file_columns: 2,
             dropped_missing_target: 0,

@@ -88,6 +88,7 @@ pub(crate) fn initial_summary(
         }),
         best: None,
         test: BTreeMap::new(),
+        permutation_importance: None,
         expect: Vec::new(),
         warnings: prepared.warnings.clone(),
         error: None,
@@ -220,6 +221,17 @@ pub fn finish_run(
             }
         };
         summary.test = artifact.test.clone();
+        summary.permutation_importance =
+            match super::explain::permutation_importance(prepared, &cand, &artifact) {
+                Ok(p) => p,
+                Err(e) => {
+                    let msg = format!(
+                        "permutation importance of the best candidate {}: {e}",
+                        best.candidate
+                    );
+                    return closing.fail(run, &mut summary, msg);
+                }
+            };
         summary.expect = check_expectations(base, best, &artifact.test);
         expect_failed = summary.expect.iter().any(|e| !e.passed);
         let model = atomic_write(&run.path.join("model.json"), artifact.to_json().as_bytes());

@@ -7,6 +7,7 @@
 pub mod budget;
 pub mod execute;
 pub mod expect;
+mod explain;
 pub mod finish;
 pub mod halving;
 pub mod leaderboard;

@@ -64,6 +64,7 @@ impl Prepared {
                 self.train_rows.len()
             ));
         }
+        s.push_str(&self.folds_text());
         s.push_str(&self.search_text());
         match &self.halving {
             Some(h) => s.push_str(&format!(
@@ -100,6 +101,33 @@ impl Prepared {
 }
 
 impl Prepared {
+    /// Time-series folds are windows whose sizes differ: the plan says each one's.
+    fn folds_text(&self) -> String {
+        let cv = &self.base().cv;
+        if cv.method != config::CvMethod::TimeSeries {
+            return String::new();
+        }
+        let mut s = format!(
+            "cv: time_series, {} folds in {} (gap {}, max_train_size {})\n",
+            self.splits.len(),
+            cv.order_by
+                .as_ref()
+                .map_or("file order".to_string(), |c| format!("the order of `{c}`")),
+            cv.gap,
+            cv.max_train_size
+                .map_or("none".to_string(), |m| m.to_string()),
+        );
+        for split in &self.splits {
+            s.push_str(&format!(
+                "  fold {}: {} training rows, {} validation rows\n",
+                split.fold,
+                split.train.len(),
+                split.valid.len()
+            ));
+        }
+        s
+    }
+
     /// The search's lines of the plan: the strategy and every cut, said before any fit.
     pub fn search_text(&self) -> String {
         let b = self.base();

@@ -6,7 +6,7 @@ use crate::artifact::{Artifact, DriftReference, InputColumn, FORMAT, VERSION};
 use crate::config;
 use crate::data::{ColumnData, TargetData};
 use crate::metrics::Metric;
-use crate::models::{FitCache, Task};
+use crate::models::{FitCache, FittedModel, Task};
 use crate::preprocess::FittedPreprocessor;
 use crate::rng::{rng_for, Purpose};
 use crate::search::{FoldData, Split, Trial};
@@ -31,6 +31,33 @@ pub fn best_trial(trials: &[Trial], metric: Metric) -> Option<&Trial> {
     best
 }
 
+/// The candidate's preprocessing and model fitted on `split.train` (the targets of both sides of
+/// `split` returned for scoring), with `rng`: the refit's, or a fold's as the search seeded it.
+pub(crate) fn fit_on(
+    prepared: &Prepared,
+    cand: &config::Candidate,
+    split: &Split,
+    rng: &mut crate::rng::Rng,
+) -> std::result::Result<(FittedPreprocessor, FittedModel, FoldData), String> {
+    let p = &cand.pipeline;
+    let ds = &prepared.dataset;
+    let rows = &split.train;
+    let pre = FittedPreprocessor::fit(&ds.features, rows, &p.impute, &p.encode, &p.scale);
+    let fd = FoldData::new(ds.target.as_ref(), split, prepared.positive);
+    let cache = FitCache::default();
+    // As in the search: a model that reads its design a column at a time is given it so.
+    let columns = pre.columns_of(&ds.features, rows)?;
+    let whole = || {
+        pre.transform_design(&ds.features, Some(rows))
+            .map(std::borrow::Cow::Owned)
+    };
+    let fit = p
+        .model
+        .fit_either(&columns, whole, fd.train_targets(), rng, p.seed, &cache)?;
+    drop(columns);
+    Ok((pre, fit.model, fd))
+}
+
 /// Fits the candidate's preprocessing and model on every training row, and scores the holdout.
 pub(crate) fn refit(
     prepared: &Prepared,
@@ -40,34 +67,17 @@ pub(crate) fn refit(
     let p = &cand.pipeline;
     let ds = &prepared.dataset;
     let rows = &prepared.train_rows;
-    let pre = FittedPreprocessor::fit(&ds.features, rows, &p.impute, &p.encode, &p.scale);
     let all = Split {
         fold: -1,
         train: rows.clone(),
         valid: prepared.test_rows.clone(),
     };
-    let fd = FoldData::new(ds.target.as_ref(), &all, prepared.positive);
     let mut rng = rng_for(p.seed, Purpose::Refit, &[cand.index as u64]);
-    let cache = FitCache::default();
-    // As in the search: a model that reads its design a column at a time is given it so.
-    let columns = pre.columns_of(&ds.features, rows)?;
-    let whole = || {
-        pre.transform_design(&ds.features, Some(rows))
-            .map(std::borrow::Cow::Owned)
-    };
-    let fit = p.model.fit_either(
-        &columns,
-        whole,
-        fd.train_targets(),
-        &mut rng,
-        p.seed,
-        &cache,
-    )?;
-    drop(cache);
+    let (pre, model, fd) = fit_on(prepared, cand, &all, &mut rng)?;
     let mut test = BTreeMap::new();
     if !prepared.test_rows.is_empty() {
         let xt = pre.transform(&ds.features, Some(&prepared.test_rows))?;
-        let out = fit.model.predict(&xt);
+        let out = model.predict(&xt);
         for m in &p.metrics {
             test.insert(m.name().to_string(), m.score(fd.valid_truth(&xt), &out)?);
         }
@@ -101,7 +111,7 @@ pub(crate) fn refit(
             })
             .collect(),
         preprocessor: pre,
-        model: fit.model,
+        model,
         params: best.params.clone(),
         metric: p.metric.name().into(),
         cv: best.mean.clone(),

@@ -7,9 +7,12 @@
 //! model (model.json) predicts the same holdout rows the run scored (the split is recomputed from the
 //! pipeline's seed), or every training row when there was no holdout.
 
+mod curves;
 mod cv;
+mod elbow;
 mod halving;
 mod loss_curve;
+mod permutation;
 mod predictions;
 mod weights;
 
@@ -21,10 +24,10 @@ use crate::data::Dataset;
 use crate::error::{KilnError, Result};
 use crate::runlog::{RunDir, Summary, SummaryError};
 use crate::search::{self, Trial};
+pub use curves::roc_curve;
 use cv::{cv_section, leaderboard_section};
 use halving::halving_section;
 use predictions::model_section;
-pub use predictions::roc_curve;
 use std::path::{Path, PathBuf};
 
 /// Writes RUN_DIR/report.html and returns its path. `data` overrides the data file recorded in
@@ -200,6 +203,7 @@ pub fn run_report_html(
     leaderboard_section(&mut page, &files, &ranking, &ranked);
     halving_section(&mut page, &files, &ranking);
     cv_section(&mut page, &files, &ranking, &ranked);
+    elbow::elbow_section(&mut page, &files);
     model_section(&mut page, &files, data);
     page.h2("The pipeline as run");
     page.pre(&files.pipeline_text);
@@ -304,6 +308,7 @@ mod tests {
             target: None,
             fold_ids: None,
             groups: None,
+            time_ranks: None,
             file_rows: 0,
             file_columns: 0,
             dropped_missing_target: 0,

@@ -135,9 +135,40 @@ pub struct Summary {
     pub search: Option<SearchSummary>,
     pub best: Option<BestSummary>,
     pub test: BTreeMap<String, f64>,
+    /// The best model's permutation importance, on the holdout or out of fold (`[explain]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permutation_importance: Option<PermutationImportance>,
     pub expect: Vec<ExpectResult>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// scikit-learn's `permutation_importance` of the refitted model: for each input column, how much
+/// the metric falls when that column's values are shuffled among the holdout rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermutationImportance {
+    /// The rows scored: "holdout", or "out_of_fold" (each fold's validation rows) without one.
+    pub on: String,
+    pub metric: String,
+    pub n_repeats: usize,
+    /// scikit-learn's `random_state`: the pipeline seed.
+    pub random_state: u64,
+    /// The metric on the unshuffled rows.
+    pub baseline: f64,
+    /// In the data's column order.
+    pub features: Vec<FeatureImportance>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureImportance {
+    pub feature: String,
+    /// Mean and (population) standard deviation of `importances`, as scikit-learn's
+    /// importances_mean and importances_std.
+    pub mean: f64,
+    pub std: f64,
+    /// One per repeat: the baseline less the shuffled score (greater is better), or the shuffled
+    /// loss less the baseline (for losses), so a larger value is a more important column.
+    pub importances: Vec<f64>,
 }

@@ -1,7 +1,7 @@
 //! Splitting rows: the holdout (test_size) and the cross-validation folds. Every split is expressed as
 //! sorted dataset row indices and derives its randomness from the pipeline seed alone.
 
-use crate::config::Pipeline;
+use crate::config::{CvMethod, Pipeline};
 use crate::data::{Dataset, TargetData};
 use crate::error::{KilnError, Result};
 use crate::models::Task;
@@ -32,6 +32,14 @@ pub fn holdout(p: &Pipeline, ds: &Dataset) -> (Vec<usize>, Vec<usize>) {
         return ((0..n).collect(), Vec::new());
     };
     let n_test = ((test_size * n as f64).ceil() as usize).clamp(1, n.saturating_sub(1));
+    if p.cv.method == CvMethod::TimeSeries {
+        // As train_test_split(shuffle=False) on rows in time order: the test rows are the last.
+        let order = time_order(ds, (0..n).collect());
+        let (mut train, mut test) = (order[..n - n_test].to_vec(), order[n - n_test..].to_vec());
+        train.sort_unstable();
+        test.sort_unstable();
+        return (train, test);
+    }
     let mut rng = rng_for(p.seed, Purpose::Holdout, &[]);
     let mut test = Vec::with_capacity(n_test);
     match (p.task, classes_of(ds)) {
@@ -86,8 +94,51 @@ fn rows_by_class(labels: &[usize], rows: Vec<usize>) -> Vec<Vec<usize>> {
     by_class
 }
 
+/// `rows` in time order: by `cv.order_by`'s ranks, or as they are (file order) without it.
+fn time_order(ds: &Dataset, mut rows: Vec<usize>) -> Vec<usize> {
+    if let Some(ranks) = &ds.time_ranks {
+        rows.sort_by_key(|&r| ranks[r]);
+    }
+    rows
+}
+
+/// scikit-learn's TimeSeriesSplit over `rows` in time order: `folds` validation blocks of
+/// n // (folds + 1) rows each, the last ones in time; each fold trains on the rows before its
+/// block less `gap`, the last `max_train_size` of them when that is set.
+fn time_series_splits(p: &Pipeline, ds: &Dataset, rows: &[usize]) -> Result<Vec<Split>> {
+    let order = time_order(ds, rows.to_vec());
+    let (n, k, gap) = (order.len(), p.cv.folds, p.cv.gap);
+    let block = n / (k + 1);
+    if k + 1 > n || block == 0 || n <= gap + block * k {
+        return Err(KilnError::Data(format!(
+            "{n} rows cannot make {k} time-series folds with `cv.gap` = {gap}: each fold validates \
+             on {n} // ({k} + 1) = {block} rows and needs training rows before them; lower \
+             `cv.folds` or `cv.gap`"
+        )));
+    }
+    Ok((0..k)
+        .map(|f| {
+            let start = n - block * (k - f);
+            let end = start - gap;
+            let first = p.cv.max_train_size.map_or(0, |m| end.saturating_sub(m));
+            let mut train = order[first..end].to_vec();
+            let mut valid = order[start..start + block].to_vec();
+            train.sort_unstable();
+            valid.sort_unstable();
+            Split {
+                fold: f as i64,
+                train,
+                valid,
+            }
+        })
+        .collect())
+}
+
 /// The cross-validation splits of `rows`. Also returns warnings worth logging.
 pub fn cv_splits(p: &Pipeline, ds: &Dataset, rows: &[usize]) -> Result<(Vec<Split>, Vec<String>)> {
+    if p.cv.method == CvMethod::TimeSeries {
+        return Ok((time_series_splits(p, ds, rows)?, Vec::new()));
+    }
     let mut warnings = Vec::new();
     let assign: Vec<(usize, i64)> =
         if let (Some(ids), Some(col)) = (&ds.fold_ids, &p.cv.fold_column) {

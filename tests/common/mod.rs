@@ -211,3 +211,28 @@ pub fn run_into(file: &Path, out: &Path, extra: &[&str]) -> PathBuf {
     run_ok(&args);
     run_dir(out)
 }
+
+/// `kiln run FILE --shard I/N` for every I into `dir/shards`, then `kiln merge` into `dir/merged`:
+/// the merged run directory.
+pub fn run_sharded_and_merged(file: &Path, dir: &Path, shards: usize) -> PathBuf {
+    for i in 1..=shards {
+        let shard = format!("{i}/{shards}");
+        run_ok(&[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            dir.join("shards").to_str().unwrap(),
+            "--quiet",
+            "--shard",
+            &shard,
+        ]);
+    }
+    run_ok(&[
+        "merge",
+        dir.join("shards").to_str().unwrap(),
+        "--out",
+        dir.join("merged").to_str().unwrap(),
+        "--quiet",
+    ]);
+    run_dir(&dir.join("merged"))
+}

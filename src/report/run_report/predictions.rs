@@ -2,7 +2,9 @@
 //! or every training row without one), and the charts of those predictions (predicted against
 //! actual and residuals; confusion matrix and ROC curves; cluster sizes).
 
+use super::curves::{calibration_curve, precision_recall_curve, roc_curve};
 use super::loss_curve::loss_curve_chart;
+use super::permutation::permutation_section;
 use super::weights::weights_chart;
 use super::{value_text, ReportData, RunFiles};
 use crate::artifact::Artifact;
@@ -149,47 +151,6 @@ fn predict_rows(
     Ok((predicted, label))
 }
 
-/// An ROC curve (false positive rate, true positive rate) and its area; None without both kinds.
-pub fn roc_curve(scores: &[(f64, bool)]) -> Option<(Vec<(f64, f64)>, f64)> {
-    let positives = scores.iter().filter(|s| s.1).count();
-    let negatives = scores.len() - positives;
-    if positives == 0 || negatives == 0 {
-        return None;
-    }
-    let mut sorted: Vec<(f64, bool)> = scores.to_vec();
-    sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let (mut tp, mut fp) = (0usize, 0usize);
-    let mut points = vec![(0.0, 0.0)];
-    let mut auc = 0.0;
-    let mut i = 0;
-    while i < sorted.len() {
-        // Rows with equal scores move the curve together (a diagonal step), as scikit-learn's.
-        let threshold = sorted[i].0;
-        while i < sorted.len() && sorted[i].0 == threshold {
-            if sorted[i].1 {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            i += 1;
-        }
-        let point = (fp as f64 / negatives as f64, tp as f64 / positives as f64);
-        let last = points[points.len() - 1];
-        auc += (point.0 - last.0) * (point.1 + last.1) / 2.0;
-        points.push(point);
-    }
-    // Enough points to draw: every k-th, and always the last.
-    if points.len() > 400 {
-        let step = points.len().div_ceil(400);
-        let last = points[points.len() - 1];
-        points = points.into_iter().step_by(step).collect();
-        if points.last() != Some(&last) {
-            points.push(last);
-        }
-    }
-    Some((points, auc))
-}
-
 /// Evenly spaced indices, at most `max` of `n`.
 fn sample(n: usize, max: usize) -> impl Iterator<Item = usize> {
     let step = n.div_ceil(max.max(1)).max(1);
@@ -238,6 +199,7 @@ pub(super) fn model_section(page: &mut Page, files: &RunFiles, data: ReportData)
         Ok((predicted, label)) => prediction_charts(page, &predicted, &label, artifact),
     }
     weights_chart(page, artifact);
+    permutation_section(page, files);
     loss_curve_chart(page, artifact);
 }
 
@@ -444,6 +406,7 @@ fn prediction_charts(page: &mut Page, predicted: &Predicted, label: &str, artifa
                     &[],
                 ));
             }
+            charts.extend(precision_and_calibration(classes, scores, *positive));
             page.charts(&charts);
         }
         Predicted::Clustering { sizes } => {
@@ -463,21 +426,61 @@ fn prediction_charts(page: &mut Page, predicted: &Predicted, label: &str, artifa
     }
 }
 
+/// Reliability-curve bins, scikit-learn's default n_bins.
+const CALIBRATION_BINS: usize = 10;
+
+/// The precision-recall curve (of the positive class, or of each class against the rest) and, for
+/// two classes, the reliability curve of the positive class's probability.
+fn precision_and_calibration(
+    classes: &[String],
+    scores: &[Vec<(f64, bool)>],
+    positive: Option<usize>,
+) -> Vec<String> {
+    let of = |c: usize, name: String| {
+        precision_recall_curve(&scores[c]).map(|(points, ap)| Series {
+            name: format!("{name} (AP {ap:.3})"),
+            points,
+        })
+    };
+    let curves: Vec<Series> = match positive {
+        Some(p) => of(p, classes[p].clone()).into_iter().collect(),
+        None => (0..classes.len().min(scores.len()))
+            .filter_map(|c| of(c, format!("{} vs rest", clip(&classes[c], 20))))
+            .collect(),
+    };
+    let mut charts = Vec::new();
+    if !curves.is_empty() {
+        charts.push(svg::lines(
+            "Precision-recall curve",
+            "recall",
+            "precision",
+            &curves,
+            false,
+            &[],
+        ));
+    }
+    if let Some(p) = positive {
+        let points = calibration_curve(&scores[p], CALIBRATION_BINS);
+        if points.len() > 1 {
+            charts.push(svg::lines(
+                &format!("Reliability curve ({CALIBRATION_BINS} bins)"),
+                &format!("mean predicted probability of {}", clip(&classes[p], 20)),
+                "share of rows that are it",
+                &[Series {
+                    name: clip(&classes[p], 20),
+                    points,
+                }],
+                true,
+                &[],
+            ));
+        }
+    }
+    charts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn roc_of_a_perfect_and_a_useless_ranking() {
-        let perfect = [(0.9, true), (0.8, true), (0.2, false), (0.1, false)];
-        let (points, auc) = roc_curve(&perfect).unwrap();
-        assert_eq!(auc, 1.0);
-        assert_eq!(points.first(), Some(&(0.0, 0.0)));
-        assert_eq!(points.last(), Some(&(1.0, 1.0)));
-        let ties = [(0.5, true), (0.5, false), (0.5, true), (0.5, false)];
-        assert_eq!(roc_curve(&ties).unwrap().1, 0.5);
-        assert!(roc_curve(&[(0.3, true)]).is_none());
-    }
 
     #[test]
     fn sampling_keeps_at_most_the_asked_number() {
