@@ -43,6 +43,10 @@ pub struct Artifact {
     pub classes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub positive_class: Option<String>,
+    /// A binary classifier's decision threshold (search.threshold): a row is `positive_class`
+    /// when its probability of it is at least this; absent, the more probable class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
     pub inputs: Vec<InputColumn>,
     pub preprocessor: FittedPreprocessor,
     pub model: FittedModel,
@@ -59,6 +63,35 @@ pub struct Artifact {
 }
 
 impl Artifact {
+    /// The index in `classes` of the class a threshold cuts for: `positive_class`, or the last.
+    /// An error when `threshold` is not a probability or the model is not a binary classifier.
+    pub fn positive_index(&self) -> std::result::Result<usize, String> {
+        let positive = match &self.positive_class {
+            Some(label) => self
+                .classes
+                .iter()
+                .position(|c| c == label)
+                .ok_or_else(|| {
+                    format!("\"positive_class\" {label:?} is not one of the \"classes\"")
+                })?,
+            None => self.classes.len().saturating_sub(1),
+        };
+        if let Some(t) = self.threshold {
+            if !(0.0..=1.0).contains(&t) {
+                return Err(format!(
+                    "\"threshold\" {t} is not a probability from 0 to 1"
+                ));
+            }
+            if self.classes.len() != 2 {
+                return Err(format!(
+                    "\"threshold\" is for a binary classifier, but the model has {} classes",
+                    self.classes.len()
+                ));
+            }
+        }
+        Ok(positive)
+    }
+
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');

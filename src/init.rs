@@ -327,6 +327,12 @@ pub fn pipeline_text(data: &Path, target: &str, output: Option<&Path>) -> Result
          #                              # { uniform = [0, 1] }, { int = [2, 12] }, { log_int = [8, 512] }\n\
          # max_fits = 100               # a fit budget: the first max_fits // folds candidates\n",
     );
+    if task == Task::Classification {
+        s.push_str(
+            "# threshold = \"tune\"         # two classes: the probability cut that maximises the metric\n\
+             #                              # (a label metric: accuracy, balanced_accuracy, f1, ...)\n",
+        );
+    }
 
     s.push_str("\n[grid]                        # one candidate per value, each cross-validated\n");
     line(&mut s, &format!("model.{param} = {values}"), param_doc);

@@ -71,6 +71,10 @@ fn kind_schema(kind: Kind) -> Value {
             {"type": "integer", "minimum": 1},
             {"type": "string", "enum": names},
         ]}),
+        Kind::FractionOr(names) => json!({"anyOf": [
+            {"type": "number", "minimum": 0, "maximum": 1},
+            {"type": "string", "enum": names},
+        ]}),
         Kind::Bounds => {
             let mut scopes = Map::new();
             scopes.insert(

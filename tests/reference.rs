@@ -39,6 +39,17 @@ fn check_case(name: &str) {
                 report.push(format!("{params} {metric}: kiln {got} vs scikit-learn {expected} (diff {diff:.3e} > {tolerance})"));
             }
         }
+        // A tuned-threshold case: the threshold each candidate picked.
+        if let Some(expected) = cand["threshold"].as_f64() {
+            let got = trial["threshold"].as_f64().unwrap_or(f64::NAN);
+            let diff = (got - expected).abs();
+            worst = worst.max(diff);
+            if diff.is_nan() || diff > tolerance {
+                report.push(format!(
+                    "{params} threshold: kiln {got} vs scikit-learn {expected}"
+                ));
+            }
+        }
         // A case that checks its folds: every fold's score too, which agrees only on the same rows.
         if reference["check_folds"].as_bool() == Some(true) {
             for (f, fold) in cand["folds"].as_array().unwrap().iter().enumerate() {
@@ -48,7 +59,7 @@ fn check_case(name: &str) {
                         .unwrap_or(f64::NAN);
                     let diff = (got - expected.as_f64().unwrap()).abs();
                     worst = worst.max(diff);
-                    if !(diff <= tolerance) {
+                    if diff.is_nan() || diff > tolerance {
                         report.push(format!(
                             "{params} fold {f} {metric}: kiln {got} vs scikit-learn {expected}"
                         ));
@@ -184,6 +195,7 @@ reference_cases!(
     diabetes_ols,
     diabetes_ridge,
     flights_time,
+    breast_cancer_threshold,
     iris_kmeans,
     iris_knn,
     penguins_hgb,

@@ -31,6 +31,7 @@ impl Artifact {
         };
         check_scales(pre)?;
         check_drift(&self.drift, &kinds)?;
+        self.positive_index()?;
         let mut width = 0usize;
         for step in &pre.numeric {
             input(&step.name, ColumnKind::Numeric)?;

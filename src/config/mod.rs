@@ -56,6 +56,29 @@ pub struct SearchSettings {
     pub stop_when: Vec<Expectation>,
     /// strategy = "halving": its rungs' settings.
     pub halving: Option<HalvingSettings>,
+    /// How a binary classifier's probability becomes a class; None: the more probable class.
+    pub threshold: Option<Threshold>,
+}
+
+/// `search.threshold`, checked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Threshold {
+    /// Per candidate, the threshold that maximises the search metric over its folds' validation
+    /// rows (scikit-learn's TunedThresholdClassifierCV on the search's folds).
+    Tune,
+    /// A row is positive when its probability of the positive class is at least this
+    /// (scikit-learn's FixedThresholdClassifier).
+    Fixed(f64),
+}
+
+impl Threshold {
+    /// The threshold every fit is scored at before any tuning: the fixed one, or none.
+    pub fn fixed(setting: Option<Threshold>) -> Option<f64> {
+        match setting {
+            Some(Threshold::Fixed(t)) => Some(t),
+            _ => None,
+        }
+    }
 }
 
 /// What a successive-halving search grows from rung to rung.

@@ -287,6 +287,7 @@ fn resolve(raw: RawPipeline, file: &Path) -> std::result::Result<Pipeline, Vec<P
         ));
     }
     let halving = halving_settings(&raw, &mut problems);
+    let threshold = threshold_setting(&raw, task, metric, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -318,11 +319,52 @@ fn resolve(raw: RawPipeline, file: &Path) -> std::result::Result<Pipeline, Vec<P
             max_seconds: raw.search.max_seconds,
             stop_when,
             halving,
+            threshold,
         },
         output_dir: PathBuf::from(raw.output.dir),
         explain: raw.explain,
         expect,
     })
+}
+
+/// `search.threshold`, checked: for classification only (a binary target is checked once the
+/// data is read); "tune" only with a search metric that scores labels.
+fn threshold_setting(
+    raw: &RawPipeline,
+    task: Task,
+    metric: Option<Metric>,
+    problems: &mut Vec<Problem>,
+) -> Option<Threshold> {
+    let setting = match raw.search.threshold? {
+        ThresholdSpec::Named(ThresholdName::Tune) => Threshold::Tune,
+        ThresholdSpec::Value(t) => Threshold::Fixed(t),
+    };
+    let at = &["search", "threshold"];
+    if task != Task::Classification {
+        problems.push(Problem::new(
+            at,
+            format!(
+                "`search.threshold` cuts a binary classifier's probabilities; this pipeline's \
+                 task is {}",
+                task.name()
+            ),
+        ));
+        return None;
+    }
+    if let (Threshold::Tune, Some(m)) = (setting, metric) {
+        if !m.scores_labels() {
+            problems.push(Problem::new(
+                at,
+                format!(
+                    "`search.threshold = \"tune\"` picks the threshold that maximises the search \
+                     metric, but `{}` scores the probabilities and does not change with it: set \
+                     `search.metric` to accuracy, balanced_accuracy, precision, recall or f1",
+                    m.name()
+                ),
+            ));
+        }
+    }
+    Some(setting)
 }
 
 /// The successive-halving keys, checked: None unless strategy = "halving", where each key given

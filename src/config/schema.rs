@@ -28,6 +28,8 @@ pub enum Kind {
     Bounds,
     /// A whole number >= 1, or one of these strings (search.min_resources, search.max_resources).
     IntOr(&'static [&'static str]),
+    /// A number from 0 to 1, or one of these strings (search.threshold).
+    FractionOr(&'static [&'static str]),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -176,6 +178,7 @@ pub const SECTIONS: &[SectionDoc] = &[
             key("max_resources", Kind::IntOr(&["auto"]), "\"auto\"", "halving: the most resource a rung may use; auto: every search row (resource = \"rows\" only)"),
             key("resource", Kind::Str, "\"rows\"", "halving: what grows from rung to rung: rows (subsampled per rung from the seed) or a whole-number model parameter, as \"model.n_estimators\""),
             key("aggressive_elimination", Kind::Bool, "false", "halving: repeat the first rung's resource until the last rung has fewer than factor candidates"),
+            key("threshold", Kind::FractionOr(&["tune"]), "", "binary classification: tune: per candidate, the probability cut that maximises the search metric over its folds' validation rows (scikit-learn's TunedThresholdClassifierCV, 100 thresholds); a number: a fixed cut on the positive class's probability; unset: the more probable class"),
             key("max_fits", Kind::Int, "", "at most this many fits: the first max_fits // folds candidates, in candidate order").at_least(1),
             key("max_seconds", Kind::Float, "", "start no candidate after this many seconds (which candidates finish depends on the machine)"),
             key("stop_when", Kind::Bounds, "", "stop_when.cv.<metric> = { min = .., max = .. }: the search ends at the first candidate, in candidate order, that meets every bound"),
@@ -484,6 +487,21 @@ pub fn check_kind(kind: Kind, v: &Value) -> Result<(), String> {
             Value::Integer(i) => Err(format!("must be >= 1, got {i}")),
             Value::String(s) if names.contains(&s.as_str()) => Ok(()),
             _ => expected(&format!("a whole number or {}", names.join(" | "))),
+        },
+        Kind::FractionOr(names) => match v {
+            Value::Integer(i) if (0..=1).contains(i) => Ok(()),
+            Value::Float(f) if (0.0..=1.0).contains(f) => Ok(()),
+            Value::Integer(_) | Value::Float(_) => Err(format!(
+                "must be a probability from 0 to 1, got {}",
+                describe(v)
+            )),
+            Value::String(s) if names.contains(&s.as_str()) => Ok(()),
+            Value::String(s) => Err(format!(
+                "`{s}` is not {}, nor a number from 0 to 1{}",
+                names.join(" | "),
+                did_you_mean(s, names.iter().copied())
+            )),
+            _ => expected(&format!("a number from 0 to 1 or {}", names.join(" | "))),
         },
         Kind::Bounds => match v {
             Value::Table(_) => Ok(()),

@@ -314,6 +314,20 @@ pub enum MaxResourcesName {
     Auto,
 }
 
+/// `search.threshold`: "tune", or a probability (a fixed cut on the positive class).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ThresholdSpec {
+    Named(ThresholdName),
+    Value(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdName {
+    Tune,
+}
+
 /// scikit-learn's RandomizedSearchCV n_iter default.
 pub const DEFAULT_N_CANDIDATES: usize = 10;
 
@@ -343,6 +357,8 @@ pub struct SearchSpec {
     pub resource: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aggressive_elimination: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<ThresholdSpec>,
 }
 
 impl Default for SearchSpec {
@@ -361,6 +377,7 @@ impl Default for SearchSpec {
             max_resources: None,
             resource: None,
             aggressive_elimination: None,
+            threshold: None,
         }
     }
 }

@@ -4,9 +4,10 @@
 pub mod classification;
 pub mod clustering;
 pub mod regression;
+pub mod threshold;
 
 use crate::matrix::Matrix;
-use crate::models::{argmax_rows, Output, Task};
+use crate::models::{Output, Task};
 use regression::{mae, mape, mse, r2};
 use serde::{Deserialize, Serialize};
 
@@ -34,14 +35,37 @@ pub enum Metric {
 #[derive(Debug, Clone, Copy)]
 pub enum Truth<'a> {
     Values(&'a [f64]),
-    /// Class indices, the number of classes, and the class that binary metrics score.
+    /// Class indices, the number of classes, and the class that binary metrics score; with a
+    /// threshold (binary only), a row is predicted positive when its probability of `positive` is
+    /// at least the threshold, instead of when it is the more probable class.
     Classes {
         labels: &'a [usize],
         n_classes: usize,
         positive: usize,
+        threshold: Option<f64>,
     },
     /// Clustering: the rows that were clustered (silhouette and Davies-Bouldin measure them).
     Rows(&'a Matrix),
+}
+
+impl Truth<'_> {
+    /// The same truth, its predictions cut at `threshold` (classes only).
+    pub fn at_threshold(self, threshold: Option<f64>) -> Self {
+        match self {
+            Truth::Classes {
+                labels,
+                n_classes,
+                positive,
+                ..
+            } => Truth::Classes {
+                labels,
+                n_classes,
+                positive,
+                threshold,
+            },
+            other => other,
+        }
+    }
 }
 
 impl Metric {
@@ -127,6 +151,19 @@ impl Metric {
         }
     }
 
+    /// Whether the metric scores predicted labels, and so changes with a decision threshold
+    /// (log_loss and roc_auc score the probabilities themselves).
+    pub fn scores_labels(self) -> bool {
+        matches!(
+            self,
+            Metric::Accuracy
+                | Metric::BalancedAccuracy
+                | Metric::Precision
+                | Metric::Recall
+                | Metric::F1
+        )
+    }
+
     /// The metric that picks the best candidate when `[search] metric` is not set.
     pub fn default_for(task: Task) -> Option<Metric> {
         match task {
@@ -162,9 +199,10 @@ impl Metric {
                     labels,
                     n_classes,
                     positive,
+                    threshold,
                 },
                 Output::Proba(proba),
-            ) => classification_score(self, labels, proba, n_classes, positive),
+            ) => classification_score(self, labels, proba, (n_classes, positive), threshold),
             (
                 Truth::Rows(x),
                 Output::Clusters {
@@ -203,11 +241,11 @@ fn classification_score(
     m: Metric,
     y: &[usize],
     proba: &Matrix,
-    n_classes: usize,
-    positive: usize,
+    (n_classes, positive): (usize, usize),
+    threshold: Option<f64>,
 ) -> Option<f64> {
     use classification::*;
-    let pred = || argmax_rows(proba);
+    let pred = || threshold::labels_at(proba, positive, threshold);
     Some(match m {
         Metric::Accuracy => accuracy(y, &pred()),
         Metric::BalancedAccuracy => balanced_accuracy(y, &pred(), n_classes),

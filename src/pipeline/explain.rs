@@ -123,7 +123,8 @@ pub(crate) fn permutation_importance(
             train: Vec::new(),
             valid: prepared.test_rows.clone(),
         };
-        let truth = FoldData::new(prepared.dataset.target.as_ref(), &split, prepared.positive);
+        let truth = FoldData::new(prepared.dataset.target.as_ref(), &split, prepared.positive)
+            .at_threshold(artifact.threshold);
         let (b, per) = importances_on(
             prepared,
             &artifact.preprocessor,
@@ -138,6 +139,7 @@ pub(crate) fn permutation_importance(
         for (f, split) in prepared.splits.iter().enumerate() {
             let mut rng = rng_for(p.seed, Purpose::Fit, &[cand.index as u64, f as u64]);
             let (pre, model, truth) = fit_on(prepared, cand, split, &mut rng)?;
+            let truth = truth.at_threshold(artifact.threshold);
             let (b, per) = importances_on(prepared, &pre, &model, &truth, &split.valid)?;
             baselines.push(b);
             if sums.is_empty() {

@@ -22,6 +22,11 @@ pub fn leaderboard(trials: &[Trial], p: &Pipeline, summary: &Summary) -> String 
         header.extend(["rung", "resource"]);
     }
     header.push("params");
+    // A tuned (or fixed) decision threshold: each candidate's, beside its scores at it.
+    let thresholds = trials.iter().any(|t| t.threshold.is_some());
+    if thresholds {
+        header.push("threshold");
+    }
     let metric_head = format!("{} (mean ± std)", metric.name());
     header.push(&metric_head);
     let other_names: Vec<String> = others.iter().map(|m| m.name().to_string()).collect();
@@ -34,10 +39,15 @@ pub fn leaderboard(trials: &[Trial], p: &Pipeline, summary: &Summary) -> String 
             row.push(text(t.rung.map(|r| r as u64)));
             row.push(text(t.resource));
         }
-        row.extend([
-            t.params_text(),
-            format!("{:.6} ± {:.6}", t.mean[metric.name()], t.std[metric.name()]),
-        ]);
+        row.push(t.params_text());
+        if thresholds {
+            row.push(t.threshold.map_or("-".to_string(), |v| format!("{v:.4}")));
+        }
+        row.push(format!(
+            "{:.6} ± {:.6}",
+            t.mean[metric.name()],
+            t.std[metric.name()]
+        ));
         row.extend(others.iter().map(|m| format!("{:.6}", t.mean[m.name()])));
         table.push(row);
     }

@@ -148,6 +148,18 @@ impl Prepared {
             s.push_str(&line);
             s.push('\n');
         }
+        match b.search.threshold {
+            Some(config::Threshold::Tune) => s.push_str(&format!(
+                "threshold: tuned per candidate, the probability cut that maximises {} over its \
+                 folds' validation rows ({} thresholds)\n",
+                b.metric.name(),
+                crate::metrics::threshold::N_THRESHOLDS
+            )),
+            Some(config::Threshold::Fixed(t)) => s.push_str(&format!(
+                "threshold: a row is the positive class when its probability is at least {t}\n"
+            )),
+            None => {}
+        }
         if !b.search.stop_when.is_empty() {
             let checks: Vec<String> = b
                 .search
@@ -224,6 +236,7 @@ fn prepare_loaded(mut loaded: LoadedPipeline) -> Result<Prepared> {
     let dataset = data::load(&base, Some(&loaded.source))?;
     let data_hash = dataset.content_hash.clone();
     let positive = positive_class(&base, &dataset, &loaded)?;
+    binary_for_threshold(&base, &dataset, &loaded)?;
     let (train_rows, test_rows) = search::holdout(&base, &dataset);
     let (splits, mut warnings) = search::cv_splits(&base, &dataset, &train_rows)?;
     let made = loaded.candidates.len();
@@ -274,6 +287,25 @@ fn prepare_loaded(mut loaded: LoadedPipeline) -> Result<Prepared> {
         made,
         halving,
     })
+}
+
+/// `search.threshold` needs two classes: one probability to cut.
+fn binary_for_threshold(p: &Pipeline, ds: &Dataset, loaded: &LoadedPipeline) -> Result<()> {
+    match (&ds.target, p.search.threshold) {
+        (Some(TargetData::Classes { classes, .. }), Some(_)) if classes.len() != 2 => {
+            Err(KilnError::Config(loaded.source.error_at(
+                &["search".into(), "threshold".into()],
+                &format!(
+                    "`search.threshold` cuts a binary classifier's probability of the positive \
+                     class, but `{}` has {} classes ({})",
+                    p.data.target.as_deref().unwrap_or(""),
+                    classes.len(),
+                    classes.join(", ")
+                ),
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The index of the class that binary metrics score: `data.positive_class`, or the greater label.

@@ -74,6 +74,7 @@ pub(crate) fn refit(
     };
     let mut rng = rng_for(p.seed, Purpose::Refit, &[cand.index as u64]);
     let (pre, model, fd) = fit_on(prepared, cand, &all, &mut rng)?;
+    let fd = fd.at_threshold(best.threshold);
     let mut test = BTreeMap::new();
     if !prepared.test_rows.is_empty() {
         let xt = pre.transform(&ds.features, Some(&prepared.test_rows))?;
@@ -98,6 +99,7 @@ pub(crate) fn refit(
         target: p.data.target.clone(),
         classes,
         positive_class,
+        threshold: best.threshold,
         inputs: ds
             .features
             .iter()

@@ -14,7 +14,8 @@ use crate::artifact::Artifact;
 use crate::config::UnknownCategory;
 use crate::data::{Column, ColumnData, MISSING_CODE};
 use crate::matrix::Matrix;
-use crate::models::{argmax_rows, Output, Task};
+use crate::metrics::threshold::labels_at;
+use crate::models::{Output, Task};
 use polars::prelude::DataFrame;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -54,6 +55,8 @@ pub struct Predictor {
     /// Per categorical step: every category the encoder accepts (its own and the rare ones), when
     /// `encode.unknown = "error"` makes an unseen one an error.
     known: Vec<Option<HashSet<String>>>,
+    /// The class a decision threshold cuts for (see [`Artifact::positive_index`]).
+    positive: usize,
 }
 
 impl Predictor {
@@ -72,7 +75,13 @@ impl Predictor {
                 })
             })
             .collect();
-        Predictor { artifact, known }
+        // A loaded artifact was checked (`check_consistent`); one made in memory is consistent.
+        let positive = artifact.positive_index().unwrap_or(0);
+        Predictor {
+            artifact,
+            known,
+            positive,
+        }
     }
 
     /// Reads the model's input columns from a frame whose first row is row `first_row + 1` of the input.
@@ -124,7 +133,7 @@ impl Predictor {
         Ok(match output {
             Output::Values(v) => Predictions::Values(v),
             Output::Proba(p) => Predictions::Classes {
-                labels: argmax_rows(&p),
+                labels: labels_at(&p, self.positive, self.artifact.threshold),
                 proba: p,
             },
             Output::Clusters { labels, .. } => Predictions::Clusters(labels),

@@ -102,6 +102,7 @@ mod tests {
             strategy: None,
             rung: None,
             resource: None,
+            threshold: None,
         }
     }
 

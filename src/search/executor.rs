@@ -13,7 +13,8 @@ use super::cut::{Cut, StopWhen};
 use super::folds::Split;
 use super::progress::Progress;
 use super::trial::{toml_to_json, FitOutcome, FitRecord, FoldScore, Trial, TrialStatus};
-use crate::config::{Candidate, OnError};
+use super::tuned;
+use crate::config::{Candidate, OnError, Threshold};
 use crate::data::{Dataset, TargetData};
 use crate::design::Design;
 use crate::matrix::Matrix;
@@ -37,6 +38,8 @@ pub enum FoldData {
         valid: Vec<usize>,
         n_classes: usize,
         positive: usize,
+        /// The decision threshold the validation rows are scored at (`search.threshold`).
+        threshold: Option<f64>,
     },
     Unsupervised,
 }
@@ -54,9 +57,18 @@ impl FoldData {
                 valid: split.valid.iter().map(|&r| labels[r]).collect(),
                 n_classes: classes.len(),
                 positive,
+                threshold: None,
             },
             None => FoldData::Unsupervised,
         }
+    }
+
+    /// The same targets, scored with a binary classifier's decision threshold.
+    pub fn at_threshold(mut self, t: Option<f64>) -> Self {
+        if let FoldData::Classes { threshold, .. } = &mut self {
+            *threshold = t;
+        }
+        self
     }
 
     pub fn train_targets(&self) -> Targets<'_> {
@@ -86,10 +98,12 @@ fn truth<'a>(fd: &'a FoldData, valid: bool, x: &'a Matrix) -> Truth<'a> {
             valid: v,
             n_classes,
             positive,
+            threshold,
         } => Truth::Classes {
             labels: if valid { v } else { train },
             n_classes: *n_classes,
             positive: *positive,
+            threshold: *threshold,
         },
         FoldData::Unsupervised => Truth::Rows(x),
     }
@@ -547,7 +561,8 @@ fn build_design(cand: &Candidate, plan: &SearchPlan, split: &Split) -> Result<Fo
         .transform_design(&ds.features, Some(&split.valid))
         .map_err(|e| format!("preprocessing: {e}"))?;
     Ok(FoldDesign {
-        targets: FoldData::new(ds.target.as_ref(), split, plan.positive),
+        targets: FoldData::new(ds.target.as_ref(), split, plan.positive)
+            .at_threshold(Threshold::fixed(p.search.threshold)),
         pre,
         x_train: OnceLock::new(),
         x_valid,
@@ -607,11 +622,16 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome 
         }
         scores.insert(m.name().to_string(), v);
     }
+    let curves = match cand.pipeline.search.threshold {
+        Some(Threshold::Tune) => tuned::fold_curves(plan.metrics, truth, &output)?,
+        _ => Default::default(),
+    };
     Ok((
         FoldScore {
             fold: plan.splits[f].fold,
             scores,
             fit_seconds,
+            curves,
         },
         fit.warnings,
     ))
@@ -646,6 +666,12 @@ fn make_trial(plan: &SearchPlan, c: usize, results: Vec<Option<FitOutcome>>) -> 
             }
         }
     }
+    let threshold = match cand.pipeline.search.threshold {
+        Some(Threshold::Tune) if error.is_none() => tuned::tune(&mut folds, plan.metrics[0]),
+        Some(Threshold::Fixed(t)) => Some(t),
+        _ => None,
+    };
+    folds.iter_mut().for_each(|f| f.curves.clear());
     let (mean, std) = if error.is_none() {
         Trial::summarise(&folds)
     } else {
@@ -669,6 +695,7 @@ fn make_trial(plan: &SearchPlan, c: usize, results: Vec<Option<FitOutcome>>) -> 
             .map(|s| s.name().to_string()),
         rung: plan.rung.map(|(r, _)| r),
         resource: plan.rung.map(|(_, v)| v),
+        threshold,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod folds;
 pub mod halving;
 pub mod progress;
 pub mod trial;
+pub mod tuned;
 
 pub use executor::{search, FoldData, SearchLog, SearchOutcome, SearchPlan};
 pub use folds::{cv_splits, holdout, Split};

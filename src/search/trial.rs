@@ -1,6 +1,7 @@
 //! A candidate's result, as one line of trials.jsonl, and one fit's result, as one line of
 //! fits.jsonl (what `--resume` rebuilds unfinished candidates from).
 
+use crate::metrics::threshold::Curve;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -16,6 +17,10 @@ pub struct FoldScore {
     pub fold: i64,
     pub scores: BTreeMap<String, f64>,
     pub fit_seconds: f64,
+    /// search.threshold = "tune": each label metric's curve over this fold's thresholds, until
+    /// the candidate's threshold is picked (then its scores are read off them and they go).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub curves: BTreeMap<String, Curve>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +45,10 @@ pub struct Trial {
     pub rung: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<u64>,
+    /// The decision threshold the label metrics were scored at (search.threshold): the tuned one,
+    /// or the fixed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
 }
 
 /// One finished (candidate, fold) fit, logged the moment it finishes: with the pipeline as run, enough
@@ -62,6 +71,9 @@ pub struct FitRecord {
     /// A halving search's rung.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rung: Option<usize>,
+    /// search.threshold = "tune": the fold's curves, so a resumed run tunes the same threshold.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub curves: BTreeMap<String, Curve>,
 }
 
 /// A fit's result in memory: its fold score and warnings, or why it failed.
@@ -69,13 +81,14 @@ pub type FitOutcome = Result<(FoldScore, Vec<String>), String>;
 
 impl FitRecord {
     pub fn new(candidate: usize, fold: i64, outcome: &FitOutcome) -> FitRecord {
-        let (status, scores, fit_seconds, warnings, error) = match outcome {
+        let (status, scores, fit_seconds, warnings, error, curves) = match outcome {
             Ok((score, warnings)) => (
                 TrialStatus::Ok,
                 score.scores.clone(),
                 score.fit_seconds,
                 warnings.clone(),
                 None,
+                score.curves.clone(),
             ),
             Err(e) => (
                 TrialStatus::Failed,
@@ -83,6 +96,7 @@ impl FitRecord {
                 0.0,
                 Vec::new(),
                 Some(e.clone()),
+                BTreeMap::new(),
             ),
         };
         FitRecord {
@@ -94,6 +108,7 @@ impl FitRecord {
             warnings,
             error,
             rung: None,
+            curves,
         }
     }
 
@@ -105,6 +120,7 @@ impl FitRecord {
                     fold: self.fold,
                     scores: self.scores.clone(),
                     fit_seconds: self.fit_seconds,
+                    curves: self.curves.clone(),
                 },
                 self.warnings.clone(),
             )),
@@ -188,6 +204,7 @@ mod tests {
             fold: 0,
             scores: [("r2".to_string(), v)].into(),
             fit_seconds: 0.0,
+            curves: BTreeMap::new(),
         };
         let (mean, std) = Trial::summarise(&[fold(1.0), fold(3.0)]);
         assert_eq!(mean["r2"], 2.0);
@@ -200,6 +217,14 @@ mod tests {
             fold: 3,
             scores: [("r2".to_string(), 0.1 + 0.2), ("mae".to_string(), 1e-300)].into(),
             fit_seconds: 0.25,
+            curves: [(
+                "f1".to_string(),
+                Curve {
+                    thresholds: vec![0.1, 0.7],
+                    scores: vec![0.5, 0.25],
+                },
+            )]
+            .into(),
         };
         let outcomes: [FitOutcome; 2] = [
             Ok((score, vec!["did not converge".to_string()])),

@@ -87,6 +87,7 @@ mod tests {
             strategy: Some("halving".into()),
             rung: Some(rung),
             resource: Some(resource),
+            threshold: None,
         }
     }
 

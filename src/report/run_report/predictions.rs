@@ -102,7 +102,12 @@ fn predict_rows(
                 let Output::Proba(proba) = out else {
                     return Err("the model did not predict class probabilities".into());
                 };
-                let predicted = out.classes().unwrap_or_default();
+                // The confusion matrix counts the model's decisions: at its threshold, if it has one.
+                let predicted = crate::metrics::threshold::labels_at(
+                    proba,
+                    artifact.positive_index().unwrap_or(0),
+                    artifact.threshold,
+                );
                 for (i, &r) in batch.iter().enumerate() {
                     let Some(actual) = to_model.get(labels[r]).copied().flatten() else {
                         continue;
