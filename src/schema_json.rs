@@ -33,6 +33,10 @@ fn param_kind(kind: ParamKind) -> Value {
         ParamKind::Int => json!({"type": "integer", "minimum": 0}),
         ParamKind::Bool => json!({"type": "boolean"}),
         ParamKind::Choice(c) => json!({"type": "string", "enum": c}),
+        ParamKind::ClassWeight => json!({"anyOf": [
+            {"type": "string", "enum": ["balanced"]},
+            {"type": "object", "description": "class label = weight >= 0"}
+        ]}),
         ParamKind::AutoOrBool => json!({"anyOf": [
             {"type": "string", "enum": ["auto"]},
             {"type": "boolean"}

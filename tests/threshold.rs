@@ -28,11 +28,7 @@ fn predictions(model: &std::path::Path) -> Vec<(String, f64)> {
 #[test]
 fn a_tuned_threshold_is_logged_kept_in_the_model_and_cuts_predictions() {
     let dir = scratch("threshold-tuned");
-    let one = run_into(CASE.as_ref(), &dir.join("one"), &["--jobs", "1"]);
-    let two = run_into(CASE.as_ref(), &dir.join("two"), &["--jobs", "2"]);
-    assert_eq!(trials_without_times(&one), trials_without_times(&two));
-    let merged = run_sharded_and_merged(CASE.as_ref(), &dir, 2);
-    assert_eq!(trials_without_times(&merged), trials_without_times(&one));
+    let one = same_trials_for_any_jobs_and_shards(CASE.as_ref(), &dir);
     let trials = trials(&one);
     for t in &trials {
         let th = t["threshold"]

@@ -109,6 +109,7 @@ pub const SECTIONS: &[SectionDoc] = &[
             key("null_values", Kind::StrList, "[\"\", \"NA\"]", "strings read as missing (csv, tsv)"),
             key("separator", Kind::Str, "\",\"", "field separator (csv); tab for .tsv"),
             key("test_size", Kind::Param(ParamKind::Float), "", "share of rows held out before the search, in (0, 1)"),
+            key("weight", Kind::Str, "", "a column of row weights (numbers >= 0, never a feature): every fit and every score weights its rows by it, as scikit-learn's sample_weight; the preprocessing is fitted unweighted"),
             key("positive_class", Kind::Label, "", "binary classification: the class that precision, recall, f1 and roc_auc score"),
             key("derive", Kind::Derive, "[]", "[[data.derive]] name = \"...\", expr = \"polars SQL expression\""),
         ],
@@ -555,6 +556,26 @@ pub fn check_kind(kind: Kind, v: &Value) -> Result<(), String> {
             }
             Ok(())
         }
+        Kind::Param(ParamKind::ClassWeight) => match v {
+            Value::String(s) if s == "balanced" => Ok(()),
+            Value::Table(t) => {
+                for (label, w) in t {
+                    let ok = match w {
+                        Value::Integer(i) => *i >= 0,
+                        Value::Float(f) => f.is_finite() && *f >= 0.0,
+                        _ => false,
+                    };
+                    if !ok {
+                        return Err(format!(
+                            "class `{label}`: expected a weight >= 0, found {}",
+                            describe(w)
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            _ => expected("\"balanced\" or a table of class weights, as { yes = 5.0, no = 1.0 }"),
+        },
         Kind::Param(ParamKind::AutoOrBool) => match v {
             Value::Boolean(_) => Ok(()),
             Value::String(s) if s == "auto" => Ok(()),

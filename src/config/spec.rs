@@ -73,6 +73,8 @@ pub struct DataSpec {
     pub test_size: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub positive_class: Option<Label>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<String>,
     #[serde(default)]
     pub derive: Vec<Derive>,
 }

@@ -59,6 +59,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
                 .chain(&pipeline.cv.fold_column)
                 .chain(&pipeline.cv.group_column)
                 .chain(&pipeline.cv.order_by)
+                .chain(&data.weight)
                 .cloned()
                 .collect(),
         ),
@@ -135,6 +136,16 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     if let Some(c) = &pipeline.cv.order_by {
         require(c, &["cv", "order_by"])?;
     }
+    if let Some(c) = &data.weight {
+        require(c, &["data", "weight"])?;
+        if data.features.as_ref().is_some_and(|f| f.contains(c)) || data.target.as_ref() == Some(c)
+        {
+            return Err(locate(
+                &["data", "weight"],
+                format!("`data.weight` = `{}` weights the rows: it cannot also be a feature or the target", printable(c)),
+            ));
+        }
+    }
     // polars reads a repeated header `x` as `x_duplicated_0`; two columns of one name are ambiguous.
     for n in &names {
         if let Some((orig, k)) = n.rsplit_once("_duplicated_") {
@@ -160,6 +171,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
                     && !data.drop.contains(n)
                     && Some(*n) != pipeline.cv.fold_column.as_ref()
                     && Some(*n) != pipeline.cv.group_column.as_ref()
+                    && Some(*n) != data.weight.as_ref()
             })
             .cloned()
             .collect(),
@@ -180,6 +192,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             || Some(name) == pipeline.cv.fold_column.as_ref()
             || Some(name) == pipeline.cv.group_column.as_ref()
             || Some(name) == pipeline.cv.order_by.as_ref()
+            || Some(name) == data.weight.as_ref()
             || listed[name] > 1
     };
     let mut taken = Vec::with_capacity(feature_names.len());
@@ -279,6 +292,16 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         }
         None => None,
     };
+    let mut weights = match &data.weight {
+        Some(c) => {
+            let s = df
+                .column(c)
+                .map_err(|e| KilnError::Data(format!("{file}: {e}")))?
+                .as_materialized_series();
+            Some(super::weight::row_weights(c, s, &file)?)
+        }
+        None => None,
+    };
     // impute = "drop" / "error" act on the data as read: rows with a missing value of that kind are
     // left out, or the run stops naming the first one.
     let mut dropped_missing_features = 0;
@@ -326,6 +349,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         });
         fold_ids = fold_ids.map(|f| filter(&f, &keep));
         time_ranks = time_ranks.map(|r| filter(&r, &keep));
+        weights = weights.map(|w| filter(&w, &keep));
         groups = groups.map(|g: Vec<String>| {
             g.into_iter()
                 .zip(&keep)
@@ -341,6 +365,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             fold_ids,
             groups,
             time_ranks,
+            weights,
             file_rows,
             file_columns,
             dropped_missing_target,

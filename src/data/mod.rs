@@ -11,6 +11,7 @@ pub mod number_text;
 mod order;
 pub mod profile;
 pub mod read;
+mod weight;
 
 use crate::error::printable;
 pub use convert::{encode_text, numeric_values, sort_labels, text_values};
@@ -102,6 +103,8 @@ pub struct Dataset {
     /// `cv.order_by`: each row's rank in time order (ranks of dropped rows are skipped, so the
     /// kept rows keep their order).
     pub time_ranks: Option<Vec<usize>>,
+    /// `data.weight`: each kept row's weight.
+    pub weights: Option<Vec<f64>>,
     /// Rows and columns of the file as read (before derived columns and row drops).
     pub file_rows: usize,
     pub file_columns: usize,

@@ -249,6 +249,38 @@ impl NormalEquations {
         }
     }
 
+    /// The normal equations of weighted rows, as scikit-learn's linear models take `sample_weight`:
+    /// X and y centred on their weighted means (when `center`), each row then scaled by √wᵢ, so
+    /// the Gram is Σ wᵢ (xᵢ - x̄)(xᵢ - x̄)ᵀ and the intercept ȳ - x̄·w of the weighted means.
+    pub fn weighted(x: &Matrix, y: &[f64], weights: &[f64], center: bool) -> Self {
+        let total: f64 = weights.iter().sum();
+        let weighted_mean = |v: &[f64]| {
+            if center {
+                v.iter().zip(weights).map(|(a, w)| a * w).sum::<f64>() / total
+            } else {
+                0.0
+            }
+        };
+        let x_mean: Vec<f64> = (0..x.n_cols).map(|j| weighted_mean(x.col(j))).collect();
+        let y_mean = weighted_mean(y);
+        let root: Vec<f64> = weights.iter().map(|w| w.sqrt()).collect();
+        let columns = (0..x.n_cols)
+            .map(|j| {
+                x.col(j)
+                    .iter()
+                    .zip(&root)
+                    .map(|(v, r)| (v - x_mean[j]) * r)
+                    .collect()
+            })
+            .collect();
+        let scaled = Matrix::from_columns(x.n_rows, columns);
+        let ys: Vec<f64> = y.iter().zip(&root).map(|(v, r)| (v - y_mean) * r).collect();
+        let mut ne = Self::new(&scaled, &ys, false);
+        ne.x_mean = x_mean;
+        ne.y_mean = y_mean;
+        ne
+    }
+
     /// The intercept that goes with coefficients `w` (zero when the data was not centred).
     pub fn intercept(&self, w: &[f64]) -> f64 {
         self.y_mean - dot(&self.x_mean, w)

@@ -9,71 +9,90 @@
 
 use crate::matrix::Matrix;
 
-/// Share of rows predicted right.
-pub fn accuracy(y: &[usize], pred: &[usize]) -> f64 {
-    let right = y.iter().zip(pred).filter(|(a, b)| a == b).count();
-    right as f64 / y.len() as f64
+/// Row weights (`data.weight`, scikit-learn's `sample_weight`): a row counts wᵢ times in every
+/// count below; without weights every row counts once.
+pub type Weights<'a> = Option<&'a [f64]>;
+
+fn weight(w: Weights, i: usize) -> f64 {
+    w.map_or(1.0, |w| w[i])
 }
 
-/// Mean recall over the classes present in `y` (scikit-learn's `balanced_accuracy_score`).
-pub fn balanced_accuracy(y: &[usize], pred: &[usize], n_classes: usize) -> f64 {
-    let c = counts(y, pred, n_classes);
+/// Share of rows predicted right.
+pub fn accuracy(y: &[usize], pred: &[usize], w: Weights) -> f64 {
+    let (right, total) = (0..y.len()).fold((0.0, 0.0), |(r, t), i| {
+        let wi = weight(w, i);
+        (r + if y[i] == pred[i] { wi } else { 0.0 }, t + wi)
+    });
+    right / total
+}
+
+/// Mean recall over the classes present in `y` (scikit-learn's `balanced_accuracy_score`; a class
+/// whose rows all weigh 0 is left out, as its recall is undefined).
+pub fn balanced_accuracy(y: &[usize], pred: &[usize], n_classes: usize, w: Weights) -> f64 {
+    let c = counts(y, pred, n_classes, w);
     let recalls: Vec<f64> = (0..n_classes)
-        .filter(|k| c.support[*k] > 0)
-        .map(|k| c.tp[k] as f64 / c.support[k] as f64)
+        .filter(|k| c.support[*k] > 0.0)
+        .map(|k| c.tp[k] / c.support[k])
         .collect();
     recalls.iter().sum::<f64>() / recalls.len() as f64
 }
 
 /// Precision: tp / (tp + fp) of `positive` (two classes) or its macro average over the classes
 /// present in `y` or `pred` (three or more).
-pub fn precision(y: &[usize], pred: &[usize], n_classes: usize, positive: usize) -> f64 {
-    averaged(y, pred, n_classes, positive, |tp, fp, _| ratio(tp, tp + fp))
+pub fn precision(
+    y: &[usize],
+    pred: &[usize],
+    n_classes: usize,
+    positive: usize,
+    w: Weights,
+) -> f64 {
+    averaged(y, pred, (n_classes, positive), w, |tp, fp, _| {
+        ratio(tp, tp + fp)
+    })
 }
 
 /// Recall: tp / (tp + fn), averaged as `precision`.
-pub fn recall(y: &[usize], pred: &[usize], n_classes: usize, positive: usize) -> f64 {
-    averaged(y, pred, n_classes, positive, |tp, _, fn_| {
+pub fn recall(y: &[usize], pred: &[usize], n_classes: usize, positive: usize, w: Weights) -> f64 {
+    averaged(y, pred, (n_classes, positive), w, |tp, _, fn_| {
         ratio(tp, tp + fn_)
     })
 }
 
 /// F1: 2 tp / (2 tp + fp + fn), averaged as `precision`.
-pub fn f1(y: &[usize], pred: &[usize], n_classes: usize, positive: usize) -> f64 {
-    averaged(y, pred, n_classes, positive, |tp, fp, fn_| {
-        ratio(2 * tp, 2 * tp + fp + fn_)
+pub fn f1(y: &[usize], pred: &[usize], n_classes: usize, positive: usize, w: Weights) -> f64 {
+    averaged(y, pred, (n_classes, positive), w, |tp, fp, fn_| {
+        ratio(2.0 * tp, 2.0 * tp + fp + fn_)
     })
 }
 
 /// Mean negative log-likelihood of the true classes, probabilities clipped to
 /// [ε, 1 - ε] with ε = f64::EPSILON (scikit-learn 1.9: `finfo(dtype).eps`; rows are not renormalised).
-pub fn log_loss(y: &[usize], proba: &Matrix) -> f64 {
+pub fn log_loss(y: &[usize], proba: &Matrix, w: Weights) -> f64 {
     let eps = f64::EPSILON;
-    let total: f64 = y
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| -proba.get(i, c).clamp(eps, 1.0 - eps).ln())
-        .sum();
-    total / y.len() as f64
+    let (total, weights) = y.iter().enumerate().fold((0.0, 0.0), |(s, t), (i, &c)| {
+        let wi = weight(w, i);
+        (s - wi * proba.get(i, c).clamp(eps, 1.0 - eps).ln(), t + wi)
+    });
+    total / weights
 }
 
 /// Area under the ROC curve. Two columns: of `positive`'s probability, rows of class `positive`
 /// being the positives. Three or more: the mean over classes of each class's one-vs-rest AUC
 /// (scikit-learn's `roc_auc_score(multi_class="ovr", average="macro")`). Ties in the scores are one
 /// threshold (the trapezoid rule over distinct thresholds). NaN when a class has no rows or all rows.
-pub fn roc_auc(y: &[usize], proba: &Matrix, positive: usize) -> f64 {
+pub fn roc_auc(y: &[usize], proba: &Matrix, positive: usize, w: Weights) -> f64 {
     if proba.n_cols == 2 {
-        binary_auc(y, proba.col(positive), positive)
+        binary_auc(y, proba.col(positive), positive, w)
     } else {
         let aucs: Vec<f64> = (0..proba.n_cols)
-            .map(|c| binary_auc(y, proba.col(c), c))
+            .map(|c| binary_auc(y, proba.col(c), c, w))
             .collect();
         aucs.iter().sum::<f64>() / aucs.len() as f64
     }
 }
 
 /// AUC of `score` for the rows whose class is `positive` against the others.
-fn binary_auc(y: &[usize], score: &[f64], positive: usize) -> f64 {
+fn binary_auc(y: &[usize], score: &[f64], positive: usize, w: Weights) -> f64 {
     let mut order: Vec<usize> = (0..y.len()).collect();
     // Descending score; a stable sort keeps ties together in row order (irrelevant to the area).
     order.sort_by(|a, b| score[*b].total_cmp(&score[*a]));
@@ -85,9 +104,9 @@ fn binary_auc(y: &[usize], score: &[f64], positive: usize) -> f64 {
         let s = score[order[i]];
         while i < order.len() && score[order[i]] == s {
             if y[order[i]] == positive {
-                tp += 1.0;
+                tp += weight(w, order[i]);
             } else {
-                fp += 1.0;
+                fp += weight(w, order[i]);
             }
             i += 1;
         }
@@ -102,57 +121,60 @@ fn binary_auc(y: &[usize], score: &[f64], positive: usize) -> f64 {
 }
 
 struct Counts {
-    tp: Vec<usize>,
-    fp: Vec<usize>,
-    fn_: Vec<usize>,
-    /// Rows of each class in y.
-    support: Vec<usize>,
-    /// Rows predicted as each class.
-    predicted: Vec<usize>,
+    tp: Vec<f64>,
+    fp: Vec<f64>,
+    fn_: Vec<f64>,
+    /// The weight of each class's rows in y.
+    support: Vec<f64>,
+    /// Whether each class is in y or in pred (by rows, whatever their weight: scikit-learn's
+    /// labels are those of the data).
+    present: Vec<bool>,
 }
 
-fn counts(y: &[usize], pred: &[usize], n_classes: usize) -> Counts {
+fn counts(y: &[usize], pred: &[usize], n_classes: usize, w: Weights) -> Counts {
     let mut c = Counts {
-        tp: vec![0; n_classes],
-        fp: vec![0; n_classes],
-        fn_: vec![0; n_classes],
-        support: vec![0; n_classes],
-        predicted: vec![0; n_classes],
+        tp: vec![0.0; n_classes],
+        fp: vec![0.0; n_classes],
+        fn_: vec![0.0; n_classes],
+        support: vec![0.0; n_classes],
+        present: vec![false; n_classes],
     };
-    for (&t, &p) in y.iter().zip(pred) {
-        c.support[t] += 1;
-        c.predicted[p] += 1;
+    for (i, (&t, &p)) in y.iter().zip(pred).enumerate() {
+        let wi = weight(w, i);
+        c.support[t] += wi;
+        c.present[t] = true;
+        c.present[p] = true;
         if t == p {
-            c.tp[t] += 1;
+            c.tp[t] += wi;
         } else {
-            c.fp[p] += 1;
-            c.fn_[t] += 1;
+            c.fp[p] += wi;
+            c.fn_[t] += wi;
         }
     }
     c
 }
 
-fn ratio(num: usize, den: usize) -> f64 {
-    if den == 0 {
+fn ratio(num: f64, den: f64) -> f64 {
+    if den == 0.0 {
         0.0
     } else {
-        num as f64 / den as f64
+        num / den
     }
 }
 
 fn averaged(
     y: &[usize],
     pred: &[usize],
-    n_classes: usize,
-    positive: usize,
-    score: impl Fn(usize, usize, usize) -> f64,
+    (n_classes, positive): (usize, usize),
+    w: Weights,
+    score: impl Fn(f64, f64, f64) -> f64,
 ) -> f64 {
-    let c = counts(y, pred, n_classes);
+    let c = counts(y, pred, n_classes, w);
     if n_classes == 2 {
         return score(c.tp[positive], c.fp[positive], c.fn_[positive]);
     }
     let per_class: Vec<f64> = (0..n_classes)
-        .filter(|k| c.support[*k] > 0 || c.predicted[*k] > 0)
+        .filter(|k| c.present[*k])
         .map(|k| score(c.tp[k], c.fp[k], c.fn_[k]))
         .collect();
     per_class.iter().sum::<f64>() / per_class.len() as f64
@@ -188,44 +210,67 @@ mod tests {
 
     #[test]
     fn multiclass_label_metrics() {
-        close(accuracy(&Y3, &P3), 0.6);
-        close(balanced_accuracy(&Y3, &P3, 3), 0.611111111111111);
-        close(precision(&Y3, &P3, 3, 0), 0.611111111111111);
-        close(recall(&Y3, &P3, 3, 0), 0.611111111111111);
-        close(f1(&Y3, &P3, 3, 0), 0.611111111111111);
+        close(accuracy(&Y3, &P3, None), 0.6);
+        close(balanced_accuracy(&Y3, &P3, 3, None), 0.611111111111111);
+        close(precision(&Y3, &P3, 3, 0, None), 0.611111111111111);
+        close(recall(&Y3, &P3, 3, 0, None), 0.611111111111111);
+        close(f1(&Y3, &P3, 3, 0, None), 0.611111111111111);
         // A class in neither y nor pred (3 of 4) is left out of the macro average; one only
         // predicted (3 here) counts, with precision 0 (zero_division).
         let y = [0, 1, 1, 0, 2];
         let p = [0, 1, 3, 0, 3];
-        close(precision(&y, &p, 5, 0), 0.5);
-        close(recall(&y, &p, 5, 0), 0.375);
-        close(f1(&y, &p, 5, 0), 0.41666666666666663);
-        close(balanced_accuracy(&y, &p, 5), 0.5);
+        close(precision(&y, &p, 5, 0, None), 0.5);
+        close(recall(&y, &p, 5, 0, None), 0.375);
+        close(f1(&y, &p, 5, 0, None), 0.41666666666666663);
+        close(balanced_accuracy(&y, &p, 5, None), 0.5);
     }
 
     #[test]
     fn binary_label_metrics() {
         let y = [0, 1, 1, 0, 1, 0, 1, 1];
         let p = [0, 1, 0, 1, 1, 0, 1, 0];
-        close(precision(&y, &p, 2, 1), 0.75);
-        close(recall(&y, &p, 2, 1), 0.6);
-        close(f1(&y, &p, 2, 1), 0.6666666666666666);
-        close(precision(&y, &p, 2, 0), 0.5);
-        close(recall(&y, &p, 2, 0), 0.6666666666666666);
-        close(f1(&y, &p, 2, 0), 0.5714285714285714);
-        close(balanced_accuracy(&y, &p, 2), 0.6333333333333333);
+        close(precision(&y, &p, 2, 1, None), 0.75);
+        close(recall(&y, &p, 2, 1, None), 0.6);
+        close(f1(&y, &p, 2, 1, None), 0.6666666666666666);
+        close(precision(&y, &p, 2, 0, None), 0.5);
+        close(recall(&y, &p, 2, 0, None), 0.6666666666666666);
+        close(f1(&y, &p, 2, 0, None), 0.5714285714285714);
+        close(balanced_accuracy(&y, &p, 2, None), 0.6333333333333333);
         // Nothing predicted positive: precision and F1 are 0 (zero_division).
         let none = [0; 8];
-        close(precision(&y, &none, 2, 1), 0.0);
-        close(f1(&y, &none, 2, 1), 0.0);
+        close(precision(&y, &none, 2, 1, None), 0.0);
+        close(f1(&y, &none, 2, 1, None), 0.0);
+    }
+
+    #[test]
+    fn weighted_metrics_match_scikit_learn() {
+        // sklearn.metrics.*(..., sample_weight=W) on scikit-learn 1.9.1.
+        let w = [1.0, 2.0, 0.5, 3.0, 1.0, 1.0, 2.0, 1.0, 0.5, 1.0];
+        let w = Some(&w[..]);
+        close(accuracy(&Y3, &P3, w), 0.38461538461538464);
+        close(balanced_accuracy(&Y3, &P3, 3, w), 0.38888888888888884);
+        close(precision(&Y3, &P3, 3, 0, w), 0.442002442002442);
+        close(recall(&Y3, &P3, 3, 0, w), 0.38888888888888884);
+        close(f1(&Y3, &P3, 3, 0, w), 0.40638528138528135);
+        close(log_loss(&Y3, &proba3(), w), 0.8591230274982569);
+        close(roc_auc(&Y3, &proba3(), 0, w), 0.7369281045751634);
+        let y = [0, 1, 1, 0, 1, 0, 1, 1];
+        let s = [0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.9, 0.2];
+        let p = Matrix::from_columns(8, vec![s.iter().map(|v| 1.0 - v).collect(), s.to_vec()]);
+        let w8 = [1.0, 2.0, 0.5, 3.0, 1.0, 1.0, 2.0, 1.0];
+        close(roc_auc(&y, &p, 1, Some(&w8)), 0.49230769230769234);
+        close(
+            f1(&y, &[0, 1, 0, 1, 1, 0, 1, 0], 2, 1, Some(&w8)),
+            0.6896551724137931,
+        );
     }
 
     #[test]
     fn log_loss_clips() {
-        close(log_loss(&Y3, &proba3()), 0.7361822568929519);
+        close(log_loss(&Y3, &proba3(), None), 0.7361822568929519);
         // A zero probability on the true class is clipped to eps: -ln(eps) / 2.
         let p = Matrix::from_rows(&[vec![1.0, 0.0], vec![0.5, 0.5]]);
-        close(log_loss(&[1, 1], &p), 18.36840028483855);
+        close(log_loss(&[1, 1], &p, None), 18.36840028483855);
     }
 
     #[test]
@@ -233,9 +278,9 @@ mod tests {
         let y = [0, 1, 1, 0, 1, 0, 1, 1];
         let s = [0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.9, 0.2];
         let p = Matrix::from_columns(8, vec![s.iter().map(|v| 1.0 - v).collect(), s.to_vec()]);
-        close(roc_auc(&y, &p, 1), 0.5333333333333334);
-        close(roc_auc(&y, &p, 0), 0.5333333333333333);
-        close(roc_auc(&Y3, &proba3(), 0), 0.8621031746031745);
-        assert!(roc_auc(&[1, 1], &p.select_rows(&[0, 1]), 1).is_nan());
+        close(roc_auc(&y, &p, 1, None), 0.5333333333333334);
+        close(roc_auc(&y, &p, 0, None), 0.5333333333333333);
+        close(roc_auc(&Y3, &proba3(), 0, None), 0.8621031746031745);
+        assert!(roc_auc(&[1, 1], &p.select_rows(&[0, 1]), 1, None).is_nan());
     }
 }

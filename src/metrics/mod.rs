@@ -192,8 +192,19 @@ impl Metric {
 
     /// Scores predictions against the truth. `Err` when the output does not fit the metric.
     pub fn score(self, truth: Truth, output: &Output) -> Result<f64, String> {
+        self.score_weighted(truth, output, None)
+    }
+
+    /// As [`Self::score`], each row weighted (`data.weight`, scikit-learn's `sample_weight=`).
+    /// Clustering metrics take no weights (scikit-learn's do not either).
+    pub fn score_weighted(
+        self,
+        truth: Truth,
+        output: &Output,
+        w: Option<&[f64]>,
+    ) -> Result<f64, String> {
         let score = match (truth, output) {
-            (Truth::Values(y), Output::Values(p)) => regression_score(self, y, p),
+            (Truth::Values(y), Output::Values(p)) => regression_score(self, y, p, w),
             (
                 Truth::Classes {
                     labels,
@@ -202,7 +213,7 @@ impl Metric {
                     threshold,
                 },
                 Output::Proba(proba),
-            ) => classification_score(self, labels, proba, (n_classes, positive), threshold),
+            ) => classification_score(self, labels, proba, (n_classes, positive), (threshold, w)),
             (
                 Truth::Rows(x),
                 Output::Clusters {
@@ -226,13 +237,13 @@ impl Metric {
     }
 }
 
-fn regression_score(m: Metric, y: &[f64], p: &[f64]) -> Option<f64> {
+fn regression_score(m: Metric, y: &[f64], p: &[f64], w: Option<&[f64]>) -> Option<f64> {
     Some(match m {
-        Metric::R2 => r2(y, p),
-        Metric::Mse => mse(y, p),
-        Metric::Rmse => mse(y, p).sqrt(),
-        Metric::Mae => mae(y, p),
-        Metric::Mape => mape(y, p),
+        Metric::R2 => r2(y, p, w),
+        Metric::Mse => mse(y, p, w),
+        Metric::Rmse => mse(y, p, w).sqrt(),
+        Metric::Mae => mae(y, p, w),
+        Metric::Mape => mape(y, p, w),
         _ => return None,
     })
 }
@@ -242,18 +253,18 @@ fn classification_score(
     y: &[usize],
     proba: &Matrix,
     (n_classes, positive): (usize, usize),
-    threshold: Option<f64>,
+    (threshold, w): (Option<f64>, Option<&[f64]>),
 ) -> Option<f64> {
     use classification::*;
     let pred = || threshold::labels_at(proba, positive, threshold);
     Some(match m {
-        Metric::Accuracy => accuracy(y, &pred()),
-        Metric::BalancedAccuracy => balanced_accuracy(y, &pred(), n_classes),
-        Metric::Precision => precision(y, &pred(), n_classes, positive),
-        Metric::Recall => recall(y, &pred(), n_classes, positive),
-        Metric::F1 => f1(y, &pred(), n_classes, positive),
-        Metric::LogLoss => log_loss(y, proba),
-        Metric::RocAuc => roc_auc(y, proba, positive),
+        Metric::Accuracy => accuracy(y, &pred(), w),
+        Metric::BalancedAccuracy => balanced_accuracy(y, &pred(), n_classes, w),
+        Metric::Precision => precision(y, &pred(), n_classes, positive, w),
+        Metric::Recall => recall(y, &pred(), n_classes, positive, w),
+        Metric::F1 => f1(y, &pred(), n_classes, positive, w),
+        Metric::LogLoss => log_loss(y, proba, w),
+        Metric::RocAuc => roc_auc(y, proba, positive, w),
         _ => return None,
     })
 }

@@ -90,7 +90,12 @@ pub fn labels_at(proba: &Matrix, positive: usize, threshold: Option<f64>) -> Vec
 
 /// The fold's curve of `metric` (one that scores labels), or None when every validation row has
 /// the same probability (scikit-learn refuses a constant predictor: there is nothing to tune).
-pub fn fold_curve(metric: Metric, truth: Truth, output: &Output) -> Result<Option<Curve>, String> {
+pub fn fold_curve(
+    metric: Metric,
+    truth: Truth,
+    output: &Output,
+    weights: Option<&[f64]>,
+) -> Result<Option<Curve>, String> {
     let (Truth::Classes { positive, .. }, Output::Proba(proba)) = (truth, output) else {
         return Err("a tuned threshold needs a classifier's probabilities".into());
     };
@@ -103,7 +108,7 @@ pub fn fold_curve(metric: Metric, truth: Truth, output: &Output) -> Result<Optio
     let thresholds = linspace(lo, hi, N_THRESHOLDS);
     let scores = thresholds
         .iter()
-        .map(|&t| metric.score(truth.at_threshold(Some(t)), output))
+        .map(|&t| metric.score_weighted(truth.at_threshold(Some(t)), output, weights))
         .collect::<Result<Vec<f64>, String>>()?;
     Ok(Some(Curve { thresholds, scores }))
 }

@@ -105,17 +105,23 @@ pub fn fit_linear_regression(
     p: &LinearRegressionParams,
     x: &Design,
     y: &[f64],
+    weights: Option<&[f64]>,
     cache: &super::FitCache,
 ) -> Result<LinearModel, String> {
     let model = match p.solver {
         LinearSolver::Normal => {
-            let ne = cache.normal_equations(x, y, p.fit_intercept);
+            let ne = cache.weighted_normal_equations(x, y, weights, p.fit_intercept);
             let eig = SymmetricEigen::new(&ne.gram)
                 .ok_or("the normal equations hold non-finite values (check the data for inf)")?;
             let coef = eig.pseudo_solve(&ne.xty, RANK_TOLERANCE);
             let intercept = ne.intercept(&coef);
             LinearModel { coef, intercept }
         }
+        LinearSolver::Gd if weights.is_some() => return Err(
+            "linear_regression with solver = \"gd\" does not take row weights (`data.weight`): \
+                 use solver = \"normal\""
+                .into(),
+        ),
         LinearSolver::Gd => gradient_descent(
             cache.dense(x),
             y,
@@ -261,6 +267,7 @@ fn regression_only<'a>(targets: Targets<'a>, name: &str) -> Result<&'a [f64], St
 impl Model for LinearRegressionParams {
     const INFO: ModelInfo = LINEAR_REGRESSION_INFO;
     type Fitted = LinearModel;
+    const TAKES_WEIGHTS: bool = true;
 
     fn check_for(&self, _task: Task) -> Result<(), ParamError> {
         self.check()
@@ -272,13 +279,14 @@ impl Model for LinearRegressionParams {
 
     fn fit(&self, on: FitOn) -> Result<(LinearModel, Vec<String>), String> {
         let y = regression_only(on.targets, Self::INFO.name)?;
-        fit_linear_regression(self, on.design, y, on.cache).map(|m| (m, Vec::new()))
+        fit_linear_regression(self, on.design, y, on.weights, on.cache).map(|m| (m, Vec::new()))
     }
 }
 
 impl Model for RidgeParams {
     const INFO: ModelInfo = RIDGE_INFO;
     type Fitted = LinearModel;
+    const TAKES_WEIGHTS: bool = true;
 
     fn check_for(&self, _task: Task) -> Result<(), ParamError> {
         self.check()
@@ -290,7 +298,9 @@ impl Model for RidgeParams {
 
     fn fit(&self, on: FitOn) -> Result<(LinearModel, Vec<String>), String> {
         let y = regression_only(on.targets, Self::INFO.name)?;
-        let ne = on.cache.normal_equations(on.design, y, self.fit_intercept);
+        let ne = on
+            .cache
+            .weighted_normal_equations(on.design, y, on.weights, self.fit_intercept);
         solve_ridge(ne, self.alpha).map(|m| (m, Vec::new()))
     }
 }
@@ -336,6 +346,7 @@ mod tests {
                 &LinearRegressionParams::default(),
                 &x,
                 &y,
+                None,
                 &Default::default(),
             )
             .unwrap(),
@@ -343,6 +354,35 @@ mod tests {
         assert!((m.coef[0] - 3.0).abs() < 1e-10);
         assert!((m.coef[1] + 2.0).abs() < 1e-10);
         assert!((m.intercept - 5.0).abs() < 1e-10);
+    }
+
+    #[test]
+    fn a_row_of_weight_two_counts_as_that_row_twice() {
+        // scikit-learn's sample_weight semantics: an integer weight repeats the row.
+        let rows: Vec<Vec<f64>> = (0..8).map(|i| vec![i as f64, (i * i % 5) as f64]).collect();
+        let y: Vec<f64> = (0..8).map(|i| (i * 7 % 11) as f64).collect();
+        let weights: Vec<f64> = (0..8).map(|i| if i % 3 == 0 { 2.0 } else { 1.0 }).collect();
+        let mut twice_rows = rows.clone();
+        let mut twice_y = y.clone();
+        for i in (0..8).filter(|i| i % 3 == 0) {
+            twice_rows.push(rows[i].clone());
+            twice_y.push(y[i]);
+        }
+        for alpha in [0.0, 3.0] {
+            let fit = |rows: &[Vec<f64>], y: &[f64], w: Option<&[f64]>| {
+                let x = Design::from_dense(Matrix::from_rows(rows));
+                let ne = super::super::FitCache::default()
+                    .weighted_normal_equations(&x, y, w, true)
+                    .clone();
+                solve_ridge(&ne, alpha).unwrap()
+            };
+            let weighted = fit(&rows, &y, Some(&weights));
+            let repeated = fit(&twice_rows, &twice_y, None);
+            assert!((weighted.intercept - repeated.intercept).abs() < 1e-9);
+            for (a, b) in weighted.coef.iter().zip(&repeated.coef) {
+                assert!((a - b).abs() < 1e-9, "{weighted:?} vs {repeated:?}");
+            }
+        }
     }
 
     #[test]
@@ -355,6 +395,7 @@ mod tests {
                 &LinearRegressionParams::default(),
                 &Design::from_dense(Matrix::from_rows(&rows)),
                 &y,
+                None,
                 &Default::default(),
             )
             .unwrap(),
@@ -372,13 +413,13 @@ mod tests {
             epochs: 20000,
             fit_intercept: true,
         };
-        let m = linear(fit_linear_regression(&p, &x, &y, &Default::default()).unwrap());
+        let m = linear(fit_linear_regression(&p, &x, &y, None, &Default::default()).unwrap());
         assert!((m.coef[0] - 3.0).abs() < 1e-6, "{m:?}");
         let too_fast = LinearRegressionParams {
             learning_rate: 100.0,
             ..p
         };
-        let err = fit_linear_regression(&too_fast, &x, &y, &Default::default()).unwrap_err();
+        let err = fit_linear_regression(&too_fast, &x, &y, None, &Default::default()).unwrap_err();
         assert!(err.contains("diverged"), "{err}");
     }
 

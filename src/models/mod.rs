@@ -11,6 +11,7 @@
 //! objects.
 
 pub mod boosting;
+pub mod class_weight;
 pub mod coordinate_descent;
 pub mod decision_tree;
 pub mod forest;
@@ -163,6 +164,22 @@ impl FitCache {
         cell.get_or_init(|| NormalEquations::from_design(x, y, center))
     }
 
+    /// As [`Self::normal_equations`], of rows weighted by `weights` when there are any (a fold's
+    /// weights are the same for every candidate, so the cache holds the weighted ones).
+    pub fn weighted_normal_equations(
+        &self,
+        x: &Design,
+        y: &[f64],
+        weights: Option<&[f64]>,
+        center: bool,
+    ) -> &NormalEquations {
+        let Some(w) = weights else {
+            return self.normal_equations(x, y, center);
+        };
+        let cell = if center { &self.centred } else { &self.raw };
+        cell.get_or_init(|| NormalEquations::weighted(self.dense(x), y, w, center))
+    }
+
     /// Every dense column of x sorted, for the tree models: sorted once, shared by every tree
     /// candidate.
     pub fn presort(&self, x: &Design) -> &tree_builder::Presort {
@@ -246,6 +263,22 @@ macro_rules! registry {
                 }
             }
 
+            /// Whether the model's fit takes row weights (`data.weight`).
+            pub fn takes_weights(&self) -> bool {
+                match self {
+                    $(ModelSpec::$spec(_) => <$params as Model>::TAKES_WEIGHTS,)*
+                }
+            }
+
+            /// The names of the models whose fits take row weights.
+            pub fn weighted_model_names() -> Vec<&'static str> {
+                let mut names = Vec::new();
+                $(if <$params as Model>::TAKES_WEIGHTS {
+                    names.push(<$params as Model>::INFO.name);
+                })*
+                names
+            }
+
             /// Rejects impossible parameter values (alpha < 0, ...) and parameters of another task (a
             /// gini criterion in a regression) before any fit.
             pub fn check(&self, task: Task) -> Result<(), ParamError> {
@@ -288,11 +321,12 @@ macro_rules! registry {
                 &self,
                 design: &Design,
                 targets: Targets,
+                weights: Option<&[f64]>,
                 rng: &mut Rng,
                 seed: u64,
                 cache: &FitCache,
             ) -> Result<Fit, String> {
-                let on = FitOn { design, targets, rng, seed, cache };
+                let on = FitOn { design, targets, weights, rng, seed, cache };
                 match self {
                     $(ModelSpec::$spec(p) => p.fit(on).map(|(m, warnings)| Fit {
                         model: m.into(),
@@ -307,11 +341,12 @@ macro_rules! registry {
                 &self,
                 columns: &dyn DesignColumns,
                 targets: Targets,
+                weights: Option<&[f64]>,
                 rng: &mut Rng,
                 seed: u64,
                 cache: &FitCache,
             ) -> Option<Result<Fit, String>> {
-                let on = FitOnColumns { columns, targets, rng, seed, cache };
+                let on = FitOnColumns { columns, targets, weights, rng, seed, cache };
                 match self {
                     $(ModelSpec::$spec(p) => p.fit_columns(on).map(|r| r.map(|(m, warnings)| Fit {
                         model: m.into(),
@@ -404,6 +439,14 @@ impl ModelSpec {
         model_info(self.name()).expect("every ModelSpec variant is in MODELS")
     }
 
+    /// The model's `class_weight`, for the models that take one.
+    pub fn class_weight(&self) -> Option<&class_weight::ClassWeight> {
+        match self {
+            ModelSpec::LogisticRegression(p) => p.class_weight.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Fits on a dense matrix (tests, small inputs); [`Self::fit_shared`] takes a design.
     pub fn fit(
         &self,
@@ -413,7 +456,7 @@ impl ModelSpec {
         seed: u64,
     ) -> Result<Fit, String> {
         let x = Design::from_dense(x.clone());
-        self.fit_shared(&x, targets, rng, seed, &FitCache::default())
+        self.fit_shared(&x, targets, None, rng, seed, &FitCache::default())
     }
 
     /// Fits on `columns` when the model reads its design a column at a time
@@ -422,14 +465,14 @@ impl ModelSpec {
         &self,
         columns: &dyn DesignColumns,
         whole: impl FnOnce() -> Result<std::borrow::Cow<'d, Design>, String>,
-        targets: Targets,
+        (targets, weights): (Targets, Option<&[f64]>),
         rng: &mut Rng,
         seed: u64,
         cache: &FitCache,
     ) -> Result<Fit, String> {
-        match self.fit_columns(columns, targets, rng, seed, cache) {
+        match self.fit_columns(columns, targets, weights, rng, seed, cache) {
             Some(fit) => fit,
-            None => self.fit_shared(&*whole()?, targets, rng, seed, cache),
+            None => self.fit_shared(&*whole()?, targets, weights, rng, seed, cache),
         }
     }
 }
@@ -526,7 +569,7 @@ mod tests {
             let m = spec(text);
             let fit = |x: &Design| {
                 let mut rng = Rng::seed_from_u64(11);
-                m.fit_shared(x, targets, &mut rng, 11, &FitCache::default())
+                m.fit_shared(x, targets, None, &mut rng, 11, &FitCache::default())
                     .unwrap()
                     .model
             };

@@ -15,6 +15,8 @@ use crate::rng::Rng;
 pub struct FitOn<'a> {
     pub design: &'a Design,
     pub targets: Targets<'a>,
+    /// `data.weight`: one weight per row, as scikit-learn's `sample_weight`; None: every row 1.
+    pub weights: Option<&'a [f64]>,
     pub rng: &'a mut Rng,
     pub seed: u64,
     pub cache: &'a FitCache,
@@ -45,6 +47,10 @@ pub trait Model {
     /// Whether [`Model::fit_columns`] fits (and so a fold's training design is never made whole).
     const READS_COLUMNS: bool = false;
 
+    /// Whether the fit weights rows by [`FitOn::weights`] (`data.weight`); a pipeline that gives
+    /// weights to a model that does not is refused before any fit.
+    const TAKES_WEIGHTS: bool = false;
+
     /// Fits on a design read a column at a time, for a model that never needs it whole (`None`
     /// for the others, which are given the whole design through [`Model::fit`]).
     fn fit_columns(&self, on: FitOnColumns) -> Option<FitResult<Self::Fitted>> {
@@ -60,6 +66,7 @@ pub type FitResult<F> = Result<(F, Vec<String>), String>;
 pub struct FitOnColumns<'a> {
     pub columns: &'a dyn DesignColumns,
     pub targets: Targets<'a>,
+    pub weights: Option<&'a [f64]>,
     pub rng: &'a mut Rng,
     pub seed: u64,
     pub cache: &'a FitCache,
@@ -94,6 +101,7 @@ pub fn fit_dense<M: Model>(
     p.fit(FitOn {
         design: &design,
         targets,
+        weights: None,
         rng,
         seed: 0,
         cache: &FitCache::default(),

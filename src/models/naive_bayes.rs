@@ -68,6 +68,7 @@ pub fn fit_naive_bayes(
     p: &NaiveBayesParams,
     x: &Matrix,
     targets: Targets,
+    weights: Option<&[f64]>,
     _rng: &mut Rng,
 ) -> Result<(NaiveBayesModel, Vec<String>), String> {
     p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
@@ -95,19 +96,30 @@ pub fn fit_naive_bayes(
         rows_of[l].push(i);
     }
     let classes: Vec<usize> = (0..n_classes).filter(|c| !rows_of[*c].is_empty()).collect();
-    // epsilon = var_smoothing * max over features of the variance of all training rows.
+    // epsilon = var_smoothing * max over features of the variance of all training rows
+    // (unweighted, as scikit-learn's, whatever the row weights).
     let max_var = (0..x.n_cols)
-        .map(|j| mean_var(x.col(j), None).1)
+        .map(|j| mean_var(x.col(j), None, None).1)
         .fold(0.0f64, f64::max);
     let epsilon = p.var_smoothing * max_var;
     let mut theta = Vec::with_capacity(classes.len());
     let mut var = Vec::with_capacity(classes.len());
     let mut log_prior = Vec::with_capacity(classes.len());
+    // The class priors: each class's share of the rows, or of the weight.
+    let class_total =
+        |rows: &[usize]| weights.map_or(rows.len() as f64, |w| rows.iter().map(|&i| w[i]).sum());
+    let all: f64 = classes.iter().map(|&c| class_total(&rows_of[c])).sum();
     for &c in &classes {
         let rows = &rows_of[c];
+        if class_total(rows) <= 0.0 {
+            return Err(format!(
+                "naive_bayes: every training row of class {c} has weight 0 (`data.weight`): its \
+                 mean and variance are undefined"
+            ));
+        }
         let (t, v): (Vec<f64>, Vec<f64>) = (0..x.n_cols)
             .map(|j| {
-                let (m, v) = mean_var(x.col(j), Some(rows));
+                let (m, v) = mean_var(x.col(j), Some(rows), weights);
                 (m, v + epsilon)
             })
             .unzip();
@@ -119,7 +131,7 @@ pub fn fit_naive_bayes(
         }
         theta.push(t);
         var.push(v);
-        log_prior.push((rows.len() as f64 / n as f64).ln());
+        log_prior.push((class_total(rows) / all).ln());
     }
     Ok((
         NaiveBayesModel {
@@ -133,8 +145,15 @@ pub fn fit_naive_bayes(
     ))
 }
 
-/// Mean and population variance (two-pass, as numpy) of `col`, or of its `rows`.
-fn mean_var(col: &[f64], rows: Option<&[usize]>) -> (f64, f64) {
+/// Mean and population variance (two-pass, as numpy) of `col`, or of its `rows`; with weights,
+/// their weighted mean and Σ wᵢ (xᵢ - m)² / Σ wᵢ (scikit-learn's `_update_mean_variance`).
+fn mean_var(col: &[f64], rows: Option<&[usize]>, weights: Option<&[f64]>) -> (f64, f64) {
+    if let (Some(r), Some(w)) = (rows, weights) {
+        let total: f64 = r.iter().map(|&i| w[i]).sum();
+        let m = r.iter().map(|&i| w[i] * col[i]).sum::<f64>() / total;
+        let ss = r.iter().map(|&i| w[i] * (col[i] - m).powi(2)).sum::<f64>();
+        return (m, ss / total);
+    }
     let (sum, count) = match rows {
         Some(r) => (r.iter().map(|i| col[*i]).sum::<f64>(), r.len()),
         None => (col.iter().sum::<f64>(), col.len()),
@@ -200,6 +219,7 @@ impl NaiveBayesModel {
 }
 
 impl Model for NaiveBayesParams {
+    const TAKES_WEIGHTS: bool = true;
     const INFO: ModelInfo = NAIVE_BAYES_INFO;
     type Fitted = NaiveBayesModel;
 
@@ -212,7 +232,13 @@ impl Model for NaiveBayesParams {
     }
 
     fn fit(&self, on: FitOn) -> Result<(NaiveBayesModel, Vec<String>), String> {
-        fit_naive_bayes(self, on.cache.dense(on.design), on.targets, on.rng)
+        fit_naive_bayes(
+            self,
+            on.cache.dense(on.design),
+            on.targets,
+            on.weights,
+            on.rng,
+        )
     }
 }
 
@@ -253,6 +279,7 @@ mod tests {
                 labels: y,
                 n_classes: k,
             },
+            None,
             &mut Rng::seed_from_u64(0),
         )
         .map(|r| r.0)

@@ -13,6 +13,8 @@ pub enum ParamKind {
     MaxFeatures,
     /// `early_stopping`: the string "auto", true or false.
     AutoOrBool,
+    /// `class_weight`: "balanced", or a table of class label -> weight >= 0.
+    ClassWeight,
 }
 
 /// One row of a model's parameter table. Its default is not written here but read from the

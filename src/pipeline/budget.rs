@@ -721,6 +721,7 @@ mod tests {
             fold_ids: None,
             groups: None,
             time_ranks: None,
+            weights: None,
             file_rows: n,
             file_columns: 2,
             dropped_missing_target: 0,

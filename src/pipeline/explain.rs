@@ -75,7 +75,7 @@ fn importances_on(
     let score = |columns: &[Column]| -> Result<f64, String> {
         let x = pre.transform(columns, None)?;
         let out = model.predict(&x);
-        metric.score(truth.valid_truth(&x), &out)
+        metric.score_weighted(truth.valid_truth(&x), &out, truth.valid_weights())
     };
     let baseline = score(&rows_only)?;
     let orders = shuffles(p.seed, rows.len(), repeats);
@@ -123,8 +123,13 @@ pub(crate) fn permutation_importance(
             train: Vec::new(),
             valid: prepared.test_rows.clone(),
         };
-        let truth = FoldData::new(prepared.dataset.target.as_ref(), &split, prepared.positive)
-            .at_threshold(artifact.threshold);
+        let truth = FoldData::new(
+            prepared.dataset.target.as_ref(),
+            &split,
+            prepared.positive,
+            prepared.dataset.weights.as_deref(),
+        )
+        .at_threshold(artifact.threshold);
         let (b, per) = importances_on(
             prepared,
             &artifact.preprocessor,

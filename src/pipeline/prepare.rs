@@ -237,8 +237,11 @@ fn prepare_loaded(mut loaded: LoadedPipeline) -> Result<Prepared> {
     let data_hash = dataset.content_hash.clone();
     let positive = positive_class(&base, &dataset, &loaded)?;
     binary_for_threshold(&base, &dataset, &loaded)?;
+    models_take_weights(&base, &loaded)?;
+    class_weights_name_classes(&dataset, &loaded)?;
     let (train_rows, test_rows) = search::holdout(&base, &dataset);
     let (splits, mut warnings) = search::cv_splits(&base, &dataset, &train_rows)?;
+    weighted_rows_in_every_fold(&base, &dataset, &splits, &test_rows)?;
     let made = loaded.candidates.len();
     if let Some(max) = base.search.max_fits {
         let folds = splits.len().max(1);
@@ -287,6 +290,92 @@ fn prepare_loaded(mut loaded: LoadedPipeline) -> Result<Prepared> {
         made,
         halving,
     })
+}
+
+/// A `class_weight` table names classes of the target: a label it does not have is a typo.
+fn class_weights_name_classes(ds: &Dataset, loaded: &LoadedPipeline) -> Result<()> {
+    let Some(TargetData::Classes { classes, .. }) = &ds.target else {
+        return Ok(());
+    };
+    for c in &loaded.candidates {
+        let Some(cw) = c.pipeline.model.class_weight() else {
+            continue;
+        };
+        if let Some(label) = cw.unknown_labels(classes).first() {
+            return Err(KilnError::Config(loaded.source.error_at(
+                &["model".into(), "class_weight".into()],
+                &format!(
+                    "`model.class_weight` names class `{label}` (candidate {}), which `{}` does not \
+                     have{}; its classes: {}",
+                    c.index,
+                    c.pipeline.data.target.as_deref().unwrap_or(""),
+                    crate::error::did_you_mean(label, classes.iter().map(String::as_str)),
+                    classes.join(", ")
+                ),
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `data.weight` needs every candidate's model to weight its fit.
+fn models_take_weights(p: &Pipeline, loaded: &LoadedPipeline) -> Result<()> {
+    if p.data.weight.is_none() {
+        return Ok(());
+    }
+    let Some(c) = loaded
+        .candidates
+        .iter()
+        .find(|c| !c.pipeline.model.takes_weights())
+    else {
+        return Ok(());
+    };
+    let name = c.pipeline.model.name();
+    let why = if name == "knn" {
+        "cannot weight rows: a neighbour vote has no per-row weight to give (scikit-learn's \
+         KNeighbors models take no sample_weight either)"
+            .to_string()
+    } else {
+        format!(
+            "does not weight rows in this version of kiln; the models that do: {}",
+            crate::models::ModelSpec::weighted_model_names().join(", ")
+        )
+    };
+    Err(KilnError::Config(loaded.source.error_at(
+        &["data".into(), "weight".into()],
+        &format!(
+            "`data.weight` is set, but model `{name}` (candidate {}) {why}",
+            c.index
+        ),
+    )))
+}
+
+/// Every fold's training rows and validation rows (and the holdout) need some weight: a fit on
+/// rows that all weigh 0 learns nothing, and a weighted mean over them is 0 / 0.
+fn weighted_rows_in_every_fold(
+    p: &Pipeline,
+    ds: &Dataset,
+    splits: &[Split],
+    test_rows: &[usize],
+) -> Result<()> {
+    let (Some(w), Some(column)) = (&ds.weights, &p.data.weight) else {
+        return Ok(());
+    };
+    let weightless = |rows: &[usize]| !rows.is_empty() && rows.iter().all(|&r| w[r] == 0.0);
+    let mut sides: Vec<(String, &[usize])> = Vec::new();
+    for s in splits {
+        sides.push((format!("fold {}: its training rows", s.fold), &s.train));
+        sides.push((format!("fold {}: its validation rows", s.fold), &s.valid));
+    }
+    sides.push(("the holdout".to_string(), test_rows));
+    match sides.into_iter().find(|(_, rows)| weightless(rows)) {
+        Some((which, rows)) => Err(KilnError::Data(format!(
+            "{which} ({} rows) all have weight 0 in `{column}` (`data.weight`): nothing to fit or \
+             score there; check the weights, or change the folds",
+            rows.len()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// `search.threshold` needs two classes: one probability to cut.

@@ -43,7 +43,12 @@ pub(crate) fn fit_on(
     let ds = &prepared.dataset;
     let rows = &split.train;
     let pre = FittedPreprocessor::fit(&ds.features, rows, &p.impute, &p.encode, &p.scale);
-    let fd = FoldData::new(ds.target.as_ref(), split, prepared.positive);
+    let fd = FoldData::new(
+        ds.target.as_ref(),
+        split,
+        prepared.positive,
+        ds.weights.as_deref(),
+    );
     let cache = FitCache::default();
     // As in the search: a model that reads its design a column at a time is given it so.
     let columns = pre.columns_of(&ds.features, rows)?;
@@ -51,9 +56,17 @@ pub(crate) fn fit_on(
         pre.transform_design(&ds.features, Some(rows))
             .map(std::borrow::Cow::Owned)
     };
-    let fit = p
-        .model
-        .fit_either(&columns, whole, fd.train_targets(), rng, p.seed, &cache)?;
+    let fit = p.model.fit_either(
+        &columns,
+        whole,
+        (
+            fd.train_targets(),
+            fd.fit_weights(p.model.class_weight(), ds).as_deref(),
+        ),
+        rng,
+        p.seed,
+        &cache,
+    )?;
     drop(columns);
     Ok((pre, fit.model, fd))
 }
@@ -80,7 +93,8 @@ pub(crate) fn refit(
         let xt = pre.transform(&ds.features, Some(&prepared.test_rows))?;
         let out = model.predict(&xt);
         for m in &p.metrics {
-            test.insert(m.name().to_string(), m.score(fd.valid_truth(&xt), &out)?);
+            let score = m.score_weighted(fd.valid_truth(&xt), &out, fd.valid_weights())?;
+            test.insert(m.name().to_string(), score);
         }
     }
     let classes = match &ds.target {

@@ -309,6 +309,7 @@ mod tests {
             fold_ids: None,
             groups: None,
             time_ranks: None,
+            weights: None,
             file_rows: 0,
             file_columns: 0,
             dropped_missing_target: 0,

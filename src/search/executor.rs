@@ -10,104 +10,22 @@
 //! depend on the thread count.
 
 use super::cut::{Cut, StopWhen};
+pub use super::fold_data::FoldData;
 use super::folds::Split;
 use super::progress::Progress;
 use super::trial::{toml_to_json, FitOutcome, FitRecord, FoldScore, Trial, TrialStatus};
 use super::tuned;
 use crate::config::{Candidate, OnError, Threshold};
-use crate::data::{Dataset, TargetData};
+use crate::data::Dataset;
 use crate::design::Design;
 use crate::matrix::Matrix;
-use crate::metrics::{Metric, Truth};
-use crate::models::{FitCache, Targets};
+use crate::metrics::Metric;
+use crate::models::FitCache;
 use crate::preprocess::FittedPreprocessor;
 use crate::rng::{rng_for, Purpose};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
-
-/// The targets of one fold, split into training and validation rows.
-#[derive(Debug, Clone)]
-pub enum FoldData {
-    Values {
-        train: Vec<f64>,
-        valid: Vec<f64>,
-    },
-    Classes {
-        train: Vec<usize>,
-        valid: Vec<usize>,
-        n_classes: usize,
-        positive: usize,
-        /// The decision threshold the validation rows are scored at (`search.threshold`).
-        threshold: Option<f64>,
-    },
-    Unsupervised,
-}
-
-impl FoldData {
-    pub fn new(target: Option<&TargetData>, split: &Split, positive: usize) -> Self {
-        let pick = |v: &[f64], rows: &[usize]| rows.iter().map(|&r| v[r]).collect::<Vec<f64>>();
-        match target {
-            Some(TargetData::Values(v)) => FoldData::Values {
-                train: pick(v, &split.train),
-                valid: pick(v, &split.valid),
-            },
-            Some(TargetData::Classes { labels, classes }) => FoldData::Classes {
-                train: split.train.iter().map(|&r| labels[r]).collect(),
-                valid: split.valid.iter().map(|&r| labels[r]).collect(),
-                n_classes: classes.len(),
-                positive,
-                threshold: None,
-            },
-            None => FoldData::Unsupervised,
-        }
-    }
-
-    /// The same targets, scored with a binary classifier's decision threshold.
-    pub fn at_threshold(mut self, t: Option<f64>) -> Self {
-        if let FoldData::Classes { threshold, .. } = &mut self {
-            *threshold = t;
-        }
-        self
-    }
-
-    pub fn train_targets(&self) -> Targets<'_> {
-        match self {
-            FoldData::Values { train, .. } => Targets::Values(train),
-            FoldData::Classes {
-                train, n_classes, ..
-            } => Targets::Classes {
-                labels: train,
-                n_classes: *n_classes,
-            },
-            FoldData::Unsupervised => Targets::Unsupervised,
-        }
-    }
-
-    pub fn valid_truth<'a>(&'a self, x_valid: &'a Matrix) -> Truth<'a> {
-        truth(self, true, x_valid)
-    }
-}
-
-fn truth<'a>(fd: &'a FoldData, valid: bool, x: &'a Matrix) -> Truth<'a> {
-    let _ = x;
-    match fd {
-        FoldData::Values { train, valid: v } => Truth::Values(if valid { v } else { train }),
-        FoldData::Classes {
-            train,
-            valid: v,
-            n_classes,
-            positive,
-            threshold,
-        } => Truth::Classes {
-            labels: if valid { v } else { train },
-            n_classes: *n_classes,
-            positive: *positive,
-            threshold: *threshold,
-        },
-        FoldData::Unsupervised => Truth::Rows(x),
-    }
-}
 
 /// Everything a search needs.
 pub struct SearchPlan<'a> {
@@ -561,8 +479,13 @@ fn build_design(cand: &Candidate, plan: &SearchPlan, split: &Split) -> Result<Fo
         .transform_design(&ds.features, Some(&split.valid))
         .map_err(|e| format!("preprocessing: {e}"))?;
     Ok(FoldDesign {
-        targets: FoldData::new(ds.target.as_ref(), split, plan.positive)
-            .at_threshold(Threshold::fixed(p.search.threshold)),
+        targets: FoldData::new(
+            ds.target.as_ref(),
+            split,
+            plan.positive,
+            ds.weights.as_deref(),
+        )
+        .at_threshold(Threshold::fixed(p.search.threshold)),
         pre,
         x_train: OnceLock::new(),
         x_valid,
@@ -597,7 +520,11 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome 
     let fit = model.fit_either(
         &columns,
         whole,
-        fd.train_targets(),
+        (
+            fd.train_targets(),
+            fd.fit_weights(model.class_weight(), plan.dataset)
+                .as_deref(),
+        ),
         &mut rng,
         plan.seed,
         &d.cache,
@@ -613,7 +540,7 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome 
     });
     let mut scores = std::collections::BTreeMap::new();
     for m in plan.metrics {
-        let v = m.score(truth, &output)?;
+        let v = m.score_weighted(truth, &output, fd.valid_weights())?;
         if !v.is_finite() {
             return Err(format!(
                 "the {} score is {v}: the model's predictions are not finite",
@@ -623,7 +550,9 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome 
         scores.insert(m.name().to_string(), v);
     }
     let curves = match cand.pipeline.search.threshold {
-        Some(Threshold::Tune) => tuned::fold_curves(plan.metrics, truth, &output)?,
+        Some(Threshold::Tune) => {
+            tuned::fold_curves(plan.metrics, truth, &output, fd.valid_weights())?
+        }
         _ => Default::default(),
     };
     Ok((

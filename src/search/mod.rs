@@ -2,6 +2,7 @@
 
 pub mod cut;
 pub mod executor;
+pub mod fold_data;
 pub mod folds;
 pub mod halving;
 pub mod progress;

@@ -15,10 +15,11 @@ pub fn fold_curves(
     metrics: &[Metric],
     truth: Truth,
     output: &Output,
+    weights: Option<&[f64]>,
 ) -> Result<BTreeMap<String, Curve>, String> {
     let mut curves = BTreeMap::new();
     for &m in metrics.iter().filter(|m| m.scores_labels()) {
-        let Some(curve) = threshold::fold_curve(m, truth, output)? else {
+        let Some(curve) = threshold::fold_curve(m, truth, output, weights)? else {
             return Err(
                 "every validation row has the same probability of the positive class: there is \
                  no threshold to tune (scikit-learn refuses a constant predictor too)"
@@ -69,7 +70,7 @@ mod tests {
                 threshold: None,
             };
             let output = Output::Proba(proba);
-            let curves = fold_curves(&[Metric::F1, Metric::LogLoss], truth, &output).unwrap();
+            let curves = fold_curves(&[Metric::F1, Metric::LogLoss], truth, &output, None).unwrap();
             FoldScore {
                 fold: 0,
                 scores: [("f1".to_string(), 0.0), ("log_loss".to_string(), 9.0)].into(),
@@ -103,7 +104,7 @@ mod tests {
             positive: 1,
             threshold: None,
         };
-        let e = fold_curves(&[Metric::Accuracy], truth, &Output::Proba(proba)).unwrap_err();
+        let e = fold_curves(&[Metric::Accuracy], truth, &Output::Proba(proba), None).unwrap_err();
         assert!(e.contains("same probability"), "{e}");
     }
 }

@@ -236,3 +236,14 @@ pub fn run_sharded_and_merged(file: &Path, dir: &Path, shards: usize) -> PathBuf
     ]);
     run_dir(&dir.join("merged"))
 }
+
+/// Runs FILE with --jobs 1, --jobs 2 and as two shards merged, and checks the three logged the same
+/// trials; returns the --jobs 1 run directory.
+pub fn same_trials_for_any_jobs_and_shards(file: &Path, dir: &Path) -> PathBuf {
+    let one = run_into(file, &dir.join("one"), &["--jobs", "1"]);
+    let two = run_into(file, &dir.join("two"), &["--jobs", "2"]);
+    assert_eq!(trials_without_times(&one), trials_without_times(&two));
+    let merged = run_sharded_and_merged(file, dir, 2);
+    assert_eq!(trials_without_times(&merged), trials_without_times(&one));
+    one
+}

@@ -625,6 +625,7 @@ impl Model for HistGradientBoostingParams {
         self.fit_on(FitOnColumns {
             columns: on.design,
             targets: on.targets,
+            weights: on.weights,
             rng: on.rng,
             seed: on.seed,
             cache: on.cache,

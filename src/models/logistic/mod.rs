@@ -54,6 +54,9 @@ pub struct LogisticRegressionParams {
     pub max_iter: usize,
     pub tol: f64,
     pub fit_intercept: bool,
+    /// Applied by the search to the fit's row weights ([`super::class_weight`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_weight: Option<super::class_weight::ClassWeight>,
 }
 
 impl Default for LogisticRegressionParams {
@@ -64,6 +67,7 @@ impl Default for LogisticRegressionParams {
             max_iter: 100,
             tol: 1e-4,
             fit_intercept: true,
+            class_weight: None,
         }
     }
 }
@@ -106,6 +110,11 @@ pub const LOGISTIC_REGRESSION_INFO: ModelInfo = ModelInfo {
             name: "fit_intercept",
             kind: ParamKind::Bool,
             doc: "learn intercepts (unpenalised)",
+        },
+        ParamDoc {
+            name: "class_weight",
+            kind: ParamKind::ClassWeight,
+            doc: "balanced: each class weighs n / (k * its rows) in the fit (from the fold's training rows); a table { label = weight } weighs the classes it names (the rest 1); unset: every class 1",
         },
     ],
 };
@@ -184,6 +193,7 @@ pub fn fit_logistic_regression(
     p: &LogisticRegressionParams,
     x: &Matrix,
     targets: Targets,
+    weights: Option<&[f64]>,
     _rng: &mut Rng,
 ) -> Result<(LogisticModel, Vec<String>), String> {
     let (labels, n_classes) = match targets {
@@ -194,13 +204,13 @@ pub fn fit_logistic_regression(
             )
         }
     };
-    fit_with(p, x, labels, n_classes, NEWTON_MAX_DIM)
+    fit_with(p, x, (labels, weights), n_classes, NEWTON_MAX_DIM)
 }
 
 fn fit_with(
     p: &LogisticRegressionParams,
     x: &Matrix,
-    labels: &[usize],
+    (labels, weights): (&[usize], Option<&[f64]>),
     n_classes: usize,
     newton_max_dim: usize,
 ) -> Result<(LogisticModel, Vec<String>), String> {
@@ -235,7 +245,9 @@ fn fit_with(
         local[*c] = k;
     }
     let y: Vec<usize> = labels.iter().map(|l| local[*l]).collect();
-    let n = x.n_rows as f64;
+    // scikit-learn scales the penalty by the sum of the weights (n without them), so that
+    // C · Σ wᵢ lossᵢ + ½||W||² is what is minimised.
+    let n = weights.map_or(x.n_rows as f64, |w| w.iter().sum());
     let lambda = match p.penalty {
         Penalty::L2 => 1.0 / (p.c * n),
         Penalty::None => 0.0,
@@ -248,6 +260,8 @@ fn fit_with(
     let obj = Objective {
         x,
         y: &y,
+        weights,
+        total_weight: n,
         k,
         d,
         fit_intercept: p.fit_intercept,
@@ -356,6 +370,10 @@ fn softmax_in_place(z: &mut [f64]) -> f64 {
 struct Objective<'a> {
     x: &'a Matrix,
     y: &'a [usize],
+    /// Row weights (`data.weight`): each row's loss counts wᵢ times, and the mean is over Σ wᵢ.
+    weights: Option<&'a [f64]>,
+    /// Σ wᵢ, or n without weights.
+    total_weight: f64,
     /// 1 = binary sigmoid (y in {0, 1}); otherwise the number of softmax classes.
     k: usize,
     d: usize,
@@ -369,6 +387,10 @@ struct Objective<'a> {
 impl Objective<'_> {
     fn p(&self) -> usize {
         self.x.n_cols
+    }
+
+    fn weight(&self, i: usize) -> f64 {
+        self.weights.map_or(1.0, |w| w[i])
     }
 
     /// Linear scores: one vector of n per block.
@@ -387,7 +409,7 @@ impl Objective<'_> {
     /// n x K probabilities, row-major) at θ.
     fn eval(&self, theta: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
         let n = self.x.n_rows;
-        let nf = n as f64;
+        let nf = self.total_weight;
         let p = self.p();
         let z = self.scores(theta);
         let mut loss = 0.0;
@@ -400,10 +422,11 @@ impl Objective<'_> {
                 let zi = z[0][i];
                 let yi = self.y[i] as f64;
                 // log(1 + e^z) - y z
-                loss += softplus(zi) - yi * zi;
+                let wi = self.weight(i);
+                loss += wi * (softplus(zi) - yi * zi);
                 let pi = sigmoid(zi);
                 probs[i] = pi;
-                resid[0][i] = pi - yi;
+                resid[0][i] = wi * (pi - yi);
             }
         } else {
             probs = vec![0.0; n * self.k];
@@ -414,10 +437,11 @@ impl Objective<'_> {
                 }
                 let zy = zi[self.y[i]];
                 let lse = softmax_in_place(&mut zi);
-                loss += lse - zy;
+                let wi = self.weight(i);
+                loss += wi * (lse - zy);
                 for c in 0..self.k {
                     probs[i * self.k + c] = zi[c];
-                    resid[c][i] = zi[c] - f64::from(u8::from(self.y[i] == c));
+                    resid[c][i] = wi * (zi[c] - f64::from(u8::from(self.y[i] == c)));
                 }
             }
         }
@@ -454,7 +478,7 @@ impl Objective<'_> {
     /// The Hessian (dense, row-major, dim x dim) given the probabilities from `eval`.
     fn hessian(&self, probs: &[f64]) -> Vec<f64> {
         let n = self.x.n_rows;
-        let nf = n as f64;
+        let nf = self.total_weight;
         let p = self.p();
         let d = self.d;
         let dim = self.k * d;
@@ -469,13 +493,14 @@ impl Objective<'_> {
             for b in a..self.k {
                 // s_i = P_ia (δ_ab - P_ib) / n
                 for i in 0..n {
-                    s[i] = if self.k == 1 {
-                        probs[i] * (1.0 - probs[i]) / nf
-                    } else {
-                        let pa = probs[i * self.k + a];
-                        let pb = probs[i * self.k + b];
-                        pa * (f64::from(u8::from(a == b)) - pb) / nf
-                    };
+                    s[i] = self.weight(i)
+                        * if self.k == 1 {
+                            probs[i] * (1.0 - probs[i]) / nf
+                        } else {
+                            let pa = probs[i * self.k + a];
+                            let pb = probs[i * self.k + b];
+                            pa * (f64::from(u8::from(a == b)) - pb) / nf
+                        };
                 }
                 // block (a, b) = X̃ᵀ diag(s) X̃, symmetric: its upper triangle says it all.
                 let block = centred_gram(&columns, Some(&s), n);
@@ -511,6 +536,7 @@ impl Objective<'_> {
 impl Model for LogisticRegressionParams {
     const INFO: ModelInfo = LOGISTIC_REGRESSION_INFO;
     type Fitted = LogisticModel;
+    const TAKES_WEIGHTS: bool = true;
 
     fn check_for(&self, _task: Task) -> Result<(), ParamError> {
         self.check()
@@ -521,7 +547,13 @@ impl Model for LogisticRegressionParams {
     }
 
     fn fit(&self, on: FitOn) -> Result<(LogisticModel, Vec<String>), String> {
-        fit_logistic_regression(self, on.cache.dense(on.design), on.targets, on.rng)
+        fit_logistic_regression(
+            self,
+            on.cache.dense(on.design),
+            on.targets,
+            on.weights,
+            on.rng,
+        )
     }
 }
 
@@ -564,6 +596,7 @@ mod tests {
                 labels: y,
                 n_classes: k,
             },
+            None,
             &mut rng(),
         )
         .unwrap()
@@ -675,6 +708,34 @@ mod tests {
     }
 
     #[test]
+    fn a_row_of_weight_two_counts_as_that_row_twice() {
+        for (x, y, k) in [
+            {
+                let (x, y) = binary();
+                (x, y, 2)
+            },
+            {
+                let (x, y) = three_class();
+                (x, y, 3)
+            },
+        ] {
+            let w: Vec<f64> = (0..x.n_rows).map(|i| 1.0 + (i % 2) as f64).collect();
+            let mut rows: Vec<Vec<f64>> = (0..x.n_rows).map(|i| x.row(i)).collect();
+            let mut labels = y.clone();
+            for i in (0..x.n_rows).filter(|i| i % 2 == 1) {
+                rows.push(x.row(i));
+                labels.push(y[i]);
+            }
+            let p = LogisticRegressionParams::default();
+            let (a, _) = fit_with(&p, &x, (&y, Some(&w)), k, NEWTON_MAX_DIM).unwrap();
+            let (b, _) = fit(&p, &Matrix::from_rows(&rows), &labels, k);
+            for (ca, cb) in a.coef.iter().flatten().zip(b.coef.iter().flatten()) {
+                assert!((ca - cb).abs() < 1e-7, "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    #[test]
     fn lbfgs_reaches_the_newton_optimum() {
         let (x, y) = three_class();
         let p = LogisticRegressionParams {
@@ -682,8 +743,8 @@ mod tests {
             max_iter: 1000,
             ..Default::default()
         };
-        let (a, _) = fit_with(&p, &x, &y, 3, NEWTON_MAX_DIM).unwrap();
-        let (b, w) = fit_with(&p, &x, &y, 3, 0).unwrap();
+        let (a, _) = fit_with(&p, &x, (&y, None), 3, NEWTON_MAX_DIM).unwrap();
+        let (b, w) = fit_with(&p, &x, (&y, None), 3, 0).unwrap();
         assert!(w.is_empty(), "{w:?}");
         for (ra, rb) in a.coef.iter().zip(&b.coef) {
             for (u, v) in ra.iter().zip(rb) {
@@ -691,8 +752,8 @@ mod tests {
             }
         }
         let (x, y) = binary();
-        let (a, _) = fit_with(&p, &x, &y, 2, NEWTON_MAX_DIM).unwrap();
-        let (b, _) = fit_with(&p, &x, &y, 2, 0).unwrap();
+        let (a, _) = fit_with(&p, &x, (&y, None), 2, NEWTON_MAX_DIM).unwrap();
+        let (b, _) = fit_with(&p, &x, (&y, None), 2, 0).unwrap();
         assert!((a.coef[0][0] - b.coef[0][0]).abs() < 1e-6);
         assert!((a.intercept[0] - b.intercept[0]).abs() < 1e-6);
     }
@@ -774,6 +835,7 @@ mod tests {
                 labels: &[1; 8],
                 n_classes: 2,
             },
+            None,
             &mut rng(),
         )
         .unwrap_err();
@@ -782,6 +844,7 @@ mod tests {
             &LogisticRegressionParams::default(),
             &x,
             Targets::Values(&[0.0; 8]),
+            None,
             &mut rng()
         )
         .is_err());
@@ -831,8 +894,14 @@ mod tests {
         assert_eq!(p.penalty, Penalty::None);
         assert!(serde_json::from_str::<LogisticRegressionParams>(r#"{"c": 0.5}"#).is_err());
         let json = serde_json::to_value(LogisticRegressionParams::default()).unwrap();
+        // Every parameter but the one unset by default (class_weight) is written out.
         for doc in LOGISTIC_REGRESSION_INFO.params {
-            assert!(json.get(doc.name).is_some(), "{}", doc.name);
+            assert_eq!(
+                json.get(doc.name).is_some(),
+                doc.name != "class_weight",
+                "{}",
+                doc.name
+            );
         }
     }
 }
