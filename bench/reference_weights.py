@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression, Ridge
 from sklearn.naive_bayes import GaussianNB
 from sklearn.metrics import (
     accuracy_score,
@@ -91,6 +91,18 @@ CASES = [
         "make": lambda a: Ridge(alpha=a),
         "metric": "r2",
         "metrics": ["rmse", "mae"],
+    },
+    {
+        "name": "diabetes_weighted_lasso",
+        "csv": "diabetes_ridge.csv",
+        "task": "regression",
+        "model": "lasso",
+        "grid_key": "model.alpha",
+        "grid": [0.01, 0.1, 1.0],
+        "make": lambda a: Lasso(alpha=a, tol=1e-12, max_iter=100000),
+        "extra_model": "tol = 1e-12\nmax_iter = 100000\n",
+        "metric": "r2",
+        "metrics": ["rmse"],
     },
     {
         "name": "diabetes_weighted_ols",

@@ -201,6 +201,7 @@ reference_cases!(
     breast_cancer_weighted,
     breast_cancer_balanced,
     wine_weighted_nb,
+    diabetes_weighted_lasso,
     iris_kmeans,
     iris_knn,
     penguins_hgb,

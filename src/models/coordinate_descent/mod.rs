@@ -281,18 +281,46 @@ pub fn elastic_net_from_gram(
 
 /// Fits through the normal equations of `cache`, computed once for (x, y) and shared by every alpha
 /// and l1_ratio of a grid. The optimum is the one [`fit_elastic_net`] reaches, to within `tol`.
+///
+/// With row weights, scikit-learn first rescales them to sum to n, then centres on the weighted
+/// means and scales each row by √w: the normal equations of the weighted rows (shared with ridge,
+/// which takes the weights as they are) times n / Σw.
 fn fit_on_normal_equations(
     p: &ElasticNetParams,
     x: &Design,
     y: &[f64],
+    weights: Option<&[f64]>,
     cache: &super::FitCache,
 ) -> Result<(ElasticNetModel, Vec<String>), String> {
-    let ne = cache.normal_equations(x, y, p.fit_intercept);
+    let ne = cache.weighted_normal_equations(x, y, weights, p.fit_intercept);
+    let Some(w) = weights else {
+        let problem = GramProblem {
+            gram: &ne.gram,
+            xty: &ne.xty,
+            yty: centred_sum_of_squares(y, p.fit_intercept),
+            n_rows: ne.n_rows,
+            x_mean: &ne.x_mean,
+            y_mean: ne.y_mean,
+        };
+        return elastic_net_from_gram(&problem, p, None);
+    };
+    let scale = y.len() as f64 / w.iter().sum::<f64>();
+    let gram: Vec<Vec<f64>> = ne
+        .gram
+        .iter()
+        .map(|row| row.iter().map(|v| v * scale).collect())
+        .collect();
+    let xty: Vec<f64> = ne.xty.iter().map(|v| v * scale).collect();
+    let yty = scale
+        * y.iter()
+            .zip(w)
+            .map(|(v, wi)| wi * (v - ne.y_mean) * (v - ne.y_mean))
+            .sum::<f64>();
     let problem = GramProblem {
-        gram: &ne.gram,
-        xty: &ne.xty,
-        yty: centred_sum_of_squares(y, p.fit_intercept),
-        n_rows: ne.n_rows,
+        gram: &gram,
+        xty: &xty,
+        yty,
+        n_rows: y.len(),
         x_mean: &ne.x_mean,
         y_mean: ne.y_mean,
     };
@@ -381,6 +409,7 @@ fn finish(
 impl Model for LassoParams {
     const INFO: ModelInfo = LASSO_INFO;
     type Fitted = ElasticNetModel;
+    const TAKES_WEIGHTS: bool = true;
 
     fn check_for(&self, _task: Task) -> Result<(), ParamError> {
         self.check()
@@ -398,6 +427,7 @@ impl Model for LassoParams {
 impl Model for ElasticNetParams {
     const INFO: ModelInfo = ELASTIC_NET_INFO;
     type Fitted = ElasticNetModel;
+    const TAKES_WEIGHTS: bool = true;
 
     fn check_for(&self, _task: Task) -> Result<(), ParamError> {
         self.check()
@@ -411,7 +441,7 @@ impl Model for ElasticNetParams {
     /// [`fit_elastic_net`] on the rows, which says why it cannot fit them.
     fn fit(&self, on: FitOn) -> Result<(ElasticNetModel, Vec<String>), String> {
         match on.targets {
-            Targets::Values(y) => fit_on_normal_equations(self, on.design, y, on.cache),
+            Targets::Values(y) => fit_on_normal_equations(self, on.design, y, on.weights, on.cache),
             t => fit_elastic_net(self, on.cache.dense(on.design), t, on.rng),
         }
     }
