@@ -46,30 +46,25 @@ fn weights_and_class_weights_change_the_fit() {
         &dir.join("weighted"),
         &["--set", "grid.model.C=[1.0]"],
     );
-    let plain = run_into(
-        "tests/reference/breast_cancer_logreg.toml".as_ref(),
-        &dir.join("plain"),
-        &[
+    // The same logistic regression without row weights, with and without class weights.
+    let unweighted = |name: &str, extra: &[&str]| {
+        let mut args = vec![
             "--set",
             "grid.model.C=[1.0]",
             "--set",
             "search.metric=log_loss",
-        ],
-    );
+        ];
+        args.extend_from_slice(extra);
+        run_into(
+            "tests/reference/breast_cancer_logreg.toml".as_ref(),
+            &dir.join(name),
+            &args,
+        )
+    };
+    let plain = unweighted("plain", &[]);
     let coef = |d: &std::path::Path| json(&d.join("model.json"))["model"]["coef"].clone();
     assert_ne!(coef(&weighted), coef(&plain));
-    let balanced = run_into(
-        "tests/reference/breast_cancer_logreg.toml".as_ref(),
-        &dir.join("balanced"),
-        &[
-            "--set",
-            "grid.model.C=[1.0]",
-            "--set",
-            "search.metric=log_loss",
-            "--set",
-            "model.class_weight=\"balanced\"",
-        ],
-    );
+    let balanced = unweighted("balanced", &["--set", "model.class_weight=\"balanced\""]);
     assert_ne!(coef(&balanced), coef(&plain));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -243,17 +243,20 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             ),
         ));
     }
+    // The columns read after the features (target, groups, order, weights), as series.
+    let series_of = |c: &str| -> Result<&Series> {
+        Ok(df
+            .column(c)
+            .map_err(|e| KilnError::Data(format!("{file}: {e}")))?
+            .as_materialized_series())
+    };
     let mut keep = vec![true; n];
     let mut target = None;
     let mut dropped_missing_target = 0;
     if let Some(t) = &data.target {
-        let series = df
-            .column(t)
-            .map_err(|e| KilnError::Data(format!("{file}: {e}")))?
-            .as_materialized_series()
-            .clone();
-        let (td, missing) = to_target(t, &series, pipeline.task, &file)?;
-        warnings.extend(numbers_as_classes(t, &series, &td, &file));
+        let series = series_of(t)?;
+        let (td, missing) = to_target(t, series, pipeline.task, &file)?;
+        warnings.extend(numbers_as_classes(t, series, &td, &file));
         for (k, m) in keep.iter_mut().zip(&missing) {
             if *m {
                 *k = false;
@@ -267,39 +270,20 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         None => None,
     };
     let mut groups = match &pipeline.cv.group_column {
-        Some(c) => {
-            let s = df
-                .column(c)
-                .map_err(|e| KilnError::Data(format!("{file}: {e}")))?
-                .as_materialized_series()
-                .clone();
-            Some(
-                text_values(&s)
-                    .into_iter()
-                    .map(|v| v.unwrap_or_default())
-                    .collect(),
-            )
-        }
+        Some(c) => Some(
+            text_values(series_of(c)?)
+                .into_iter()
+                .map(|v| v.unwrap_or_default())
+                .collect(),
+        ),
         None => None,
     };
     let mut time_ranks = match &pipeline.cv.order_by {
-        Some(c) => {
-            let s = df
-                .column(c)
-                .map_err(|e| KilnError::Data(format!("{file}: {e}")))?
-                .as_materialized_series();
-            Some(super::order::time_ranks(c, s, &file)?)
-        }
+        Some(c) => Some(super::order::time_ranks(c, series_of(c)?, &file)?),
         None => None,
     };
     let mut weights = match &data.weight {
-        Some(c) => {
-            let s = df
-                .column(c)
-                .map_err(|e| KilnError::Data(format!("{file}: {e}")))?
-                .as_materialized_series();
-            Some(super::weight::row_weights(c, s, &file)?)
-        }
+        Some(c) => Some(super::weight::row_weights(c, series_of(c)?, &file)?),
         None => None,
     };
     // impute = "drop" / "error" act on the data as read: rows with a missing value of that kind are

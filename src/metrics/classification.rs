@@ -7,23 +7,16 @@
 //! counts as 0 (scikit-learn's `zero_division` default), except ROC AUC, which is NaN when a class
 //! it needs has no rows in `y` (scikit-learn warns and returns NaN too).
 
+use super::{mean_of, weight};
 use crate::matrix::Matrix;
 
 /// Row weights (`data.weight`, scikit-learn's `sample_weight`): a row counts wᵢ times in every
 /// count below; without weights every row counts once.
 pub type Weights<'a> = Option<&'a [f64]>;
 
-fn weight(w: Weights, i: usize) -> f64 {
-    w.map_or(1.0, |w| w[i])
-}
-
 /// Share of rows predicted right.
 pub fn accuracy(y: &[usize], pred: &[usize], w: Weights) -> f64 {
-    let (right, total) = (0..y.len()).fold((0.0, 0.0), |(r, t), i| {
-        let wi = weight(w, i);
-        (r + if y[i] == pred[i] { wi } else { 0.0 }, t + wi)
-    });
-    right / total
+    mean_of(y.len(), w, |i| f64::from(u8::from(y[i] == pred[i])))
 }
 
 /// Mean recall over the classes present in `y` (scikit-learn's `balanced_accuracy_score`; a class
@@ -69,11 +62,9 @@ pub fn f1(y: &[usize], pred: &[usize], n_classes: usize, positive: usize, w: Wei
 /// [ε, 1 - ε] with ε = f64::EPSILON (scikit-learn 1.9: `finfo(dtype).eps`; rows are not renormalised).
 pub fn log_loss(y: &[usize], proba: &Matrix, w: Weights) -> f64 {
     let eps = f64::EPSILON;
-    let (total, weights) = y.iter().enumerate().fold((0.0, 0.0), |(s, t), (i, &c)| {
-        let wi = weight(w, i);
-        (s - wi * proba.get(i, c).clamp(eps, 1.0 - eps).ln(), t + wi)
-    });
-    total / weights
+    mean_of(y.len(), w, |i| {
+        -proba.get(i, y[i]).clamp(eps, 1.0 - eps).ln()
+    })
 }
 
 /// Area under the ROC curve. Two columns: of `positive`'s probability, rows of class `positive`

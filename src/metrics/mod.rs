@@ -237,6 +237,20 @@ impl Metric {
     }
 }
 
+/// Row i's weight (`data.weight`, scikit-learn's `sample_weight`); 1 without weights.
+fn weight(w: Option<&[f64]>, i: usize) -> f64 {
+    w.map_or(1.0, |w| w[i])
+}
+
+/// The weighted mean Σ wᵢ f(i) / Σ wᵢ over `n` rows (the plain mean without weights).
+fn mean_of(n: usize, w: Option<&[f64]>, f: impl Fn(usize) -> f64) -> f64 {
+    let (sum, total) = (0..n).fold((0.0, 0.0), |(s, t), i| {
+        let wi = weight(w, i);
+        (s + wi * f(i), t + wi)
+    });
+    sum / total
+}
+
 fn regression_score(m: Metric, y: &[f64], p: &[f64], w: Option<&[f64]>) -> Option<f64> {
     Some(match m {
         Metric::R2 => r2(y, p, w),

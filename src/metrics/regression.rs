@@ -1,19 +1,7 @@
 //! Regression metrics, as scikit-learn defines them, with its `sample_weight` (`data.weight`):
 //! every mean is a weighted mean, Σ wᵢ vᵢ / Σ wᵢ; without weights every row weighs 1.
 
-/// Row i's weight.
-pub(super) fn weight(w: Option<&[f64]>, i: usize) -> f64 {
-    w.map_or(1.0, |w| w[i])
-}
-
-/// The weighted mean of `f(i)` over `n` rows.
-pub(super) fn mean_of(n: usize, w: Option<&[f64]>, f: impl Fn(usize) -> f64) -> f64 {
-    let (sum, total) = (0..n).fold((0.0, 0.0), |(s, t), i| {
-        let wi = weight(w, i);
-        (s + wi * f(i), t + wi)
-    });
-    sum / total
-}
+use super::{mean_of, weight};
 
 /// Coefficient of determination: 1 - SS_res / SS_tot (weighted sums about the weighted mean). As
 /// scikit-learn (force_finite): a constant truth scores 1 when predicted exactly, else 0.

@@ -98,16 +98,16 @@ fn predict_rows(
                 .collect();
             let mut confusion = vec![vec![0usize; k]; k];
             let mut scores = vec![Vec::with_capacity(rows.len()); k];
+            // The class binary metrics and a decision threshold are about: `positive_class`, or
+            // the greater label.
+            let positive_index = artifact.positive_index().unwrap_or(k.saturating_sub(1));
             for (batch, out) in &outputs {
                 let Output::Proba(proba) = out else {
                     return Err("the model did not predict class probabilities".into());
                 };
                 // The confusion matrix counts the model's decisions: at its threshold, if it has one.
-                let predicted = crate::metrics::threshold::labels_at(
-                    proba,
-                    artifact.positive_index().unwrap_or(0),
-                    artifact.threshold,
-                );
+                let predicted =
+                    crate::metrics::threshold::labels_at(proba, positive_index, artifact.threshold);
                 for (i, &r) in batch.iter().enumerate() {
                     let Some(actual) = to_model.get(labels[r]).copied().flatten() else {
                         continue;
@@ -122,13 +122,7 @@ fn predict_rows(
                     }
                 }
             }
-            let positive = (k == 2).then(|| {
-                artifact
-                    .positive_class
-                    .as_ref()
-                    .and_then(|pc| artifact.classes.iter().position(|c| c == pc))
-                    .unwrap_or(1)
-            });
+            let positive = (k == 2).then_some(positive_index);
             Predicted::Classification {
                 classes: artifact.classes.clone(),
                 confusion,
