@@ -52,6 +52,35 @@ pub fn shuffle<T>(items: &mut [T], rng: &mut Rng) {
     }
 }
 
+/// Weighted draws with replacement: the running sums of the weights, searched for a uniform draw
+/// scaled to their total, so an item of weight 0 is never drawn. Built once, drawn from many times.
+pub struct WeightedDraw {
+    cumulative: Vec<f64>,
+}
+
+impl WeightedDraw {
+    /// From the weights, at least one of them positive.
+    pub fn new(weights: impl IntoIterator<Item = f64>) -> Self {
+        let mut total = 0.0;
+        let cumulative = weights
+            .into_iter()
+            .map(|w| {
+                total += w;
+                total
+            })
+            .collect();
+        WeightedDraw { cumulative }
+    }
+
+    /// An index, with probability proportional to its weight.
+    pub fn draw(&self, rng: &mut Rng) -> usize {
+        use rand::Rng as _;
+        let last = self.cumulative.len() - 1;
+        let u = rng.gen::<f64>() * self.cumulative[last];
+        self.cumulative.partition_point(|&c| c <= u).min(last)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

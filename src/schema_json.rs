@@ -33,8 +33,8 @@ fn param_kind(kind: ParamKind) -> Value {
         ParamKind::Int => json!({"type": "integer", "minimum": 0}),
         ParamKind::Bool => json!({"type": "boolean"}),
         ParamKind::Choice(c) => json!({"type": "string", "enum": c}),
-        ParamKind::ClassWeight => json!({"anyOf": [
-            {"type": "string", "enum": ["balanced"]},
+        ParamKind::ClassWeight(names) => json!({"anyOf": [
+            {"type": "string", "enum": names},
             {"type": "object", "description": "class label = weight >= 0"}
         ]}),
         ParamKind::AutoOrBool => json!({"anyOf": [

@@ -441,7 +441,7 @@ fn the_schema_is_the_checker_s_tables() {
                 ParamKind::Int => assert_eq!(node["type"], "integer"),
                 ParamKind::Bool => assert_eq!(node["type"], "boolean"),
                 ParamKind::Choice(c) => assert_eq!(node["enum"], json!(c)),
-                ParamKind::MaxFeatures | ParamKind::AutoOrBool | ParamKind::ClassWeight => {
+                ParamKind::MaxFeatures | ParamKind::AutoOrBool | ParamKind::ClassWeight(_) => {
                     assert!(node["anyOf"].is_array())
                 }
             }
@@ -641,8 +641,8 @@ fn sample(kind: Kind, default: &str) -> Vec<toml::Value> {
         Kind::Bool | Kind::Param(ParamKind::Bool) => vec![toml::Value::Boolean(true)],
         Kind::StrList => vec![toml::Value::Array(vec![toml::Value::String("f1".into())])],
         Kind::Param(ParamKind::MaxFeatures) => vec![toml::Value::String("sqrt".into())],
-        Kind::Param(ParamKind::ClassWeight) => vec![
-            toml::Value::String("balanced".into()),
+        Kind::Param(ParamKind::ClassWeight(names)) => vec![
+            toml::Value::String(names[names.len() - 1].into()),
             toml::from_str::<toml::Table>("yes = 5.0").unwrap().into(),
         ],
         _ => vec![toml::Value::String("x".into())],

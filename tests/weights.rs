@@ -1,8 +1,7 @@
 //! `data.weight` and `class_weight` through the real binary: the same trials for any --jobs and
 //! for shards merged, the weight column never a model input (predict does not ask for it), and
 //! class weights that change the fit. Parity with scikit-learn's `sample_weight` and
-//! `class_weight` is tests/reference/{diabetes_weighted, diabetes_weighted_ols,
-//! breast_cancer_weighted, breast_cancer_balanced} (tests/reference.rs).
+//! `class_weight` is tests/reference/*_weighted* and breast_cancer_balanced (tests/reference.rs).
 
 mod common;
 use common::*;
@@ -14,6 +13,18 @@ fn weighted_trials_are_the_same_for_any_jobs_and_for_shards_merged() {
     let dir = scratch("weights-shards");
     same_trials_for_any_jobs_and_shards(CASE.as_ref(), &dir);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The forests draw weighted bootstraps and balance each one ("balanced_subsample"), k-means draws
+/// its weighted seeding: neither may depend on the thread count or the shard.
+#[test]
+fn weighted_forests_and_kmeans_are_the_same_for_any_jobs_and_for_shards_merged() {
+    for case in ["wine_weighted_forest", "iris_weighted_kmeans"] {
+        let dir = scratch(&format!("weights-shards-{case}"));
+        let path = format!("tests/reference/{case}.toml");
+        same_trials_for_any_jobs_and_shards(path.as_ref(), &dir);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 #[test]

@@ -556,8 +556,8 @@ pub fn check_kind(kind: Kind, v: &Value) -> Result<(), String> {
             }
             Ok(())
         }
-        Kind::Param(ParamKind::ClassWeight) => match v {
-            Value::String(s) if s == "balanced" => Ok(()),
+        Kind::Param(ParamKind::ClassWeight(names)) => match v {
+            Value::String(s) if names.contains(&s.as_str()) => Ok(()),
             Value::Table(t) => {
                 for (label, w) in t {
                     let ok = match w {
@@ -574,7 +574,14 @@ pub fn check_kind(kind: Kind, v: &Value) -> Result<(), String> {
                 }
                 Ok(())
             }
-            _ => expected("\"balanced\" or a table of class weights, as { yes = 5.0, no = 1.0 }"),
+            _ => expected(&format!(
+                "{} or a table of class weights, as {{ yes = 5.0, no = 1.0 }}",
+                names
+                    .iter()
+                    .map(|n| format!("\"{n}\""))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )),
         },
         Kind::Param(ParamKind::AutoOrBool) => match v {
             Value::Boolean(_) => Ok(()),

@@ -18,9 +18,13 @@ const ROW_CHUNK: usize = 256;
 /// Rows whose distances to one row are computed together.
 const OTHER_BLOCK: usize = 1024;
 
-/// Inertia: the sum of the rows' squared distances to their assigned centres (in row order).
-pub fn inertia(distances_sq: &[f64]) -> f64 {
-    distances_sq.iter().sum()
+/// Inertia: the sum of the rows' squared distances to their assigned centres (in row order),
+/// each weighted by its row weight if any (scikit-learn's `KMeans.score(X, sample_weight=)`, negated).
+pub fn inertia(distances_sq: &[f64], w: Option<&[f64]>) -> f64 {
+    match w {
+        None => distances_sq.iter().sum(),
+        Some(w) => distances_sq.iter().zip(w).map(|(d, w)| w * d).sum(),
+    }
 }
 
 /// scikit-learn's `silhouette_score` with the Euclidean metric: the mean over rows of
@@ -242,7 +246,8 @@ mod tests {
             assert!(davies_bouldin(&x, &labels).is_err());
         }
         assert!(silhouette(&x, &[0, 1]).is_err());
-        assert_eq!(inertia(&[1.0, 2.5]), 3.5);
+        assert_eq!(inertia(&[1.0, 2.5], None), 3.5);
+        assert_eq!(inertia(&[1.0, 2.5], Some(&[2.0, 0.0])), 2.0);
     }
 
     #[test]

@@ -196,7 +196,8 @@ impl Metric {
     }
 
     /// As [`Self::score`], each row weighted (`data.weight`, scikit-learn's `sample_weight=`).
-    /// Clustering metrics take no weights (scikit-learn's do not either).
+    /// Of the clustering metrics only inertia is weighted (as `KMeans.score`); silhouette and
+    /// Davies-Bouldin take no weights (scikit-learn's do not either).
     pub fn score_weighted(
         self,
         truth: Truth,
@@ -223,7 +224,7 @@ impl Metric {
             ) => match self {
                 Metric::Silhouette => Some(clustering::silhouette(x, labels)?),
                 Metric::DaviesBouldin => Some(clustering::davies_bouldin(x, labels)?),
-                Metric::Inertia => Some(clustering::inertia(distances_sq)),
+                Metric::Inertia => Some(clustering::inertia(distances_sq, w)),
                 _ => None,
             },
             _ => None,

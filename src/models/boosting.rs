@@ -1,5 +1,6 @@
 //! Gradient boosting (scikit-learn's `GradientBoostingRegressor` / `GradientBoostingClassifier`).
 
+use super::class_weight::{self, ClassWeight, CLASS_WEIGHT_DOC};
 use super::link::{sigmoid, softmax};
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
 use super::tree_builder::{
@@ -39,6 +40,11 @@ pub struct GradientBoostingParams {
     pub max_depth: usize,
     pub subsample: f64,
     pub min_samples_leaf: usize,
+    /// Applied by the search to the fit's row weights ([`super::class_weight`]); scikit-learn's
+    /// GradientBoostingClassifier has none, so this is its `sample_weight=compute_sample_weight(
+    /// class_weight, y)` recipe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_weight: Option<ClassWeight>,
 }
 
 impl Default for GradientBoostingParams {
@@ -49,6 +55,7 @@ impl Default for GradientBoostingParams {
             max_depth: 3,
             subsample: 1.0,
             min_samples_leaf: 1,
+            class_weight: None,
         }
     }
 }
@@ -95,6 +102,7 @@ pub const GRADIENT_BOOSTING_INFO: ModelInfo = ModelInfo {
             kind: ParamKind::Int,
             doc: "rows each child of a split must keep, >= 1",
         },
+        CLASS_WEIGHT_DOC,
     ],
 };
 
@@ -168,10 +176,11 @@ pub fn fit_gradient_boosting(
 impl Model for GradientBoostingParams {
     const INFO: ModelInfo = GRADIENT_BOOSTING_INFO;
     type Fitted = GradientBoostingModel;
+    const TAKES_WEIGHTS: bool = true;
 
     fn check_for(&self, task: Task) -> Result<(), ParamError> {
-        let _ = task;
-        self.check()
+        self.check()?;
+        class_weight::check_task(self.class_weight.as_ref(), task)
     }
 
     fn reads_slots(&self, _task: Task) -> bool {
@@ -185,6 +194,7 @@ impl Model for GradientBoostingParams {
         let FitOn {
             design: x,
             targets,
+            weights,
             rng,
             cache,
             ..
@@ -193,9 +203,19 @@ impl Model for GradientBoostingParams {
         p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
         let (response, _) = response_of(x, targets, "gradient_boosting")?;
         let n = x.n_rows();
+        let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let total_weight: f64 = (0..n).map(weight).sum();
         // The loss, as what the raw scores are compared with: y itself, or one-hot class indicators.
+        // F_0 is the weighted mean, or the weighted class priors (scikit-learn's DummyRegressor and
+        // DummyClassifier given sample_weight).
         let (n_outputs, init, indicator): (usize, Vec<f64>, Vec<Vec<f64>>) = match response {
-            Response::Values(y) => (1, vec![y.iter().sum::<f64>() / n as f64], vec![y.to_vec()]),
+            Response::Values(y) => {
+                let mean = match weights {
+                    None => y.iter().sum::<f64>() / n as f64,
+                    Some(w) => y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / total_weight,
+                };
+                (1, vec![mean], vec![y.to_vec()])
+            }
             Response::Classes { labels, n_classes } => {
                 if n_classes < 2 {
                     return Err(format!(
@@ -204,7 +224,13 @@ impl Model for GradientBoostingParams {
                 }
                 let eps = f64::EPSILON;
                 let prior = |k: usize| {
-                    let c = labels.iter().filter(|&&l| l == k).count() as f64 / n as f64;
+                    let c = match weights {
+                        None => labels.iter().filter(|&&l| l == k).count() as f64 / n as f64,
+                        Some(w) => {
+                            let in_k = labels.iter().zip(w).filter(|(&l, _)| l == k);
+                            in_k.map(|(_, w)| w).sum::<f64>() / total_weight
+                        }
+                    };
                     c.clamp(eps, 1.0 - eps)
                 };
                 let ind = |k: usize| -> Vec<f64> {
@@ -246,16 +272,21 @@ impl Model for GradientBoostingParams {
         let mut raw_row = vec![0.0; n_outputs];
 
         for stage in 0..p.n_estimators {
-            let mask: Option<Vec<f64>> = (n_inbag < n).then(|| {
-                let mut idx: Vec<usize> = (0..n).collect();
-                let mut m = vec![0.0; n];
-                for i in 0..n_inbag {
-                    let j = rng.gen_range(i..n);
-                    idx.swap(i, j);
-                    m[idx[i]] = 1.0;
+            // The stage's row weights: the subsample's (in or out) times the rows' own, as
+            // scikit-learn multiplies sample_weight by the sample mask.
+            let mask: Option<Vec<f64>> = match (n_inbag < n, weights) {
+                (false, w) => w.map(<[f64]>::to_vec),
+                (true, w) => {
+                    let mut idx: Vec<usize> = (0..n).collect();
+                    let mut m = vec![0.0; n];
+                    for i in 0..n_inbag {
+                        let j = rng.gen_range(i..n);
+                        idx.swap(i, j);
+                        m[idx[i]] = w.map_or(1.0, |w| w[idx[i]]);
+                    }
+                    Some(m)
                 }
-                m
-            });
+            };
             // Negative gradients, one vector per output, from the scores at the start of the stage.
             let residuals: Vec<Vec<f64>> = match n_classes {
                 None => vec![indicator[0]
@@ -360,8 +391,10 @@ impl Model for GradientBoostingParams {
     }
 }
 
-/// Replaces each leaf value by scikit-learn's one-step Newton estimate over the in-bag rows in it:
-/// Σ r / Σ p(1 - p) with p = y - r, times (K - 1)/K for K > 2 classes; 0 where Σ p(1 - p) ~ 0.
+/// Replaces each leaf value by scikit-learn's one-step Newton estimate over the in-bag rows in it,
+/// weighted by the stage's row weights `mask` (the subsample's times the rows' own):
+/// Σ w r / Σ w p(1 - p) with p = y - r, times (K - 1)/K for K > 2 classes; 0 where the
+/// denominator is ~ 0.
 fn newton_leaves(
     tree: &mut Tree,
     leaf_of: &[usize],
@@ -373,12 +406,14 @@ fn newton_leaves(
     let mut num = vec![0.0; tree.nodes.len()];
     let mut den = vec![0.0; tree.nodes.len()];
     for (i, &leaf) in leaf_of.iter().enumerate() {
-        if mask.is_some_and(|m| m[i] == 0.0) {
+        let w = mask.map_or(1.0, |m| m[i]);
+        if w == 0.0 {
             continue;
         }
         let prob = y[i] - residual[i];
-        num[leaf] += residual[i];
-        den[leaf] += prob * (1.0 - prob);
+        // w is exactly 1 without weights: the same bits as the unweighted sums.
+        num[leaf] += w * residual[i];
+        den[leaf] += w * (prob * (1.0 - prob));
     }
     let scale = if n_outputs > 1 {
         (n_outputs as f64 - 1.0) / n_outputs as f64
@@ -571,6 +606,67 @@ mod tests {
         (Matrix::from_columns(n, cols), y, labels)
     }
 
+    /// A fit weighted by `w`, on the design of x.
+    fn fit_weighted(
+        p: &GradientBoostingParams,
+        x: &Matrix,
+        targets: Targets,
+        w: Option<&[f64]>,
+    ) -> GradientBoostingModel {
+        let design = Design::from_dense(x.clone());
+        let on = FitOn {
+            design: &design,
+            targets,
+            weights: w,
+            rng: &mut rng(0),
+            seed: 0,
+            cache: &super::super::FitCache::default(),
+        };
+        p.fit(on).unwrap().0
+    }
+
+    #[test]
+    fn a_row_of_weight_two_counts_as_two_rows_and_weight_zero_as_none() {
+        let (x, y, labels) = synthetic(60, 5);
+        // Rows 0..60 weighted: row 0 twice, rows 1 and 2 not at all; against the rows repeated
+        // and dropped so.
+        let mut w = vec![1.0; 60];
+        w[0] = 2.0;
+        w[1] = 0.0;
+        w[2] = 0.0;
+        let keep: Vec<usize> = std::iter::once(0)
+            .chain(0..60)
+            .filter(|&i| i != 1 && i != 2)
+            .collect();
+        let xs = Matrix::from_columns(
+            keep.len(),
+            (0..3)
+                .map(|j| keep.iter().map(|&i| x.get(i, j)).collect())
+                .collect(),
+        );
+        let p = GradientBoostingParams {
+            n_estimators: 20,
+            max_depth: 2,
+            ..Default::default()
+        };
+        let ys: Vec<f64> = keep.iter().map(|&i| y[i]).collect();
+        let weighted = values(fit_weighted(&p, &x, Targets::Values(&y), Some(&w)).predict(&x));
+        let repeated = values(fit_weighted(&p, &xs, Targets::Values(&ys), None).predict(&x));
+        for (a, b) in weighted.iter().zip(&repeated) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        let ls: Vec<usize> = keep.iter().map(|&i| labels[i]).collect();
+        let classes = |l| Targets::Classes {
+            labels: l,
+            n_classes: 3,
+        };
+        let weighted = proba(fit_weighted(&p, &x, classes(&labels), Some(&w)).predict(&x));
+        let repeated = proba(fit_weighted(&p, &xs, classes(&ls), None).predict(&x));
+        for (a, b) in weighted.data.iter().zip(&repeated.data) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+    }
+
     #[test]
     fn boosting_reduces_training_error_and_subsample_is_seeded() {
         let (x, y, labels) = synthetic(300, 1);
@@ -713,10 +809,12 @@ mod tests {
             }),
             "min_samples_leaf"
         );
+        // Every parameter but class_weight, unset by default and then left out, is written out.
         let names: Vec<&str> = GRADIENT_BOOSTING_INFO
             .params
             .iter()
             .map(|p| p.name)
+            .filter(|&n| n != "class_weight")
             .collect();
         let json = serde_json::to_value(d()).unwrap();
         assert_eq!(names.len(), json.as_object().unwrap().len());

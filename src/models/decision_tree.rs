@@ -1,6 +1,7 @@
 //! Decision trees (CART, as scikit-learn's `DecisionTreeRegressor` / `DecisionTreeClassifier`): the
 //! parameters, the fit (one tree from [`super::tree_builder`]) and the fitted model.
 
+use super::class_weight::{self, ClassWeight, CLASS_WEIGHT_DOC};
 use super::params::{at_least, ParamDoc, ParamError, ParamKind};
 use super::tree_builder::{
     check_max_depth, grow, normalised, response_of, rows_to_matrix, GrowConfig, SplitRule, Tree,
@@ -72,6 +73,9 @@ pub struct DecisionTreeParams {
     pub min_samples_split: usize,
     pub min_samples_leaf: usize,
     pub criterion: Option<TreeCriterion>,
+    /// Applied by the search to the fit's row weights ([`super::class_weight`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_weight: Option<ClassWeight>,
 }
 
 impl Default for DecisionTreeParams {
@@ -81,6 +85,7 @@ impl Default for DecisionTreeParams {
             min_samples_split: 2,
             min_samples_leaf: 1,
             criterion: None,
+            class_weight: None,
         }
     }
 }
@@ -95,6 +100,7 @@ impl DecisionTreeParams {
     /// `Err` when `criterion` belongs to the other task (gini/entropy for regression, squared_error
     /// for classification). `check()` cannot see the task; the config checker calls this as well.
     pub fn check_task(&self, task: Task) -> Result<(), ParamError> {
+        class_weight::check_task(self.class_weight.as_ref(), task)?;
         match (task, self.criterion) {
             (Task::Regression, Some(c @ (TreeCriterion::Gini | TreeCriterion::Entropy))) => {
                 Err(ParamError::new(
@@ -147,6 +153,7 @@ pub const DECISION_TREE_INFO: ModelInfo = ModelInfo {
             doc: "split quality: \"squared_error\" for regression, \"gini\" or \"entropy\" for \
                   classification; unset = squared_error (regression), gini (classification)",
         },
+        CLASS_WEIGHT_DOC,
     ],
 };
 
@@ -172,6 +179,7 @@ pub fn fit_decision_tree(
 impl Model for DecisionTreeParams {
     const INFO: ModelInfo = DECISION_TREE_INFO;
     type Fitted = DecisionTreeModel;
+    const TAKES_WEIGHTS: bool = true;
 
     fn check_for(&self, task: Task) -> Result<(), ParamError> {
         self.check().and_then(|_| self.check_task(task))
@@ -188,6 +196,7 @@ impl Model for DecisionTreeParams {
         let FitOn {
             design: x,
             targets,
+            weights,
             cache,
             ..
         } = on;
@@ -203,7 +212,7 @@ impl Model for DecisionTreeParams {
             min_samples_leaf: p.min_samples_leaf,
             max_features: x.n_cols(),
         };
-        let (tree, raw) = grow(x, presort, response, None, &cfg, None);
+        let (tree, raw) = grow(x, presort, response, weights, &cfg, None);
         let mut warnings = Vec::new();
         if tree.nodes.len() == 1 {
             warnings.push(format!(
@@ -700,7 +709,13 @@ pub(crate) mod tests {
         .unwrap_err();
         assert!(err.contains("NaN"), "{err}");
         // The parameter table names the serde fields.
-        let names: Vec<&str> = DECISION_TREE_INFO.params.iter().map(|p| p.name).collect();
+        // Every parameter but class_weight, unset by default and then left out, is written out.
+        let names: Vec<&str> = DECISION_TREE_INFO
+            .params
+            .iter()
+            .map(|p| p.name)
+            .filter(|&n| n != "class_weight")
+            .collect();
         let json = serde_json::to_value(DecisionTreeParams::default()).unwrap();
         assert_eq!(names.len(), json.as_object().unwrap().len());
         assert!(names.iter().all(|n| json.get(n).is_some()));

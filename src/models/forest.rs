@@ -1,5 +1,8 @@
 //! Random forests (scikit-learn's `RandomForestRegressor` / `RandomForestClassifier`).
 
+use super::class_weight::{
+    self, balanced_on_sample, ClassWeight, ClassWeightName, BALANCED_OR_SUBSAMPLE,
+};
 use super::params::{at_least, ParamDoc, ParamError, ParamKind};
 use super::tree_builder::{
     check_max_depth, grow, normalised, response_of, rows_to_matrix, GrowConfig, Response,
@@ -8,7 +11,7 @@ use super::tree_builder::{
 use super::{fit_dense, FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::design::{Design, RowValues};
 use crate::matrix::Matrix;
-use crate::rng::{derive_seed, Rng};
+use crate::rng::{derive_seed, Rng, WeightedDraw};
 use rand::{Rng as _, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -131,6 +134,10 @@ pub struct RandomForestParams {
     pub min_samples_leaf: usize,
     pub max_features: Option<MaxFeatures>,
     pub bootstrap: bool,
+    /// Applied by the search to the fit's row weights, but for "balanced_subsample" with
+    /// `bootstrap`, which each tree applies to its own sample ([`super::class_weight`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_weight: Option<ClassWeight>,
 }
 
 impl Default for RandomForestParams {
@@ -141,6 +148,7 @@ impl Default for RandomForestParams {
             min_samples_leaf: 1,
             max_features: None,
             bootstrap: true,
+            class_weight: None,
         }
     }
 }
@@ -189,6 +197,11 @@ pub const RANDOM_FOREST_INFO: ModelInfo = ModelInfo {
             kind: ParamKind::Bool,
             doc: "grow each tree on a bootstrap sample of the rows; otherwise on every row",
         },
+        ParamDoc {
+            name: "class_weight",
+            kind: ParamKind::ClassWeight(BALANCED_OR_SUBSAMPLE),
+            doc: "classification: balanced weighs each class n / (k * its weight) in the fit (from the fold's training rows); balanced_subsample does so on each tree's bootstrap sample; a table { label = weight } weighs the classes it names (the rest 1); unset: every class 1",
+        },
     ],
 };
 
@@ -214,10 +227,11 @@ pub fn fit_random_forest(
 impl Model for RandomForestParams {
     const INFO: ModelInfo = RANDOM_FOREST_INFO;
     type Fitted = RandomForestModel;
+    const TAKES_WEIGHTS: bool = true;
 
     fn check_for(&self, task: Task) -> Result<(), ParamError> {
-        let _ = task;
-        self.check()
+        self.check()?;
+        class_weight::check_task(self.class_weight.as_ref(), task)
     }
 
     fn reads_slots(&self, _task: Task) -> bool {
@@ -231,6 +245,7 @@ impl Model for RandomForestParams {
         let FitOn {
             design: x,
             targets,
+            weights,
             rng,
             cache,
             ..
@@ -250,22 +265,36 @@ impl Model for RandomForestParams {
         };
         let n = x.n_rows();
         let base: u64 = rng.gen();
+        let per_tree_balance = match response {
+            Response::Classes { labels, n_classes }
+                if p.class_weight
+                    == Some(ClassWeight::Named(ClassWeightName::BalancedSubsample)) =>
+            {
+                Some((labels, n_classes))
+            }
+            _ => None,
+        };
+        // scikit-learn >= 1.9 draws a weighted forest's bootstrap with probabilities proportional
+        // to the row weights, then grows each tree on the draw counts alone.
+        let weighted_draw = weights.map(|w| WeightedDraw::new(w.iter().copied()));
         let grown: Vec<(Tree, Vec<f64>)> = (0..p.n_estimators)
             .into_par_iter()
             .map(|t| {
                 let mut tree_rng = Rng::seed_from_u64(derive_seed(base, &[t as u64]));
-                let counts = p.bootstrap.then(|| {
-                    let mut c = vec![0.0; n];
-                    for _ in 0..n {
-                        c[tree_rng.gen_range(0..n)] += 1.0;
-                    }
-                    c
-                });
+                let tree_weights = if p.bootstrap {
+                    let counts = bootstrap_counts(n, weighted_draw.as_ref(), &mut tree_rng);
+                    Some(match per_tree_balance {
+                        Some((labels, k)) => balanced_on_sample(labels, k, &counts),
+                        None => counts,
+                    })
+                } else {
+                    weights.map(<[f64]>::to_vec)
+                };
                 grow(
                     x,
                     presort,
                     response,
-                    counts.as_deref(),
+                    tree_weights.as_deref(),
                     &cfg,
                     Some(&mut tree_rng),
                 )
@@ -300,6 +329,20 @@ impl Model for RandomForestParams {
             warnings,
         ))
     }
+}
+
+/// Per-row counts of n draws with replacement: uniform, or in proportion to the row weights, so
+/// a row of weight 0 is never drawn.
+fn bootstrap_counts(n: usize, weighted: Option<&WeightedDraw>, rng: &mut Rng) -> Vec<f64> {
+    let mut counts = vec![0.0; n];
+    for _ in 0..n {
+        let i = match weighted {
+            None => rng.gen_range(0..n),
+            Some(w) => w.draw(rng),
+        };
+        counts[i] += 1.0;
+    }
+    counts
 }
 
 impl RandomForestModel {
@@ -466,7 +509,13 @@ mod tests {
             d().max_features_for(Task::Regression),
             MaxFeatures::Fraction(1.0)
         );
-        let names: Vec<&str> = RANDOM_FOREST_INFO.params.iter().map(|p| p.name).collect();
+        // Every parameter but class_weight, unset by default and then left out, is written out.
+        let names: Vec<&str> = RANDOM_FOREST_INFO
+            .params
+            .iter()
+            .map(|p| p.name)
+            .filter(|&n| n != "class_weight")
+            .collect();
         let json = serde_json::to_value(d()).unwrap();
         assert_eq!(names.len(), json.as_object().unwrap().len());
         assert!(names.iter().all(|n| json.get(n).is_some()));
@@ -476,6 +525,53 @@ mod tests {
             ..d()
         };
         assert!(fit_random_forest(&p, &x, Targets::Values(&y), &mut rng(0)).is_err());
+    }
+
+    #[test]
+    fn weights_reach_every_tree_and_a_weighted_bootstrap_skips_weightless_rows() {
+        let (x, y, _) = synthetic(150, 3, 1);
+        let w: Vec<f64> = (0..150).map(|i| (i % 4) as f64).collect();
+        let design = Design::from_dense(x.clone());
+        let cache = crate::models::FitCache::default();
+        let fit = |m: &dyn Fn(FitOn) -> Vec<Tree>| {
+            m(FitOn {
+                design: &design,
+                targets: Targets::Values(&y),
+                weights: Some(&w),
+                rng: &mut rng(1),
+                seed: 0,
+                cache: &cache,
+            })
+        };
+        let p = RandomForestParams {
+            n_estimators: 2,
+            bootstrap: false,
+            max_depth: Some(4),
+            ..Default::default()
+        };
+        let forest = fit(&|on| p.fit(on).unwrap().0.trees);
+        let tp = DecisionTreeParams {
+            max_depth: Some(4),
+            ..Default::default()
+        };
+        let tree = fit(&|on| vec![tp.fit(on).unwrap().0.tree]);
+        assert!(forest.iter().all(|t| *t == tree[0]));
+        let unweighted = fit_decision_tree(&tp, &x, Targets::Values(&y), &mut rng(1)).unwrap();
+        assert_ne!(unweighted.0.tree, tree[0]);
+        // Draws in proportion to the weights: never a row of weight 0, about three times as many
+        // of weight 3 as of weight 1.
+        let draw = WeightedDraw::new(w.iter().copied());
+        let counts = bootstrap_counts(150, Some(&draw), &mut rng(2));
+        assert_eq!(counts.iter().sum::<f64>(), 150.0);
+        let by_weight =
+            |k: usize| -> f64 { (0..150).filter(|i| i % 4 == k).map(|i| counts[i]).sum() };
+        assert_eq!(by_weight(0), 0.0);
+        assert!(
+            by_weight(3) > 2.0 * by_weight(1),
+            "{} vs {}",
+            by_weight(3),
+            by_weight(1)
+        );
     }
 
     #[test]

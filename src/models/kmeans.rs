@@ -3,7 +3,7 @@
 use super::params::{at_least, non_negative, ParamDoc, ParamError, ParamKind};
 use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::matrix::{dot, Matrix};
-use crate::rng::{derive_seed, Rng};
+use crate::rng::{derive_seed, Rng, WeightedDraw};
 use rand::{Rng as _, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -110,7 +110,7 @@ pub fn fit_kmeans(
     if !matches!(targets, Targets::Unsupervised) {
         return Err("kmeans is a clustering model: set task = \"clustering\"".into());
     }
-    fit(p, x, Seeding::Kiln(rng))
+    fit(p, (x, None), Seeding::Kiln(rng))
 }
 
 enum Seeding<'a> {
@@ -118,9 +118,12 @@ enum Seeding<'a> {
     Numpy(u32),
 }
 
+/// Fits on x, each row weighted by `weights` (scikit-learn's `sample_weight`: the seeding's draws
+/// and potentials, the centres' means and the inertia are weighted; the centring and the
+/// tolerance's variance are not, as scikit-learn's).
 fn fit(
     p: &KMeansParams,
-    x: &Matrix,
+    (x, weights): (&Matrix, Option<&[f64]>),
     seeding: Seeding,
 ) -> Result<(KMeansModel, Vec<String>), String> {
     let (n, d) = (x.n_rows, x.n_cols);
@@ -157,7 +160,12 @@ fn fit(
             *v -= m;
         }
     }
-    let data = Rows { data: &rows, n, d };
+    let data = Rows {
+        data: &rows,
+        n,
+        d,
+        w: weights,
+    };
     let inits: Vec<Vec<f64>> = match seeding {
         Seeding::Kiln(rng) => {
             let base: u64 = rng.gen();
@@ -235,6 +243,7 @@ impl KMeansModel {
             data: &rows,
             n: x.n_rows,
             d,
+            w: None,
         };
         let (labels, distances_sq) = assign(&data, &flat, self.centers.len());
         Output::Clusters {
@@ -248,17 +257,29 @@ impl KMeansModel {
     }
 }
 
-/// Row-major rows.
+/// Row-major rows, with their weights (None: every row 1).
 struct Rows<'a> {
     data: &'a [f64],
     n: usize,
     d: usize,
+    w: Option<&'a [f64]>,
 }
 
 impl Rows<'_> {
     #[inline]
     fn row(&self, i: usize) -> &[f64] {
         &self.data[i * self.d..(i + 1) * self.d]
+    }
+
+    /// Row i's weight: exactly 1 without weights, so weighted sums give the unweighted bits.
+    #[inline]
+    fn weight(&self, i: usize) -> f64 {
+        self.w.map_or(1.0, |w| w[i])
+    }
+
+    /// Σ wᵢ vᵢ, in row order.
+    fn weighted_sum(&self, v: &[f64]) -> f64 {
+        v.iter().enumerate().map(|(i, v)| self.weight(i) * v).sum()
     }
 }
 
@@ -277,15 +298,18 @@ struct Run {
 
 /// The random draws of k-means++.
 trait Draws {
-    /// A row index, uniformly.
-    fn index(&mut self, n: usize) -> usize;
+    /// A row index, with probability proportional to its weight (uniform without).
+    fn index(&mut self, x: &Rows) -> usize;
     /// A float in [0, 1).
     fn uniform(&mut self) -> f64;
 }
 
 impl Draws for Rng {
-    fn index(&mut self, n: usize) -> usize {
-        self.gen_range(0..n)
+    fn index(&mut self, x: &Rows) -> usize {
+        match x.w {
+            None => self.gen_range(0..x.n),
+            Some(w) => WeightedDraw::new(w.iter().copied()).draw(self),
+        }
     }
     fn uniform(&mut self) -> f64 {
         self.gen()
@@ -297,15 +321,15 @@ fn kmeans_plusplus(x: &Rows, k: usize, rng: &mut impl Draws) -> Vec<f64> {
     let (n, d) = (x.n, x.d);
     let n_local_trials = 2 + (k as f64).ln() as usize;
     let mut centers = Vec::with_capacity(k * d);
-    let first = rng.index(n);
+    let first = rng.index(x);
     centers.extend_from_slice(x.row(first));
     let mut closest: Vec<f64> = par_map_rows(n, |i| sq_dist(x.row(i), x.row(first)));
-    let mut pot: f64 = closest.iter().sum();
+    let mut pot: f64 = x.weighted_sum(&closest);
     let mut cumsum = vec![0.0; n];
     for _ in 1..k {
         let mut acc = 0.0;
-        for (c, v) in cumsum.iter_mut().zip(&closest) {
-            acc += v;
+        for (i, (c, v)) in cumsum.iter_mut().zip(&closest).enumerate() {
+            acc += x.weight(i) * v;
             *c = acc;
         }
         let candidates: Vec<usize> = (0..n_local_trials)
@@ -319,7 +343,7 @@ fn kmeans_plusplus(x: &Rows, k: usize, rng: &mut impl Draws) -> Vec<f64> {
         for &cand in &candidates {
             let dist: Vec<f64> =
                 par_map_rows(n, |i| sq_dist(x.row(i), x.row(cand)).min(closest[i]));
-            let cand_pot: f64 = dist.iter().sum();
+            let cand_pot: f64 = x.weighted_sum(&dist);
             if best.as_ref().is_none_or(|(bp, _, _)| cand_pot < *bp) {
                 best = Some((cand_pot, cand, dist));
             }
@@ -391,8 +415,8 @@ fn assign(x: &Rows, centers: &[f64], k: usize) -> (Vec<usize>, Vec<f64>) {
     pairs.into_iter().unzip()
 }
 
-/// One Lloyd step: labels for `centers`, and the per-cluster sums and counts of their rows, with
-/// sums added chunk by chunk in chunk order.
+/// One Lloyd step: labels for `centers`, and the per-cluster weighted sums and weights of their
+/// rows, with sums added chunk by chunk in chunk order.
 fn lloyd_step(x: &Rows, centers: &[f64], k: usize) -> (Vec<usize>, Vec<f64>, Vec<f64>) {
     let d = x.d;
     let cs = Centres::new(centers, d);
@@ -406,9 +430,10 @@ fn lloyd_step(x: &Rows, centers: &[f64], k: usize) -> (Vec<usize>, Vec<f64>, Vec
             for i in rows {
                 let l = cs.nearest_label(x.row(i));
                 labels.push(l);
-                counts[l] += 1.0;
+                let w = x.weight(i);
+                counts[l] += w;
                 for (s, v) in sums[l * d..(l + 1) * d].iter_mut().zip(x.row(i)) {
-                    *s += v;
+                    *s += w * v;
                 }
             }
             (labels, sums, counts)
@@ -496,14 +521,14 @@ fn lloyd(x: &Rows, mut centers: Vec<f64>, k: usize, max_iter: usize, tol: f64) -
     Run {
         centers,
         labels,
-        inertia: dists.iter().sum(),
+        inertia: x.weighted_sum(&dists),
         n_iter,
     }
 }
 
 /// scikit-learn's `_relocate_empty_clusters_dense`: each empty cluster takes the row farthest from
-/// its (old) centre, the farthest going to the lowest-numbered empty cluster; that row's contribution
-/// moves from its cluster to the empty one.
+/// its (old) centre, the farthest going to the lowest-numbered empty cluster; that row's (weighted)
+/// contribution moves from its cluster to the empty one.
 fn relocate_empty_clusters(
     x: &Rows,
     old_centers: &[f64],
@@ -527,13 +552,13 @@ fn relocate_empty_clusters(
     order.sort_by(|&a, &b| dist[b].total_cmp(&dist[a]).then(a.cmp(&b)));
     for (&new, &far) in empty.iter().zip(&order) {
         let old = labels[far];
-        let row = x.row(far);
+        let (row, w) = (x.row(far), x.weight(far));
         for f in 0..d {
-            sums[old * d + f] -= row[f];
-            sums[new * d + f] = row[f];
+            sums[old * d + f] -= w * row[f];
+            sums[new * d + f] = w * row[f];
         }
-        counts[new] = 1.0;
-        counts[old] -= 1.0;
+        counts[new] = w;
+        counts[old] -= w;
     }
 }
 
@@ -598,15 +623,19 @@ impl NumpyRandomState {
 }
 
 impl Draws for NumpyRandomState {
-    /// `choice(n, p=ones(n)/n)`: the cumulative probabilities, normalised by the last, searched
-    /// (side="right") for one `random_sample()`.
-    fn index(&mut self, n: usize) -> usize {
-        let total = n as f64;
-        let p = 1.0 / total;
+    /// `choice(n, p=sample_weight / sample_weight.sum())` (the weights ones without): the
+    /// cumulative probabilities, normalised by the last, searched (side="right") for one
+    /// `random_sample()`.
+    fn index(&mut self, x: &Rows) -> usize {
+        let n = x.n;
+        let total: f64 = match x.w {
+            None => n as f64,
+            Some(w) => crate::rng::numpy::pairwise_sum(w),
+        };
         let mut cdf = Vec::with_capacity(n);
         let mut acc = 0.0;
-        for _ in 0..n {
-            acc += p;
+        for i in 0..n {
+            acc += x.weight(i) / total;
             cdf.push(acc);
         }
         let last = acc;
@@ -625,6 +654,7 @@ impl Draws for NumpyRandomState {
 impl Model for KMeansParams {
     const INFO: ModelInfo = KMEANS_INFO;
     type Fitted = KMeansModel;
+    const TAKES_WEIGHTS: bool = true;
 
     fn check_for(&self, _task: Task) -> Result<(), ParamError> {
         self.check()
@@ -639,7 +669,7 @@ impl Model for KMeansParams {
         match on.targets {
             Targets::Unsupervised => fit(
                 self,
-                on.cache.dense(on.design),
+                (on.cache.dense(on.design), on.weights),
                 Seeding::Numpy(on.seed as u32),
             ),
             _ => Err("kmeans is a clustering model: set task = \"clustering\"".into()),
@@ -746,6 +776,7 @@ mod tests {
             data: &rows,
             n: 3,
             d: 1,
+            w: None,
         };
         // All rows on centre 0 (at 0.5); centre 1 (at 100) is empty.
         let old = [0.5, 100.0];
@@ -837,7 +868,17 @@ mod tests {
     fn numpy_random_state_matches_numpy() {
         // np.random.RandomState(0).random_sample() and .choice(120, p=ones(120)/120).
         assert_eq!(NumpyRandomState::new(0).next_f64(), 0.5488135039273248);
-        assert_eq!(NumpyRandomState::new(0).index(120), 65);
+        let zeros = vec![0.0; 120];
+        let rows = |n: usize, w: Option<&'static [f64]>| Rows {
+            data: &zeros[..n],
+            n,
+            d: 1,
+            w,
+        };
+        assert_eq!(NumpyRandomState::new(0).index(&rows(120, None)), 65);
+        // .choice(4, p=[0, 1, 0, 3] / 4): the draw 0.5488 falls in row 3's share, never row 0's or 2's.
+        let w: &'static [f64] = &[0.0, 1.0, 0.0, 3.0];
+        assert_eq!(NumpyRandomState::new(0).index(&rows(4, Some(w))), 3);
     }
 
     #[test]

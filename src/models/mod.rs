@@ -443,8 +443,33 @@ impl ModelSpec {
     pub fn class_weight(&self) -> Option<&class_weight::ClassWeight> {
         match self {
             ModelSpec::LogisticRegression(p) => p.class_weight.as_ref(),
+            ModelSpec::DecisionTree(p) => p.class_weight.as_ref(),
+            ModelSpec::RandomForest(p) => p.class_weight.as_ref(),
+            ModelSpec::GradientBoosting(p) => p.class_weight.as_ref(),
+            ModelSpec::HistGradientBoosting(p) => p.class_weight.as_ref(),
             _ => None,
         }
+    }
+
+    /// The class weights the search folds into a fit's row weights, and how "balanced" counts the
+    /// classes (as the model's scikit-learn counterpart does). None for a forest balancing each
+    /// bootstrap sample: the forest weighs those itself.
+    pub fn fit_class_weight(
+        &self,
+    ) -> Option<(&class_weight::ClassWeight, class_weight::BalancedBy)> {
+        use class_weight::{BalancedBy, ClassWeight, ClassWeightName};
+        let by = match self {
+            ModelSpec::LogisticRegression(_) => BalancedBy::RowWeights,
+            ModelSpec::RandomForest(p) => {
+                let per_tree = ClassWeight::Named(ClassWeightName::BalancedSubsample);
+                if p.bootstrap && p.class_weight.as_ref() == Some(&per_tree) {
+                    return None;
+                }
+                BalancedBy::RowWeights
+            }
+            _ => BalancedBy::Rows,
+        };
+        self.class_weight().map(|cw| (cw, by))
     }
 
     /// Fits on a dense matrix (tests, small inputs); [`Self::fit_shared`] takes a design.

@@ -13,8 +13,9 @@ pub enum ParamKind {
     MaxFeatures,
     /// `early_stopping`: the string "auto", true or false.
     AutoOrBool,
-    /// `class_weight`: "balanced", or a table of class label -> weight >= 0.
-    ClassWeight,
+    /// `class_weight`: one of the named rules ("balanced", and "balanced_subsample" for forests),
+    /// or a table of class label -> weight >= 0.
+    ClassWeight(&'static [&'static str]),
 }
 
 /// One row of a model's parameter table. Its default is not written here but read from the

@@ -337,7 +337,7 @@ fn models_take_weights(p: &Pipeline, loaded: &LoadedPipeline) -> Result<()> {
             .to_string()
     } else {
         format!(
-            "does not weight rows in this version of kiln; the models that do: {}",
+            "does not weight rows; the models that do: {}",
             crate::models::ModelSpec::weighted_model_names().join(", ")
         )
     };

@@ -61,7 +61,7 @@ pub(crate) fn fit_on(
         whole,
         (
             fd.train_targets(),
-            fd.fit_weights(p.model.class_weight(), ds).as_deref(),
+            fd.fit_weights(p.model.fit_class_weight(), ds).as_deref(),
         ),
         rng,
         p.seed,

@@ -81,6 +81,33 @@ impl RandomState {
     }
 }
 
+/// numpy's `np.sum` of a float array: pairwise summation (sequential below 8 values, eight
+/// running sums up to 128, halves beyond), so a total matches numpy's to the bit.
+pub fn pairwise_sum(a: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        return a.iter().fold(0.0, |s, v| s + v);
+    }
+    if n <= 128 {
+        let mut r = [0.0; 8];
+        r.copy_from_slice(&a[..8]);
+        let whole = n - n % 8;
+        for chunk in a[8..whole].chunks_exact(8) {
+            for (acc, v) in r.iter_mut().zip(chunk) {
+                *acc += v;
+            }
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for v in &a[whole..] {
+            res += v;
+        }
+        return res;
+    }
+    let mut half = n / 2;
+    half -= half % 8;
+    pairwise_sum(&a[..half]) + pairwise_sum(&a[half..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

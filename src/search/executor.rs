@@ -522,7 +522,7 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome 
         whole,
         (
             fd.train_targets(),
-            fd.fit_weights(model.class_weight(), plan.dataset)
+            fd.fit_weights(model.fit_class_weight(), plan.dataset)
                 .as_deref(),
         ),
         &mut rng,
@@ -535,7 +535,7 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome 
     // Clustering metrics read the rows themselves; the others only the targets.
     let no_rows = Matrix::zeros(0, 0);
     let truth = fd.valid_truth(match fd {
-        FoldData::Unsupervised => dense_valid(),
+        FoldData::Unsupervised { .. } => dense_valid(),
         _ => &no_rows,
     });
     let mut scores = std::collections::BTreeMap::new();

@@ -5,7 +5,7 @@ use super::folds::Split;
 use crate::data::{Dataset, TargetData};
 use crate::matrix::Matrix;
 use crate::metrics::Truth;
-use crate::models::class_weight::ClassWeight;
+use crate::models::class_weight::{BalancedBy, ClassWeight};
 use crate::models::Targets;
 
 /// The targets of one fold, split into training and validation rows.
@@ -25,7 +25,9 @@ pub enum FoldData {
         threshold: Option<f64>,
         weights: Option<FoldWeights>,
     },
-    Unsupervised,
+    Unsupervised {
+        weights: Option<FoldWeights>,
+    },
 }
 
 /// `data.weight` on a fold's two sides.
@@ -61,16 +63,15 @@ impl FoldData {
                 threshold: None,
                 weights,
             },
-            None => FoldData::Unsupervised,
+            None => FoldData::Unsupervised { weights },
         }
     }
 
     fn weights(&self) -> Option<&FoldWeights> {
         match self {
-            FoldData::Values { weights, .. } | FoldData::Classes { weights, .. } => {
-                weights.as_ref()
-            }
-            FoldData::Unsupervised => None,
+            FoldData::Values { weights, .. }
+            | FoldData::Classes { weights, .. }
+            | FoldData::Unsupervised { weights } => weights.as_ref(),
         }
     }
 
@@ -83,17 +84,17 @@ impl FoldData {
     /// the model's `class_weight` (computed from these training rows), given the target's labels.
     pub fn fit_weights(
         &self,
-        class_weight: Option<&ClassWeight>,
+        class_weight: Option<(&ClassWeight, BalancedBy)>,
         dataset: &Dataset,
     ) -> Option<std::borrow::Cow<'_, [f64]>> {
         let rows = self.train_weights();
         match (self, class_weight, &dataset.target) {
             (
                 FoldData::Classes { train, .. },
-                Some(cw),
+                Some((cw, by)),
                 Some(TargetData::Classes { classes, .. }),
             ) => Some(std::borrow::Cow::Owned(
-                cw.row_weights(train, classes, rows),
+                cw.row_weights(train, classes, rows, by),
             )),
             _ => rows.map(std::borrow::Cow::Borrowed),
         }
@@ -121,7 +122,7 @@ impl FoldData {
                 labels: train,
                 n_classes: *n_classes,
             },
-            FoldData::Unsupervised => Targets::Unsupervised,
+            FoldData::Unsupervised { .. } => Targets::Unsupervised,
         }
     }
 
@@ -149,6 +150,6 @@ fn truth<'a>(fd: &'a FoldData, valid: bool, x: &'a Matrix) -> Truth<'a> {
             positive: *positive,
             threshold: *threshold,
         },
-        FoldData::Unsupervised => Truth::Rows(x),
+        FoldData::Unsupervised { .. } => Truth::Rows(x),
     }
 }

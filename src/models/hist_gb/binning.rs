@@ -17,7 +17,7 @@
 use super::splitter::Split;
 use super::tree::Test;
 use crate::design::{DesignColumns, RowValues, NO_SLOT};
-use crate::rng::Rng;
+use crate::rng::{Rng, WeightedDraw};
 use rand::Rng as _;
 use rayon::prelude::*;
 
@@ -60,19 +60,42 @@ impl BinMapper {
     /// those of every row of `x` (scikit-learn's known categories come from the whole training
     /// set, before the early-stopping split and the subsample), so every row of `x` bins to its own
     /// category. The error is the design's (a value preprocessing could not make).
+    ///
+    /// With row `weights` (by design row), as scikit-learn's `_BinMapper` given `sample_weight`:
+    /// the subsample is drawn in proportion to them (and then counts unweighted); without a
+    /// subsample, rows of weight 0 are left out and the quantiles are weighted.
     pub fn fit(
         x: &dyn DesignColumns,
         rows: &[usize],
+        weights: Option<&[f64]>,
         max_bins: usize,
         is_categorical: &[bool],
         rng: &mut Rng,
     ) -> Result<Self, String> {
-        let sample: Vec<usize> = if rows.len() > BINNING_SUBSAMPLE {
-            (0..BINNING_SUBSAMPLE)
-                .map(|_| rows[rng.gen_range(0..rows.len())])
-                .collect()
+        let (sample, sample_weights): (Vec<usize>, Option<Vec<f64>>) = if rows.len()
+            > BINNING_SUBSAMPLE
+        {
+            let draw = match weights {
+                None => (0..BINNING_SUBSAMPLE)
+                    .map(|_| rows[rng.gen_range(0..rows.len())])
+                    .collect(),
+                Some(w) => {
+                    let weighted = WeightedDraw::new(rows.iter().map(|&r| w[r]));
+                    (0..BINNING_SUBSAMPLE)
+                        .map(|_| rows[weighted.draw(rng)])
+                        .collect()
+                }
+            };
+            (draw, None)
         } else {
-            rows.to_vec()
+            match weights {
+                None => (rows.to_vec(), None),
+                Some(w) => {
+                    let kept: Vec<usize> = rows.iter().copied().filter(|&r| w[r] > 0.0).collect();
+                    let kept_w = kept.iter().map(|&r| w[r]).collect();
+                    (kept, Some(kept_w))
+                }
+            }
         };
         let every_row: Vec<usize> = match is_categorical.contains(&true) {
             true => (0..x.n_rows()).collect(),
@@ -82,7 +105,11 @@ impl BinMapper {
             .into_par_iter()
             .map(|j| match is_categorical[j] {
                 true => Ok(category_codes(&x.dense_values(j, &every_row)?)),
-                false => Ok(thresholds_of(x.dense_values(j, &sample)?, max_bins)),
+                false => Ok(thresholds_of(
+                    x.dense_values(j, &sample)?,
+                    sample_weights.as_deref(),
+                    max_bins,
+                )),
             })
             .collect::<Result<_, String>>()?;
         // A one-hot column splits at 0.5 when the sample has rows with and without its 1.
@@ -374,8 +401,19 @@ fn category_codes(values: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// A numeric column's thresholds (see the module doc).
-pub fn thresholds_of(values: Vec<f64>, max_bins: usize) -> Vec<f64> {
+/// A numeric column's thresholds (see the module doc), the quantiles weighted by `weights` (one
+/// per value, each > 0) if any.
+pub fn thresholds_of(values: Vec<f64>, weights: Option<&[f64]>, max_bins: usize) -> Vec<f64> {
+    let weighted = weights.map(|w| {
+        let mut pairs: Vec<(f64, f64)> = values
+            .iter()
+            .copied()
+            .zip(w.iter().copied())
+            .filter(|(v, _)| !v.is_nan())
+            .collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        pairs
+    });
     let (sorted, unique) = distinct(values);
     if unique.len() <= 1 {
         return Vec::new();
@@ -384,7 +422,13 @@ pub fn thresholds_of(values: Vec<f64>, max_bins: usize) -> Vec<f64> {
         unique.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect()
     } else {
         (1..max_bins)
-            .map(|i| averaged_inverted_cdf(&sorted, percentile_fraction(i, max_bins)))
+            .map(|i| {
+                let q = percentile_fraction(i, max_bins);
+                match &weighted {
+                    None => averaged_inverted_cdf(&sorted, q),
+                    Some(pairs) => weighted_averaged_inverted_cdf(pairs, q),
+                }
+            })
             .collect()
     };
     t.dedup();
@@ -416,17 +460,58 @@ fn averaged_inverted_cdf(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
+/// scikit-learn's `_weighted_percentile(average=True)` of (value, weight) pairs sorted by value:
+/// the first value whose cumulative weight reaches q · Σw, or its mean with the next value when
+/// the cumulative weight meets q · Σw exactly (to within machine epsilon).
+fn weighted_averaged_inverted_cdf(pairs: &[(f64, f64)], q: f64) -> f64 {
+    let cum: Vec<f64> = pairs
+        .iter()
+        .scan(0.0, |s, &(_, w)| {
+            *s += w;
+            Some(*s)
+        })
+        .collect();
+    let last = pairs.len() - 1;
+    let target = q * cum[last];
+    let k = cum.partition_point(|&c| c < target).min(last);
+    if cum[k] - target > f64::EPSILON {
+        pairs[k].0
+    } else {
+        (pairs[k].0 + pairs[(k + 1).min(last)].0) / 2.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::design::Design;
     use crate::matrix::Matrix;
 
+    /// Values from scikit-learn 1.9.1: `_weighted_percentile(v, w, p, average=True)`.
+    #[test]
+    fn weighted_quantiles_are_scikit_learns() {
+        let pairs: Vec<(f64, f64)> = [1.0, 2.0, 3.0, 4.0, 5.0]
+            .into_iter()
+            .zip([1.0, 1.0, 1.0, 1.0, 4.0])
+            .collect();
+        let q = |p| weighted_averaged_inverted_cdf(&pairs, p);
+        assert_eq!([q(0.25), q(0.5), q(0.75)], [2.5, 4.5, 5.0]);
+        // Unit weights give numpy's averaged_inverted_cdf.
+        let unit: Vec<(f64, f64)> = (1..=4).map(|v| (v as f64, 1.0)).collect();
+        let sorted = [1.0, 2.0, 3.0, 4.0];
+        for p in [0.25, 0.5, 0.75] {
+            assert_eq!(
+                weighted_averaged_inverted_cdf(&unit, p),
+                averaged_inverted_cdf(&sorted, p)
+            );
+        }
+    }
+
     #[test]
     fn few_distinct_values_split_at_midpoints() {
-        let t = thresholds_of(vec![3.0, 1.0, f64::NAN, 2.0, 1.0, 3.0], 255);
+        let t = thresholds_of(vec![3.0, 1.0, f64::NAN, 2.0, 1.0, 3.0], None, 255);
         assert_eq!(t, vec![1.5, 2.5]);
-        assert!(thresholds_of(vec![4.0, 4.0, f64::NAN], 255).is_empty());
+        assert!(thresholds_of(vec![4.0, 4.0, f64::NAN], None, 255).is_empty());
     }
 
     /// Values checked against numpy: np.percentile(np.arange(10.), np.linspace(0, 100, 5)[1:-1],
@@ -434,7 +519,7 @@ mod tests {
     #[test]
     fn many_distinct_values_split_at_numpys_percentiles() {
         let values: Vec<f64> = (0..10).map(f64::from).collect();
-        assert_eq!(thresholds_of(values, 4), vec![2.0, 4.5, 7.0]);
+        assert_eq!(thresholds_of(values, None, 4), vec![2.0, 4.5, 7.0]);
     }
 
     /// Checked against scikit-learn's `_find_binning_thresholds` (bench/reference_hgb.py's venv).
@@ -444,14 +529,14 @@ mod tests {
             .map(|i| ((i * i) % 97) as f64 + (i % 7) as f64 * 0.5)
             .collect();
         assert_eq!(
-            thresholds_of(v, 16),
+            thresholds_of(v, None, 16),
             [
                 4.5, 9.25, 14.0, 23.75, 28.5, 35.0, 44.0, 49.75, 54.5, 64.0, 68.0, 75.25, 83.5,
                 89.75, 95.0
             ]
         );
         let v: Vec<f64> = (0..3000).map(|i| ((i * 37) % 1013) as f64).collect();
-        let t = thresholds_of(v, 255);
+        let t = thresholds_of(v, None, 255);
         assert_eq!(t.len(), 254);
         assert_eq!(
             (&t[..5], &t[251..]),
@@ -468,7 +553,7 @@ mod tests {
         let x = Matrix::from_rows(&[vec![1.0], vec![1.5], vec![2.0], vec![9.0], vec![f64::NAN]]);
         let x = Design::from_dense(x);
         let rng = &mut <Rng as rand::SeedableRng>::seed_from_u64(0);
-        let m = BinMapper::fit(&x, &[0, 1, 2, 3, 4], 255, &[false], rng).unwrap();
+        let m = BinMapper::fit(&x, &[0, 1, 2, 3, 4], None, 255, &[false], rng).unwrap();
         assert_eq!(m.thresholds[0], vec![1.25, 1.75, 5.5]);
         let b = m.transform(&x, &[0, 1, 2, 3, 4]).unwrap();
         // Four value bins; missing values take the fifth.
@@ -492,10 +577,10 @@ mod tests {
         let rows = [0, 1, 2, 3, 4];
         let rng = |s| <Rng as rand::SeedableRng>::seed_from_u64(s);
         let flags = [false; 5];
-        let m = BinMapper::fit(&design, &rows, 255, &flags, &mut rng(0)).unwrap();
+        let m = BinMapper::fit(&design, &rows, None, 255, &flags, &mut rng(0)).unwrap();
         assert_eq!(
             m,
-            BinMapper::fit(&dense, &rows, 255, &flags, &mut rng(0)).unwrap()
+            BinMapper::fit(&dense, &rows, None, 255, &flags, &mut rng(0)).unwrap()
         );
         // Categories 0 and 2 vary over the rows; 1 and 3 are never a row's.
         assert_eq!(
@@ -533,7 +618,7 @@ mod tests {
         ]));
         let fitted = [0, 1, 2, 3, 4];
         let rng = &mut <Rng as rand::SeedableRng>::seed_from_u64(0);
-        let m = BinMapper::fit(&x, &fitted, 255, &[false, true], rng).unwrap();
+        let m = BinMapper::fit(&x, &fitted, None, 255, &[false, true], rng).unwrap();
         assert_eq!(m.thresholds[1], vec![0.0, 1.0, 2.0, 4.0]);
         assert_eq!(m.bin_of(1, 3.0), m.missing_bin(1));
         assert_eq!(m.bin_of(1, -1.0), m.missing_bin(1));

@@ -318,7 +318,15 @@ mod tests {
         let dense = Design::from_dense(design.to_dense());
         let rows: Vec<usize> = (0..8).collect();
         let flags = [false; 4];
-        let m = BinMapper::fit(&design, &rows, 255, &flags, &mut Rng::seed_from_u64(0)).unwrap();
+        let m = BinMapper::fit(
+            &design,
+            &rows,
+            None,
+            255,
+            &flags,
+            &mut Rng::seed_from_u64(0),
+        )
+        .unwrap();
         let (a, b) = (
             m.transform(&design, &rows).unwrap(),
             m.transform(&dense, &rows).unwrap(),

@@ -7,6 +7,11 @@
 //!   baseline the log-odds of the class-1 share.
 //! - log loss, K classes: logsumexp(f) - f_y; per class gradient p_k - [y = k], hessian
 //!   p_k (1 - p_k), p = softmax(f); baseline the log class shares, centred.
+//!
+//! With row weights (`data.weight`, scikit-learn's `sample_weight`) each row's gradient and hessian
+//! are multiplied by its weight (so squared error's hessian is no longer constant), the baseline is
+//! the weighted best constant and the mean is weighted. Without, every weight is exactly 1, so the
+//! same code gives the unweighted bits.
 
 use crate::models::link::{sigmoid, softmax};
 
@@ -33,20 +38,27 @@ impl Loss {
         }
     }
 
-    pub fn constant_hessian(self) -> bool {
-        self == Loss::SquaredError
+    /// Whether every hessian is the same (1): squared error without row weights.
+    pub fn constant_hessian(self, weights: Option<&[f64]>) -> bool {
+        self == Loss::SquaredError && weights.is_none()
     }
 
-    /// The best constant raw score(s) on `rows`.
-    pub fn baseline(self, y: Target, rows: &[usize]) -> Vec<f64> {
-        let n = rows.len() as f64;
+    /// The best constant raw score(s) on `rows`, weighted by `weights` (by design row) if any.
+    pub fn baseline(self, y: Target, rows: &[usize], weights: Option<&[f64]>) -> Vec<f64> {
+        let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let n: f64 = rows.iter().map(|&i| w(i)).sum();
         let share = |labels: &[usize], k: usize, eps: f64| {
-            let c = rows.iter().filter(|&&i| labels[i] == k).count() as f64 / n;
+            let c = rows
+                .iter()
+                .filter(|&&i| labels[i] == k)
+                .map(|&i| w(i))
+                .sum::<f64>()
+                / n;
             c.clamp(eps, 1.0 - eps)
         };
         match (self, y) {
             (Loss::SquaredError, Target::Values(v)) => {
-                vec![rows.iter().map(|&i| v[i]).sum::<f64>() / n]
+                vec![rows.iter().map(|&i| w(i) * v[i]).sum::<f64>() / n]
             }
             (Loss::Binomial, Target::Labels(l)) => {
                 let p = share(l, 1, 10.0 * f64::EPSILON);
@@ -62,26 +74,31 @@ impl Loss {
     }
 
     /// Each row's gradient (and hessian) at the raw scores `raw[k][pos]` of the rows `rows[pos]`,
-    /// stored as f32 as scikit-learn stores them.
+    /// times its weight, computed in f64 and stored as f32 as scikit-learn stores them.
     pub fn gradients(
         self,
         y: Target,
         rows: &[usize],
+        weights: Option<&[f64]>,
         raw: &[Vec<f64>],
         gradients: &mut [Vec<f32>],
         hessians: &mut [Vec<f32>],
     ) {
+        let w = |i: usize| weights.map_or(1.0, |w| w[i]);
         match (self, y) {
             (Loss::SquaredError, Target::Values(v)) => {
                 for (pos, &i) in rows.iter().enumerate() {
-                    gradients[0][pos] = (raw[0][pos] - v[i]) as f32;
+                    gradients[0][pos] = (w(i) * (raw[0][pos] - v[i])) as f32;
+                    if weights.is_some() {
+                        hessians[0][pos] = w(i) as f32;
+                    }
                 }
             }
             (Loss::Binomial, Target::Labels(l)) => {
                 for (pos, &i) in rows.iter().enumerate() {
                     let p = sigmoid(raw[0][pos]);
-                    gradients[0][pos] = (p - (l[i] == 1) as u8 as f64) as f32;
-                    hessians[0][pos] = (p * (1.0 - p)) as f32;
+                    gradients[0][pos] = (w(i) * (p - (l[i] == 1) as u8 as f64)) as f32;
+                    hessians[0][pos] = (w(i) * (p * (1.0 - p))) as f32;
                 }
             }
             (Loss::Multinomial(k), Target::Labels(l)) => {
@@ -93,8 +110,8 @@ impl Loss {
                         .for_each(|(c, s)| *s = raw[c][pos]);
                     softmax(&scores, &mut p);
                     for c in 0..k {
-                        gradients[c][pos] = (p[c] - (l[i] == c) as u8 as f64) as f32;
-                        hessians[c][pos] = (p[c] * (1.0 - p[c])) as f32;
+                        gradients[c][pos] = (w(i) * (p[c] - (l[i] == c) as u8 as f64)) as f32;
+                        hessians[c][pos] = (w(i) * (p[c] * (1.0 - p[c]))) as f32;
                     }
                 }
             }
@@ -102,13 +119,14 @@ impl Loss {
         }
     }
 
-    /// The mean loss of the rows `rows[pos]` at raw scores `raw[k][pos]`.
-    pub fn mean(self, y: Target, rows: &[usize], raw: &[Vec<f64>]) -> f64 {
+    /// The (weighted) mean loss of the rows `rows[pos]` at raw scores `raw[k][pos]`.
+    pub fn mean(self, y: Target, rows: &[usize], weights: Option<&[f64]>, raw: &[Vec<f64>]) -> f64 {
+        let w = |i: usize| weights.map_or(1.0, |w| w[i]);
         let total: f64 = match (self, y) {
             (Loss::SquaredError, Target::Values(v)) => rows
                 .iter()
                 .enumerate()
-                .map(|(pos, &i)| 0.5 * (v[i] - raw[0][pos]).powi(2))
+                .map(|(pos, &i)| w(i) * (0.5 * (v[i] - raw[0][pos]).powi(2)))
                 .sum(),
             (Loss::Binomial, Target::Labels(l)) => rows
                 .iter()
@@ -117,7 +135,7 @@ impl Loss {
                     let f = raw[0][pos];
                     // log(1 + e^f), without overflow.
                     let softplus = f.max(0.0) + (-f.abs()).exp().ln_1p();
-                    softplus - (l[i] == 1) as u8 as f64 * f
+                    w(i) * (softplus - (l[i] == 1) as u8 as f64 * f)
                 })
                 .sum(),
             (Loss::Multinomial(k), Target::Labels(l)) => rows
@@ -128,12 +146,12 @@ impl Loss {
                         .map(|c| raw[c][pos])
                         .fold(f64::NEG_INFINITY, f64::max);
                     let lse = max + (0..k).map(|c| (raw[c][pos] - max).exp()).sum::<f64>().ln();
-                    lse - raw[l[i]][pos]
+                    w(i) * (lse - raw[l[i]][pos])
                 })
                 .sum(),
             _ => unreachable!("the loss is chosen from the target"),
         };
-        total / rows.len() as f64
+        total / rows.iter().map(|&i| w(i)).sum::<f64>()
     }
 }
 
@@ -145,12 +163,12 @@ mod tests {
     fn baselines_are_the_best_constants() {
         let rows = [0, 1, 2, 3];
         assert_eq!(
-            Loss::SquaredError.baseline(Target::Values(&[1.0, 2.0, 3.0, 6.0]), &rows),
+            Loss::SquaredError.baseline(Target::Values(&[1.0, 2.0, 3.0, 6.0]), &rows, None),
             [3.0]
         );
-        let b = Loss::Binomial.baseline(Target::Labels(&[1, 1, 1, 0]), &rows)[0];
+        let b = Loss::Binomial.baseline(Target::Labels(&[1, 1, 1, 0]), &rows, None)[0];
         assert!((b - 3f64.ln()).abs() < 1e-12);
-        let m = Loss::Multinomial(3).baseline(Target::Labels(&[0, 0, 1, 2]), &rows);
+        let m = Loss::Multinomial(3).baseline(Target::Labels(&[0, 0, 1, 2]), &rows, None);
         assert!((m.iter().sum::<f64>()).abs() < 1e-12 && (m[0] - m[1] - 2f64.ln()).abs() < 1e-12);
     }
 
@@ -165,13 +183,13 @@ mod tests {
         ];
         let loss = Loss::Multinomial(3);
         let (mut g, mut h) = (vec![vec![0f32; 3]; 3], vec![vec![0f32; 3]; 3]);
-        loss.gradients(Target::Labels(&labels), &rows, &raw, &mut g, &mut h);
+        loss.gradients(Target::Labels(&labels), &rows, None, &raw, &mut g, &mut h);
         let eps = 1e-6;
         for c in 0..3 {
             let mut up = raw.clone();
             up[c][1] += eps;
-            let numeric = (loss.mean(Target::Labels(&labels), &rows, &up)
-                - loss.mean(Target::Labels(&labels), &rows, &raw))
+            let numeric = (loss.mean(Target::Labels(&labels), &rows, None, &up)
+                - loss.mean(Target::Labels(&labels), &rows, None, &raw))
                 * 3.0
                 / eps;
             assert!(

@@ -11,6 +11,7 @@ pub mod splitter;
 pub mod tree;
 
 use super::boosting::output_of_raw_scores;
+use super::class_weight::{self, ClassWeight, CLASS_WEIGHT_DOC};
 use super::params::{at_least, non_negative, positive, within, ParamDoc, ParamError, ParamKind};
 use super::tree_builder::normalised;
 use super::{FitOn, FitOnColumns, FitResult, Model, ModelInfo, Output, Predictor, Targets, Task};
@@ -26,6 +27,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use splitter::SplitContext;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
 use tree::{check_tree, leaf_value, Node};
 
@@ -69,6 +71,9 @@ pub struct HistGradientBoostingParams {
     pub n_iter_no_change: usize,
     pub tol: f64,
     pub categorical: CategoricalMode,
+    /// Applied by the search to the fit's row weights ([`crate::models::class_weight`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_weight: Option<ClassWeight>,
 }
 
 impl Default for HistGradientBoostingParams {
@@ -87,6 +92,7 @@ impl Default for HistGradientBoostingParams {
             n_iter_no_change: 10,
             tol: 1e-7,
             categorical: CategoricalMode::Native,
+            class_weight: None,
         }
     }
 }
@@ -226,6 +232,7 @@ pub const HIST_GRADIENT_BOOSTING_INFO: ModelInfo = ModelInfo {
             doc: "ordinal-encoded columns: split on category subsets (\"native\") or as numbers \
                   (\"ordinal\")",
         },
+        CLASS_WEIGHT_DOC,
     ],
 };
 
@@ -332,12 +339,14 @@ pub struct TrainingBins {
 }
 
 /// What fixes a binning: max_bins, the held-out share (None without early stopping), which columns
-/// are native categories.
+/// are native categories, and the row weights (thresholds are weighted quantiles; a grid over
+/// class_weight weighs the rows differently per candidate), by a hash of their bits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct BinKey {
     max_bins: usize,
     validation_fraction_bits: Option<u64>,
     native: bool,
+    weights: Option<u64>,
 }
 
 /// One binning, computed by the first candidate that asks for it.
@@ -364,6 +373,8 @@ pub struct FitInput<'a> {
     pub x: &'a dyn DesignColumns,
     pub ordinal_columns: &'a [bool],
     pub seed: u64,
+    /// Row weights by design row (`data.weight` times any class weights); None: every row 1.
+    pub weights: Option<&'a [f64]>,
 }
 
 /// Seed parts of this model's own draws (binning subsample, validation split).
@@ -409,13 +420,19 @@ pub fn fit_hist_gradient_boosting(
         max_bins: p.max_bins,
         validation_fraction_bits: early.then(|| p.validation_fraction.to_bits()),
         native,
+        weights: input.weights.map(|w| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            w.iter().for_each(|v| v.to_bits().hash(&mut h));
+            h.finish()
+        }),
     };
     let cell = cache.get(key);
     let bins = cell
         .get_or_init(|| bin_training_rows(p, input, target, early, native))
         .as_ref()
         .map_err(|e| e.clone())?;
-    Ok((boost(p, loss, target, n_classes, bins, rng), Vec::new()))
+    let model = boost(p, loss, (target, input.weights), n_classes, bins, rng);
+    Ok((model, Vec::new()))
 }
 
 /// Splits off the validation rows (when early stopping), then bins the training rows.
@@ -435,7 +452,14 @@ fn bin_training_rows(
     };
     let is_categorical: Vec<bool> = input.ordinal_columns.iter().map(|&o| o && native).collect();
     let mut rng = Rng::seed_from_u64(derive_seed(input.seed, &[SEED_BINNING]));
-    let mapper = BinMapper::fit(input.x, &train, p.max_bins, &is_categorical, &mut rng)?;
+    let mapper = BinMapper::fit(
+        input.x,
+        &train,
+        input.weights,
+        p.max_bins,
+        &is_categorical,
+        &mut rng,
+    )?;
     for (j, t) in mapper.thresholds.iter().enumerate() {
         if is_categorical[j] && t.last().is_some_and(|&c| c >= p.max_bins as f64) {
             return Err(format!(
@@ -493,18 +517,18 @@ fn validation_split(
     (0..n).partition(|&i| !is_val[i])
 }
 
-/// The boosting iterations on binned training rows.
+/// The boosting iterations on binned training rows, weighted by `weights` (by design row) if any.
 fn boost(
     p: &HistGradientBoostingParams,
     loss: Loss,
-    target: Target,
+    (target, weights): (Target, Option<&[f64]>),
     n_classes: Option<usize>,
     bins: &TrainingBins,
     rng: &mut Rng,
 ) -> HistGradientBoostingModel {
     let k = loss.n_trees();
     let n = bins.train.len();
-    let baseline = loss.baseline(target, &bins.train);
+    let baseline = loss.baseline(target, &bins.train, weights);
     let mut raw: Vec<Vec<f64>> = baseline.iter().map(|&b| vec![b; n]).collect();
     let mut raw_val: Vec<Vec<f64>> = baseline
         .iter()
@@ -517,7 +541,7 @@ fn boost(
         has_missing,
         min_samples_leaf: p.min_samples_leaf,
         l2_regularization: p.l2_regularization,
-        constant_hessian: loss.constant_hessian(),
+        constant_hessian: loss.constant_hessian(weights),
     };
     let limits = GrowLimits {
         max_leaf_nodes: p.max_leaf_nodes,
@@ -539,17 +563,17 @@ fn boost(
     let early = !bins.validation.is_empty();
     let mut validation_loss = Vec::new();
     if early {
-        validation_loss.push(loss.mean(target, &bins.validation, &raw_val));
+        validation_loss.push(loss.mean(target, &bins.validation, weights, &raw_val));
     }
     let mut reductions = vec![0.0; n_cols];
     let mut trees = Vec::with_capacity(p.max_iter);
     for _ in 0..p.max_iter {
-        loss.gradients(target, &bins.train, &raw, &mut grad, &mut hess);
+        loss.gradients(target, &bins.train, weights, &raw, &mut grad, &mut hess);
         let mut iteration = Vec::with_capacity(k);
         for c in 0..k {
             let g = Gradients {
                 gradients: &grad[c],
-                hessians: (!loss.constant_hessian()).then_some(&hess[c][..]),
+                hessians: (!loss.constant_hessian(weights)).then_some(&hess[c][..]),
             };
             let rows: Vec<u32> = (0..n as u32).collect();
             let grown = grow(ctx, &bins.binned, rows, g, limits, rng);
@@ -572,7 +596,7 @@ fn boost(
                     *r += leaf_value(nodes, &held_out, pos, &categories);
                 }
             }
-            validation_loss.push(loss.mean(target, &bins.validation, &raw_val));
+            validation_loss.push(loss.mean(target, &bins.validation, weights, &raw_val));
         }
         trees.push(iteration);
         if early && no_recent_improvement(&validation_loss, p.n_iter_no_change, p.tol) {
@@ -606,9 +630,11 @@ fn no_recent_improvement(losses: &[f64], n_iter_no_change: usize, tol: f64) -> b
 impl Model for HistGradientBoostingParams {
     const INFO: ModelInfo = HIST_GRADIENT_BOOSTING_INFO;
     type Fitted = HistGradientBoostingModel;
+    const TAKES_WEIGHTS: bool = true;
 
-    fn check_for(&self, _task: Task) -> Result<(), ParamError> {
-        self.check()
+    fn check_for(&self, task: Task) -> Result<(), ParamError> {
+        self.check()?;
+        class_weight::check_task(self.class_weight.as_ref(), task)
     }
 
     fn reads_slots(&self, _task: Task) -> bool {
@@ -649,6 +675,7 @@ impl HistGradientBoostingParams {
             x,
             ordinal_columns: &ordinal_columns,
             seed: on.seed,
+            weights: on.weights,
         };
         fit_hist_gradient_boosting(self, input, on.targets, on.rng, &on.cache.hist_bins)
     }
@@ -685,6 +712,7 @@ mod tests {
             x: &x,
             ordinal_columns: &ordinal,
             seed: 3,
+            weights: None,
         };
         let mut rng = Rng::seed_from_u64(1);
         fit_hist_gradient_boosting(p, input, targets, &mut rng, &BinsCache::default())

@@ -2,6 +2,7 @@
 
 mod optimize;
 
+use super::class_weight::BALANCED;
 use super::link::sigmoid;
 use super::params::{at_least, positive, ParamDoc, ParamError, ParamKind};
 use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
@@ -113,7 +114,7 @@ pub const LOGISTIC_REGRESSION_INFO: ModelInfo = ModelInfo {
         },
         ParamDoc {
             name: "class_weight",
-            kind: ParamKind::ClassWeight,
+            kind: ParamKind::ClassWeight(BALANCED),
             doc: "balanced: each class weighs n / (k * its rows) in the fit (from the fold's training rows); a table { label = weight } weighs the classes it names (the rest 1); unset: every class 1",
         },
     ],
