@@ -117,14 +117,8 @@ pub fn fit_linear_regression(
             let intercept = ne.intercept(&coef);
             LinearModel { coef, intercept }
         }
-        LinearSolver::Gd if weights.is_some() => return Err(
-            "linear_regression with solver = \"gd\" does not take row weights (`data.weight`): \
-                 use solver = \"normal\""
-                .into(),
-        ),
         LinearSolver::Gd => gradient_descent(
-            cache.dense(x),
-            y,
+            (cache.dense(x), y, weights),
             p.learning_rate,
             p.epochs,
             p.fit_intercept,
@@ -134,22 +128,36 @@ pub fn fit_linear_regression(
 }
 
 /// Batch gradient descent on (1/n)||y - Xw - b||², starting from zero, as the article does it:
-/// gradient (2/n) Xᵀ(Xw + b - y), one step per epoch.
+/// gradient (2/n) Xᵀ(Xw + b - y), one step per epoch. With row weights, the weighted mean
+/// Σ wᵢ rᵢ² / Σ w and its gradient (2/Σw) Xᵀ(w ∘ r); without, every weight is exactly 1.
 fn gradient_descent(
-    x: &Matrix,
-    y: &[f64],
+    (x, y, weights): (&Matrix, &[f64], Option<&[f64]>),
     learning_rate: f64,
     epochs: usize,
     fit_intercept: bool,
 ) -> Result<LinearModel, String> {
-    let n = x.n_rows as f64;
+    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let n: f64 = (0..x.n_rows).map(weight).sum();
     let mut w = vec![0.0; x.n_cols];
     let mut b = 0.0;
     let mut first_loss = None;
     for epoch in 1..=epochs {
         let pred = x.mat_vec(&w, b);
-        let residual: Vec<f64> = pred.iter().zip(y).map(|(p, t)| p - t).collect();
-        let loss = dot(&residual, &residual) / n;
+        let residual: Vec<f64> = pred
+            .iter()
+            .zip(y)
+            .enumerate()
+            .map(|(i, (p, t))| weight(i) * (p - t))
+            .collect();
+        let plain: Vec<f64>;
+        let unweighted = match weights {
+            None => &residual,
+            Some(_) => {
+                plain = pred.iter().zip(y).map(|(p, t)| p - t).collect();
+                &plain
+            }
+        };
+        let loss = dot(&residual, unweighted) / n;
         let start = *first_loss.get_or_insert(loss);
         // A loss a million times the starting one only grows further: the steps overshoot.
         if !loss.is_finite() || loss > start * 1e6 {
@@ -382,6 +390,24 @@ mod tests {
             for (a, b) in weighted.coef.iter().zip(&repeated.coef) {
                 assert!((a - b).abs() < 1e-9, "{weighted:?} vs {repeated:?}");
             }
+        } // Gradient descent too: the weighted mean squared error is the repeated rows' one.
+        let gd = LinearRegressionParams {
+            solver: LinearSolver::Gd,
+            learning_rate: 0.01,
+            epochs: 300,
+            fit_intercept: true,
+        };
+        let fit = |rows: &[Vec<f64>], y: &[f64], w: Option<&[f64]>| {
+            let x = Design::from_dense(Matrix::from_rows(rows));
+            linear(fit_linear_regression(&gd, &x, y, w, &Default::default()).unwrap())
+        };
+        let (weighted, repeated) = (
+            fit(&rows, &y, Some(&weights)),
+            fit(&twice_rows, &twice_y, None),
+        );
+        assert!((weighted.intercept - repeated.intercept).abs() < 1e-9);
+        for (a, b) in weighted.coef.iter().zip(&repeated.coef) {
+            assert!((a - b).abs() < 1e-9, "{weighted:?} vs {repeated:?}");
         }
     }
 
