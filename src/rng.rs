@@ -58,18 +58,25 @@ pub struct WeightedDraw {
     cumulative: Vec<f64>,
 }
 
+/// The running sums w₀, w₀ + w₁, ... (a weighted draw's search table; also what a weighted
+/// quantile searches).
+pub fn running_sums(weights: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    let mut total = 0.0;
+    weights
+        .into_iter()
+        .map(|w| {
+            total += w;
+            total
+        })
+        .collect()
+}
+
 impl WeightedDraw {
     /// From the weights, at least one of them positive.
     pub fn new(weights: impl IntoIterator<Item = f64>) -> Self {
-        let mut total = 0.0;
-        let cumulative = weights
-            .into_iter()
-            .map(|w| {
-                total += w;
-                total
-            })
-            .collect();
-        WeightedDraw { cumulative }
+        WeightedDraw {
+            cumulative: running_sums(weights),
+        }
     }
 
     /// An index, with probability proportional to its weight.

@@ -203,6 +203,8 @@ impl Model for GradientBoostingParams {
         p.check().map_err(|e| format!("{}: {}", e.key, e.message))?;
         let (response, _) = response_of(x, targets, "gradient_boosting")?;
         let n = x.n_rows();
+        // Each row's weight: exactly 1 without weights, so the weighted sums below give the
+        // unweighted bits (Σ 1·yᵢ = Σ yᵢ, Σ 1 = n).
         let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
         let total_weight: f64 = (0..n).map(weight).sum();
         // The loss, as what the raw scores are compared with: y itself, or one-hot class indicators.
@@ -210,11 +212,8 @@ impl Model for GradientBoostingParams {
         // DummyClassifier given sample_weight).
         let (n_outputs, init, indicator): (usize, Vec<f64>, Vec<Vec<f64>>) = match response {
             Response::Values(y) => {
-                let mean = match weights {
-                    None => y.iter().sum::<f64>() / n as f64,
-                    Some(w) => y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / total_weight,
-                };
-                (1, vec![mean], vec![y.to_vec()])
+                let sum: f64 = y.iter().enumerate().map(|(i, y)| weight(i) * y).sum();
+                (1, vec![sum / total_weight], vec![y.to_vec()])
             }
             Response::Classes { labels, n_classes } => {
                 if n_classes < 2 {
@@ -224,13 +223,8 @@ impl Model for GradientBoostingParams {
                 }
                 let eps = f64::EPSILON;
                 let prior = |k: usize| {
-                    let c = match weights {
-                        None => labels.iter().filter(|&&l| l == k).count() as f64 / n as f64,
-                        Some(w) => {
-                            let in_k = labels.iter().zip(w).filter(|(&l, _)| l == k);
-                            in_k.map(|(_, w)| w).sum::<f64>() / total_weight
-                        }
-                    };
+                    let in_k = (0..n).filter(|&i| labels[i] == k);
+                    let c = in_k.map(weight).sum::<f64>() / total_weight;
                     c.clamp(eps, 1.0 - eps)
                 };
                 let ind = |k: usize| -> Vec<f64> {

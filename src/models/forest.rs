@@ -164,6 +164,13 @@ impl RandomForestParams {
         }
     }
 
+    /// Whether each tree balances the classes of its own bootstrap sample ("balanced_subsample"
+    /// with `bootstrap`); the search then leaves the class weights to the forest.
+    pub fn balances_each_bootstrap(&self) -> bool {
+        self.bootstrap
+            && self.class_weight == Some(ClassWeight::Named(ClassWeightName::BalancedSubsample))
+    }
+
     /// The max_features in effect for `task`: the one given, or scikit-learn's default.
     pub fn max_features_for(&self, task: Task) -> MaxFeatures {
         self.max_features.unwrap_or(match task {
@@ -266,10 +273,7 @@ impl Model for RandomForestParams {
         let n = x.n_rows();
         let base: u64 = rng.gen();
         let per_tree_balance = match response {
-            Response::Classes { labels, n_classes }
-                if p.class_weight
-                    == Some(ClassWeight::Named(ClassWeightName::BalancedSubsample)) =>
-            {
+            Response::Classes { labels, n_classes } if p.balances_each_bootstrap() => {
                 Some((labels, n_classes))
             }
             _ => None,

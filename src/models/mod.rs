@@ -457,16 +457,11 @@ impl ModelSpec {
     pub fn fit_class_weight(
         &self,
     ) -> Option<(&class_weight::ClassWeight, class_weight::BalancedBy)> {
-        use class_weight::{BalancedBy, ClassWeight, ClassWeightName};
+        use class_weight::BalancedBy;
         let by = match self {
             ModelSpec::LogisticRegression(_) => BalancedBy::RowWeights,
-            ModelSpec::RandomForest(p) => {
-                let per_tree = ClassWeight::Named(ClassWeightName::BalancedSubsample);
-                if p.bootstrap && p.class_weight.as_ref() == Some(&per_tree) {
-                    return None;
-                }
-                BalancedBy::RowWeights
-            }
+            ModelSpec::RandomForest(p) if p.balances_each_bootstrap() => return None,
+            ModelSpec::RandomForest(_) => BalancedBy::RowWeights,
             _ => BalancedBy::Rows,
         };
         self.class_weight().map(|cw| (cw, by))

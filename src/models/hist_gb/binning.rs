@@ -17,7 +17,7 @@
 use super::splitter::Split;
 use super::tree::Test;
 use crate::design::{DesignColumns, RowValues, NO_SLOT};
-use crate::rng::{Rng, WeightedDraw};
+use crate::rng::{running_sums, Rng, WeightedDraw};
 use rand::Rng as _;
 use rayon::prelude::*;
 
@@ -373,15 +373,6 @@ impl Binned {
     }
 }
 
-/// The sorted distinct values of a column, NaN left out.
-fn distinct(mut values: Vec<f64>) -> (Vec<f64>, Vec<f64>) {
-    values.retain(|v| !v.is_nan());
-    values.sort_by(f64::total_cmp);
-    let mut unique = values.clone();
-    unique.dedup();
-    (values, unique)
-}
-
 /// A categorical column's bins: its distinct non-negative codes, sorted.
 fn category_codes(values: &[f64]) -> Vec<f64> {
     // Codes are small whole numbers: marked in a table rather than sorted.
@@ -404,17 +395,28 @@ fn category_codes(values: &[f64]) -> Vec<f64> {
 /// A numeric column's thresholds (see the module doc), the quantiles weighted by `weights` (one
 /// per value, each > 0) if any.
 pub fn thresholds_of(values: Vec<f64>, weights: Option<&[f64]>, max_bins: usize) -> Vec<f64> {
-    let weighted = weights.map(|w| {
-        let mut pairs: Vec<(f64, f64)> = values
-            .iter()
-            .copied()
-            .zip(w.iter().copied())
-            .filter(|(v, _)| !v.is_nan())
-            .collect();
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-        pairs
-    });
-    let (sorted, unique) = distinct(values);
+    // The values sorted, NaN left out; weighted, with the running sums of their weights, computed
+    // once for every quantile.
+    let (sorted, cumulative) = match weights {
+        None => {
+            let mut sorted = values;
+            sorted.retain(|v| !v.is_nan());
+            sorted.sort_by(f64::total_cmp);
+            (sorted, None)
+        }
+        Some(w) => {
+            let mut pairs: Vec<(f64, f64)> = values
+                .into_iter()
+                .zip(w.iter().copied())
+                .filter(|(v, _)| !v.is_nan())
+                .collect();
+            pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let cumulative = running_sums(pairs.iter().map(|p| p.1));
+            (pairs.into_iter().map(|p| p.0).collect(), Some(cumulative))
+        }
+    };
+    let mut unique = sorted.clone();
+    unique.dedup();
     if unique.len() <= 1 {
         return Vec::new();
     }
@@ -424,9 +426,9 @@ pub fn thresholds_of(values: Vec<f64>, weights: Option<&[f64]>, max_bins: usize)
         (1..max_bins)
             .map(|i| {
                 let q = percentile_fraction(i, max_bins);
-                match &weighted {
+                match &cumulative {
                     None => averaged_inverted_cdf(&sorted, q),
-                    Some(pairs) => weighted_averaged_inverted_cdf(pairs, q),
+                    Some(cum) => weighted_averaged_inverted_cdf(&sorted, cum, q),
                 }
             })
             .collect()
@@ -460,24 +462,17 @@ fn averaged_inverted_cdf(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
-/// scikit-learn's `_weighted_percentile(average=True)` of (value, weight) pairs sorted by value:
-/// the first value whose cumulative weight reaches q · Σw, or its mean with the next value when
-/// the cumulative weight meets q · Σw exactly (to within machine epsilon).
-fn weighted_averaged_inverted_cdf(pairs: &[(f64, f64)], q: f64) -> f64 {
-    let cum: Vec<f64> = pairs
-        .iter()
-        .scan(0.0, |s, &(_, w)| {
-            *s += w;
-            Some(*s)
-        })
-        .collect();
-    let last = pairs.len() - 1;
+/// scikit-learn's `_weighted_percentile(average=True)` of sorted values whose weights' running
+/// sums are `cum`: the first value whose cumulative weight reaches q · Σw, or its mean with the
+/// next value when the cumulative weight meets q · Σw exactly (to within machine epsilon).
+fn weighted_averaged_inverted_cdf(sorted: &[f64], cum: &[f64], q: f64) -> f64 {
+    let last = sorted.len() - 1;
     let target = q * cum[last];
     let k = cum.partition_point(|&c| c < target).min(last);
     if cum[k] - target > f64::EPSILON {
-        pairs[k].0
+        sorted[k]
     } else {
-        (pairs[k].0 + pairs[(k + 1).min(last)].0) / 2.0
+        (sorted[k] + sorted[(k + 1).min(last)]) / 2.0
     }
 }
 
@@ -490,21 +485,24 @@ mod tests {
     /// Values from scikit-learn 1.9.1: `_weighted_percentile(v, w, p, average=True)`.
     #[test]
     fn weighted_quantiles_are_scikit_learns() {
-        let pairs: Vec<(f64, f64)> = [1.0, 2.0, 3.0, 4.0, 5.0]
-            .into_iter()
-            .zip([1.0, 1.0, 1.0, 1.0, 4.0])
-            .collect();
-        let q = |p| weighted_averaged_inverted_cdf(&pairs, p);
+        let values = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let cum = running_sums([1.0, 1.0, 1.0, 1.0, 4.0]);
+        let q = |p| weighted_averaged_inverted_cdf(&values, &cum, p);
         assert_eq!([q(0.25), q(0.5), q(0.75)], [2.5, 4.5, 5.0]);
         // Unit weights give numpy's averaged_inverted_cdf.
-        let unit: Vec<(f64, f64)> = (1..=4).map(|v| (v as f64, 1.0)).collect();
         let sorted = [1.0, 2.0, 3.0, 4.0];
+        let unit = running_sums([1.0; 4]);
         for p in [0.25, 0.5, 0.75] {
             assert_eq!(
-                weighted_averaged_inverted_cdf(&unit, p),
+                weighted_averaged_inverted_cdf(&sorted, &unit, p),
                 averaged_inverted_cdf(&sorted, p)
             );
         }
+        // The weighted path bins as scikit-learn's with the same data and weights.
+        assert_eq!(
+            thresholds_of(values.to_vec(), Some(&[1.0, 1.0, 1.0, 1.0, 4.0]), 4),
+            vec![2.5, 4.5, 5.0]
+        );
     }
 
     #[test]
