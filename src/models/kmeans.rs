@@ -3,7 +3,8 @@
 use super::params::{at_least, non_negative, ParamDoc, ParamError, ParamKind};
 use super::{FitOn, Model, ModelInfo, Output, Predictor, Targets, Task};
 use crate::matrix::{dot, Matrix};
-use crate::rng::{derive_seed, Rng, WeightedDraw};
+use crate::rng::numpy::RandomState as NumpyRandomState;
+use crate::rng::{derive_seed, running_sums, Rng, WeightedDraw};
 use rand::{Rng as _, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -575,53 +576,7 @@ fn same_clustering(a: &[usize], b: &[usize], k: usize) -> bool {
     true
 }
 
-/// numpy's legacy `RandomState` (MT19937, `init_genrand` seeding) and the two draws scikit-learn's
-/// k-means++ makes from it: `choice(n, p=uniform)` and `uniform()`.
-struct NumpyRandomState {
-    mt: [u32; 624],
-    pos: usize,
-}
-
-impl NumpyRandomState {
-    fn new(seed: u32) -> Self {
-        let mut mt = [0u32; 624];
-        mt[0] = seed;
-        for i in 1..624 {
-            mt[i] = 1_812_433_253u32
-                .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
-                .wrapping_add(i as u32);
-        }
-        NumpyRandomState { mt, pos: 624 }
-    }
-
-    fn next_u32(&mut self) -> u32 {
-        if self.pos >= 624 {
-            for i in 0..624 {
-                let y = (self.mt[i] & 0x8000_0000) | (self.mt[(i + 1) % 624] & 0x7fff_ffff);
-                let mut v = self.mt[(i + 397) % 624] ^ (y >> 1);
-                if y & 1 != 0 {
-                    v ^= 0x9908_b0df;
-                }
-                self.mt[i] = v;
-            }
-            self.pos = 0;
-        }
-        let mut y = self.mt[self.pos];
-        self.pos += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^ (y >> 18)
-    }
-
-    /// `random_sample()`: 53 random bits.
-    fn next_f64(&mut self) -> f64 {
-        let a = (self.next_u32() >> 5) as f64;
-        let b = (self.next_u32() >> 6) as f64;
-        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
-    }
-}
-
+/// The two draws scikit-learn's k-means++ makes from numpy's `RandomState`.
 impl Draws for NumpyRandomState {
     /// `choice(n, p=sample_weight / sample_weight.sum())` (the weights ones without): the
     /// cumulative probabilities, normalised by the last, searched (side="right") for one
@@ -632,22 +587,17 @@ impl Draws for NumpyRandomState {
             None => n as f64,
             Some(w) => crate::rng::numpy::pairwise_sum(w),
         };
-        let mut cdf = Vec::with_capacity(n);
-        let mut acc = 0.0;
-        for i in 0..n {
-            acc += x.weight(i) / total;
-            cdf.push(acc);
-        }
-        let last = acc;
+        let mut cdf = running_sums((0..n).map(|i| x.weight(i) / total));
+        let last = cdf[n - 1];
         for c in cdf.iter_mut() {
             *c /= last;
         }
-        let u = self.next_f64();
+        let u = self.random_sample();
         cdf.partition_point(|&c| c <= u).min(n - 1)
     }
 
     fn uniform(&mut self) -> f64 {
-        self.next_f64()
+        self.random_sample()
     }
 }
 
@@ -867,7 +817,7 @@ mod tests {
     #[test]
     fn numpy_random_state_matches_numpy() {
         // np.random.RandomState(0).random_sample() and .choice(120, p=ones(120)/120).
-        assert_eq!(NumpyRandomState::new(0).next_f64(), 0.5488135039273248);
+        assert_eq!(NumpyRandomState::new(0).random_sample(), 0.5488135039273248);
         let zeros = vec![0.0; 120];
         let rows = |n: usize, w: Option<&'static [f64]>| Rows {
             data: &zeros[..n],

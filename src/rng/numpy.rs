@@ -1,8 +1,8 @@
 //! numpy's legacy `RandomState` stream (the Mersenne Twister MT19937, seeded as
-//! `RandomState(seed)` seeds it), for the one place where kiln draws what scikit-learn draws so a
+//! `RandomState(seed)` seeds it), for the places where kiln draws what scikit-learn draws so a
 //! user can check the numbers: permutation importance shuffles rows as
-//! `sklearn.inspection.permutation_importance(random_state=seed)` does, so the two give the same
-//! importances, not merely similar ones. Written from the published algorithm (Matsumoto and
+//! `sklearn.inspection.permutation_importance(random_state=seed)` does, and k-means++ seeds as
+//! `KMeans(random_state=seed)` does, so the two give the same results, not merely similar ones. Written from the published algorithm (Matsumoto and
 //! Nishimura, 1998) and numpy's documented legacy bounded draws; everything else in kiln draws
 //! from `rng::Rng`.
 
@@ -51,6 +51,13 @@ impl RandomState {
         y ^= (y << 7) & 0x9d2c_5680;
         y ^= (y << 15) & 0xefc6_0000;
         y ^ (y >> 18)
+    }
+
+    /// `random_sample()`: a double in [0, 1) from 53 random bits (numpy's `genrand_res53`).
+    pub fn random_sample(&mut self) -> f64 {
+        let a = (self.next_u32() >> 5) as f64;
+        let b = (self.next_u32() >> 6) as f64;
+        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
     }
 
     /// A value in 0..=max by masked rejection, as numpy's legacy `random_interval`.
