@@ -5,12 +5,14 @@
 #
 #   deploy/podman-verify.sh bases             # local base images for the Dockerfile's two stages
 #   deploy/podman-verify.sh build [ARGS...]   # podman build of the Dockerfile on them (ARGS: e.g. --network host)
+#   deploy/podman-verify.sh train             # kiln run pipelines/house_prices.toml in the image
 #   deploy/podman-verify.sh check MODEL.json  # serve MODEL.json in the image: health, predict, user, healthcheck
 #
 # The bases stand in for rust:1.95-slim-bookworm and debian:bookworm-slim: a debootstrap minbase
 # bookworm (the runtime), and the same plus gcc, libc6-dev and the host's rustup toolchain under
 # /usr/local/rustup and /usr/local/cargo, where the official Rust image has them (the build).
-# Scratch files go to $KILN_VERIFY_DIR (default /tmp/kiln-podman-verify).
+# Scratch files go to $KILN_VERIFY_DIR (default /tmp/kiln-podman-verify); KILN_VERIFY_CONTEXT builds
+# another directory than this repository (e.g. a `git archive` of one commit).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="${KILN_VERIFY_DIR:-/tmp/kiln-podman-verify}"
@@ -78,12 +80,24 @@ bases() {
 
 build() {
     # The release build compiles polars and the rest: 15 to 30 minutes on 2 cores.
-    nice -n 15 podman build \
+    # --format docker: podman's default OCI format has no HEALTHCHECK (podman drops it, with a warning).
+    nice -n 15 podman build --format docker \
         --build-arg RUST_IMAGE="$rust_base" \
         --build-arg RUNTIME_IMAGE="$runtime_base" \
-        -t "$image" "$@" "$repo"
+        -t "$image" "$@" "${KILN_VERIFY_CONTEXT:-$repo}"
     podman images "$image"
-    podman image inspect "$image" --format 'size {{.Size}} bytes; user {{.Config.User}}; entrypoint {{.Config.Entrypoint}}; healthcheck {{.Config.Healthcheck.Test}}'
+    podman image inspect "$image" --format 'size {{.Size}} bytes; user {{.Config.User}}; entrypoint {{.Config.Entrypoint}}'
+    podman image inspect "$image" --format 'healthcheck {{json .HealthCheck}}'
+}
+
+train() {
+    # kiln run in the image, as its user, root filesystem read-only: the repository mounted
+    # read-only at /work (pipelines/ and data/), the run written to a volume at /runs.
+    local runs="$work/runs"
+    rm -rf "$runs" && mkdir -p "$runs" && chown 10001:10001 "$runs"
+    podman run --rm --read-only -v "$repo:/work:ro" -v "$runs:/runs" \
+        "$image" run pipelines/house_prices.toml --out /runs --quiet
+    ls "$runs"/house-prices/*/model.json
 }
 
 check() {
@@ -91,10 +105,17 @@ check() {
     model="$(cd "$(dirname "$model")" && pwd)/$(basename "$model")"
     podman rm -f "$name" >/dev/null 2>&1 || true
     # --read-only as Kubernetes' readOnlyRootFilesystem; the model directory mounted read-only.
-    podman run -d --name "$name" --read-only -p "127.0.0.1:$port:8080" \
+    # An image built in OCI format has lost its HEALTHCHECK: then the Dockerfile's is given here.
+    local health=()
+    if [ "$(podman image inspect "$image" --format '{{json .HealthCheck}}')" = null ]; then
+        echo "the image has no HEALTHCHECK (OCI format): running the Dockerfile's with --health-cmd"
+        health=(--health-cmd '["kiln-healthcheck"]' --health-interval 30s --health-timeout 5s
+            --health-start-period 10s --health-retries 3)
+    fi
+    podman run -d --name "$name" --read-only -p "127.0.0.1:$port:8080" "${health[@]}" \
         -v "$(dirname "$model"):/models:ro" \
         "$image" serve /models/model.json --addr 0.0.0.0:8080
-    trap 'podman rm -f "$name" >/dev/null' EXIT
+    trap "podman rm -f $name >/dev/null" EXIT
     for _ in $(seq 50); do
         curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
         sleep 0.2
@@ -120,6 +141,7 @@ check() {
 case "${1:-}" in
     bases) bases ;;
     build) shift; build "$@" ;;
+    train) train ;;
     check) shift; check "$@" ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
 esac
