@@ -259,19 +259,22 @@ fn serve_deployment() -> Value {
         .expect("a Deployment in deploy/kiln-serve.yaml")
 }
 
+/// A change made to a manifest, for a test.
+type Change = dyn Fn(&mut Value);
+
 #[test]
 fn a_broken_manifest_is_refused() {
     let schemas = Schemas::load();
     let good = serve_deployment();
     assert_eq!(schemas.problems(&good), Vec::<String>::new());
-    let broken = |change: &dyn Fn(&mut Value)| {
+    let broken = |change: &Change| {
         let mut doc = good.clone();
         change(&mut doc);
         schemas.problems(&doc)
     };
     let container = "/spec/template/spec/containers/0";
     // A wrong type, a field that does not exist, a field at the wrong level, a misspelt one.
-    let cases: [(&str, &dyn Fn(&mut Value)); 5] = [
+    let cases: [(&str, &Change); 5] = [
         ("/spec/replicas", &|d| d["spec"]["replicas"] = json!("two")),
         (container, &|d| {
             d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = json!("Always")
