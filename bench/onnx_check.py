@@ -1,6 +1,6 @@
 """kiln export checked by a runtime nobody here wrote: for every reference case (tests/reference/*.toml
-and its data), `kiln run`, `kiln export --onnx`, then onnxruntime on the case's rows, compared with
-`kiln predict` on the same rows: predictions and probabilities within 1e-6 relative, class labels and
+and its data, and bench/onnx_cases/*.toml for the kinds and options those do not cover), `kiln run`, `kiln export --onnx`, then onnxruntime on the case's rows, compared with
+`kiln predict` on the same rows: predictions and probabilities within 1e-6 relative (probabilities relative to max(p, 1e-6)), class labels and
 clusters exactly. Prints one line per case and a summary; exits 1 if any case disagrees.
 
     /work/venv/bin/python bench/onnx_check.py [--kiln target/release/kiln] [CASE ...]
@@ -24,13 +24,16 @@ import pandas as pd
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOLERANCE = 1e-6
+# Probabilities are compared relative to max(p, 1e-6): a probability near 0 from 1 - p(other), the
+# subtraction kiln makes too, carries 1e-16 of p(other)'s rounding, which is a large share of 1e-10.
+PROBA_FLOOR = 1e-6
 
 
-def rel_err(a, b):
-    """max |a - b| / max(|b|, 1e-300), elementwise over arrays; 0 for equal values (inf == inf)."""
+def rel_err(a, b, floor=1e-300):
+    """max |a - b| / max(|b|, floor), elementwise over arrays; 0 for equal values (inf == inf)."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     same = (a == b) | (np.isnan(a) & np.isnan(b))
-    err = np.where(same, 0.0, np.abs(a - b) / np.maximum(np.abs(b), 1e-300))
+    err = np.where(same, 0.0, np.abs(a - b) / np.maximum(np.abs(b), floor))
     return float(err.max()) if err.size else 0.0
 
 
@@ -93,7 +96,7 @@ def check_case(kiln, toml_path, work):
         labels = [str(v) for v in got["label"].ravel()]
         mismatched = sum(a != b for a, b in zip(labels, want["prediction"]))
         proba = np.column_stack([want[f"proba_{c}"].astype(float) for c in model["classes"]])
-        err = rel_err(got["probabilities"], proba)
+        err = rel_err(got["probabilities"], proba, PROBA_FLOOR)
         ok = mismatched == 0 and err <= TOLERANCE
         detail = f"{rows} rows, {mismatched} labels differ, probabilities max rel err {err:.2e}"
     else:
@@ -110,7 +113,9 @@ def main():
     ap.add_argument("--kiln", default=os.path.join(ROOT, "target", "release", "kiln"))
     ap.add_argument("cases", nargs="*")
     a = ap.parse_args()
-    cases = a.cases or sorted(glob.glob(os.path.join(ROOT, "tests", "reference", "*.toml")))
+    cases = a.cases or sorted(glob.glob(os.path.join(ROOT, "tests", "reference", "*.toml"))) + sorted(
+        glob.glob(os.path.join(ROOT, "bench", "onnx_cases", "*.toml"))
+    )
     results = []
     with tempfile.TemporaryDirectory(prefix="kiln-onnx-") as work:
         for c in cases:
