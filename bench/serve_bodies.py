@@ -20,6 +20,17 @@ Python's shortest round-trip form, text as strings, gaps as null. Written to OUT
   bad_type.json        "area" is "large" on row 3 (422)
   bad_nested.json      "Neighborhood" is an object (422)
   big.json             60 rows, ~100 KB: over the hardening run's --max-body 64k (413)
+
+and for the other protocols (POST /v2/models/ames-ridge/infer, POST /invocations):
+
+  oip_good_7.json      rows 101..107 as Open Inference Protocol tensors, one per column (200)
+  oip_bad_shape.json   a [7, 2] tensor                          (400)
+  oip_bad_type.json    "area" as strings in an FP64 tensor      (400)
+  oip_missing.json     no "area" tensor                         (400)
+  mlflow_split_7.json  rows 101..107 as {"dataframe_split"}     (200)
+  mlflow_records_7.json rows 101..107 as {"dataframe_records"}  (200)
+  mlflow_bad.json      {"dataframe_split"} with a short row     (400)
+  mlflow_unknown.json  {"rows": ...}: not one of MLflow's keys  (400)
 """
 
 import json
@@ -75,8 +86,40 @@ def write(data, outdir):
     nested[0]["Neighborhood"] = {"name": nested[0]["Neighborhood"]}
     dump(out / "bad_nested.json", nested)
     dump(out / "big.json", rows[:60])
+    write_protocol_bodies(out, rows[100:107])
     for p in sorted(out.glob("*.json")) + [out / "bad_utf8.bin"]:
         print(f"{p.name:18} {p.stat().st_size:>9} bytes", file=sys.stderr)
+
+
+def tensors(rows):
+    """One tensor per column: numbers as FP64, text as BYTES (a column of both is text)."""
+    out = []
+    for name in rows[0]:
+        values = [r[name] for r in rows]
+        text = any(isinstance(v, str) for v in values)
+        if text:
+            values = [None if v is None else str(v) for v in values]
+        out.append({"name": name, "shape": [len(rows), 1], "datatype": "BYTES" if text else "FP64", "data": values})
+    return out
+
+
+def write_protocol_bodies(out, rows):
+    def put(name, body):
+        (out / name).write_text(json.dumps(body, separators=(",", ":")))
+
+    good = tensors(rows)
+    put("oip_good_7.json", {"inputs": good})
+    shape = [dict(t) for t in good]
+    shape[0] = dict(shape[0], shape=[len(rows), 2])
+    put("oip_bad_shape.json", {"inputs": shape})
+    put("oip_bad_type.json", {"inputs": [dict(t, data=["large"] * len(rows)) if t["name"] == "area" else t for t in good]})
+    put("oip_missing.json", {"inputs": [t for t in good if t["name"] != "area"]})
+    columns = list(rows[0])
+    split = {"columns": columns, "data": [[r[c] for c in columns] for r in rows]}
+    put("mlflow_split_7.json", {"dataframe_split": split})
+    put("mlflow_records_7.json", {"dataframe_records": rows})
+    put("mlflow_bad.json", {"dataframe_split": dict(split, data=[split["data"][0][:-1]])})
+    put("mlflow_unknown.json", {"rows": rows})
 
 
 def post(url, body):

@@ -3,9 +3,13 @@
 -- the responses are tallied by status across all threads.
 --   wrk -t2 -c32 -d60s --latency -s bench/serve_mix.lua http://HOST:PORT -- bench/out/serve/bodies
 --
--- Per cycle of 33 requests: 12 one-row and 4 seven-row predictions and 1 empty batch (200); 3 bodies
--- that are not JSON (400); 8 of the wrong shape, missing a column or with a wrong type (422); 1 over
--- --max-body 64k (413); GET /metrics, /health and /model (200) and an unknown path (404).
+-- Per cycle of 46 requests: on POST /predict, 12 one-row and 4 seven-row predictions and 1 empty
+-- batch (200), 3 bodies that are not JSON (400), 8 of the wrong shape, missing a column or with a
+-- wrong type (422), 1 over --max-body 64k (413); on the Open Inference Protocol's
+-- POST /v2/models/ames-ridge/infer, 3 seven-row tensors (200) and 3 bad ones (400); on MLflow's
+-- POST /invocations, 2 dataframe_split and 1 dataframe_records bodies (200) and 2 bad ones (400);
+-- GET /metrics, /health, /model, /v2/health/ready, /v2/models/ames-ridge (200) and an unknown
+-- path (404).
 
 local threads = {}
 
@@ -37,7 +41,19 @@ function init(args)
          table.insert(reqs, wrk.format("POST", "/predict", json, body))
       end
    end
-   for _, path in ipairs({ "/metrics", "/health", "/model", "/no/such/route" }) do
+   local routed = {
+      { "/v2/models/ames-ridge/infer", "oip_good_7.json", 3 }, { "/v2/models/ames-ridge/infer", "oip_bad_shape.json", 1 },
+      { "/v2/models/ames-ridge/infer", "oip_bad_type.json", 1 }, { "/v2/models/ames-ridge/infer", "oip_missing.json", 1 },
+      { "/invocations", "mlflow_split_7.json", 2 }, { "/invocations", "mlflow_records_7.json", 1 },
+      { "/invocations", "mlflow_bad.json", 1 }, { "/invocations", "mlflow_unknown.json", 1 },
+   }
+   for _, m in ipairs(routed) do
+      local body = read(dir, m[2])
+      for _ = 1, m[3] do
+         table.insert(reqs, wrk.format("POST", m[1], json, body))
+      end
+   end
+   for _, path in ipairs({ "/metrics", "/health", "/model", "/v2/health/ready", "/v2/models/ames-ridge", "/no/such/route" }) do
       table.insert(reqs, wrk.format("GET", path))
    end
    -- Interleave deterministically (a stride prime to the length), each thread from its own place.

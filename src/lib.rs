@@ -18,6 +18,7 @@ pub mod rng;
 pub use error::{KilnError, Result};
 pub mod artifact;
 pub mod cli;
+pub mod export;
 pub mod init;
 pub mod pipeline;
 pub mod predict;

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "report",
             "predict",
             "serve",
+            "export",
             "init",
             "schema_json",
         ],

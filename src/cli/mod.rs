@@ -4,6 +4,7 @@
 
 mod compare;
 mod explore;
+mod export;
 mod failure;
 mod init;
 mod merge;
@@ -43,6 +44,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Predict the rows of a data file with a model.json; csv on stdout, or -o FILE (csv, parquet, json).
     Predict(predict::PredictArgs),
+    /// Write a model.json as one ONNX graph (--onnx OUT): preprocessing and model, for onnxruntime.
+    Export(export::ExportArgs),
     /// Compare runs: a table of runs (a run directory, or a folder of them), or one run's leaderboard.
     Compare(compare::CompareArgs),
     /// Merge the shards of one pipeline (--shard I/N runs) into one complete run, refitting the best.
@@ -83,6 +86,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Run(a) => run::command(a, command),
         Command::Validate(a) => validate::command(a),
         Command::Predict(a) => predict::command(a),
+        Command::Export(a) => export::command(a),
         Command::Compare(a) => compare::command(a),
         Command::Merge(a) => merge::command(a, command),
         Command::Serve(a) => serve::command(a),

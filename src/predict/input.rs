@@ -303,7 +303,7 @@ pub fn columns_from_json(
         .collect()
 }
 
-fn json_cell(v: &Value) -> Cell<'_> {
+pub(crate) fn json_cell(v: &Value) -> Cell<'_> {
     match v {
         Value::Null => Cell::Missing,
         Value::Bool(b) => Cell::Bool(*b),

@@ -71,11 +71,12 @@ impl AppState {
 }
 
 pub fn router(state: Arc<AppState>, max_body: usize) -> Router {
-    Router::new()
+    let kiln = Router::new()
         .route("/predict", post(predict))
         .route("/health", get(health))
         .route("/model", get(model))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics));
+    super::mlflow::routes(super::oip::routes(kiln))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
@@ -85,7 +86,7 @@ pub fn router(state: Arc<AppState>, max_body: usize) -> Router {
 
 /// Rows a response predicted, for the request log.
 #[derive(Clone, Copy)]
-struct RowsPredicted(usize);
+pub(super) struct RowsPredicted(pub(super) usize);
 
 /// Times, counts and logs each request.
 async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
@@ -111,19 +112,33 @@ async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) -> R
     response
 }
 
-/// The metrics label of a path: one of the routes, or "other" (so that scanners cannot blow up the
-/// number of series).
+/// The metrics label of a path: one of the routes (the model's name in an Open Inference Protocol
+/// path as `{name}`), or "other"; so that scanners cannot blow up the number of series.
 fn endpoint(path: &str) -> &'static str {
     match path {
         "/predict" => "/predict",
         "/health" => "/health",
         "/model" => "/model",
         "/metrics" => "/metrics",
+        "/invocations" => "/invocations",
+        "/ping" => "/ping",
+        "/v2" => "/v2",
+        "/v2/health/live" => "/v2/health/live",
+        "/v2/health/ready" => "/v2/health/ready",
+        p if p.starts_with("/v2/models/") => {
+            if p.ends_with("/infer") {
+                "/v2/models/{name}/infer"
+            } else if p.ends_with("/ready") {
+                "/v2/models/{name}/ready"
+            } else {
+                "/v2/models/{name}"
+            }
+        }
         _ => "other",
     }
 }
 
-fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
+pub(super) fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -132,7 +147,7 @@ fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
         .into_response()
 }
 
-fn error(status: StatusCode, e: &InputError) -> Response {
+pub(super) fn error(status: StatusCode, e: &InputError) -> Response {
     let mut body = serde_json::Map::new();
     body.insert("error".into(), Value::String(e.message.clone()));
     if let Some(c) = &e.column {
@@ -144,7 +159,7 @@ fn error(status: StatusCode, e: &InputError) -> Response {
     json_response(status, Value::Object(body).to_string())
 }
 
-fn plain_error(status: StatusCode, message: String) -> Response {
+pub(super) fn plain_error(status: StatusCode, message: String) -> Response {
     error(status, &InputError::general(message))
 }
 
@@ -172,7 +187,10 @@ async fn not_found(method: Method, req: Request) -> Response {
     plain_error(
         StatusCode::NOT_FOUND,
         format!(
-            "no route {method} {}; routes: POST /predict, GET /health, GET /model, GET /metrics",
+            "no route {method} {}; routes: POST /predict, GET /health, GET /model, GET /metrics; \
+             the Open Inference Protocol's GET /v2, GET /v2/health/live, GET /v2/health/ready, \
+             GET /v2/models/{{name}}, GET /v2/models/{{name}}/ready, \
+             POST /v2/models/{{name}}/infer; MLflow's POST /invocations, GET /ping",
             req.uri().path()
         ),
     )
@@ -180,7 +198,8 @@ async fn not_found(method: Method, req: Request) -> Response {
 
 async fn method_not_allowed(method: Method, req: Request) -> Response {
     let path = req.uri().path().to_string();
-    let allowed = if path == "/predict" { "POST" } else { "GET" };
+    let posted = path == "/predict" || path == "/invocations" || path.ends_with("/infer");
+    let allowed = if posted { "POST" } else { "GET" };
     let mut r = plain_error(
         StatusCode::METHOD_NOT_ALLOWED,
         format!("{method} is not allowed on {path}; use {allowed}"),
@@ -192,7 +211,7 @@ async fn method_not_allowed(method: Method, req: Request) -> Response {
 }
 
 /// The body of a request, read within `--body-timeout`; else the error response.
-async fn read_body(st: &AppState, req: Request) -> Result<Bytes, Response> {
+pub(super) async fn read_body(st: &AppState, req: Request) -> Result<Bytes, Response> {
     match tokio::time::timeout(st.body_timeout, Bytes::from_request(req, &())).await {
         Ok(Ok(body)) => Ok(body),
         Ok(Err(rejection)) => Err(body_rejected(rejection)),
@@ -272,14 +291,32 @@ async fn predict(State(st): State<Arc<AppState>>, req: Request) -> Response {
 }
 
 /// A large batch is predicted off the async workers, so small requests keep being answered.
-async fn blocking(
-    f: impl FnOnce() -> Result<(Vec<u8>, usize), InputError> + Send + 'static,
-) -> Result<(Vec<u8>, usize), InputError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, InputError> + Send + 'static,
+) -> Result<T, InputError> {
     match tokio::task::spawn_blocking(f).await {
         Ok(o) => o,
         Err(_) => Err(InputError::general(
             "the prediction failed unexpectedly".into(),
         )),
+    }
+}
+
+/// Bodies of the other protocols larger than this are read and predicted on tokio's blocking pool.
+const BLOCKING_BYTES: usize = 64 * 1024;
+
+/// Runs `f` on a request's body: on tokio's blocking pool when the body is large, so that one large
+/// request does not hold up a worker that small ones are waiting on.
+pub(super) async fn on_body<T, F>(st: &Arc<AppState>, body: Bytes, f: F) -> Result<T, InputError>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState, &[u8]) -> Result<T, InputError> + Send + 'static,
+{
+    if body.len() > BLOCKING_BYTES {
+        let st = st.clone();
+        blocking(move || f(&st, &body)).await
+    } else {
+        f(st, &body)
     }
 }
 
@@ -310,16 +347,68 @@ fn suggest_column(mut e: InputError, rows: &[Value]) -> InputError {
     e
 }
 
-/// Predicts and records `n` rows read as the model's input columns; returns the response body.
-pub fn answer(st: &AppState, columns: &[Column], n: usize) -> Result<(Vec<u8>, usize), InputError> {
+/// Predicts `n` rows read as the model's input columns and records them (the drift window, the row
+/// count): the one step every prediction route goes through, so drift and metrics see them all.
+pub fn predict_and_record(
+    st: &AppState,
+    columns: &[Column],
+    n: usize,
+) -> Result<Predictions, InputError> {
     let predictions = st.predictor.predict(columns, 0)?;
     st.drift.observe(columns);
     st.metrics.add_rows(n);
+    Ok(predictions)
+}
+
+/// Predicts and records `n` rows read as the model's input columns; returns POST /predict's body.
+pub fn answer(st: &AppState, columns: &[Column], n: usize) -> Result<(Vec<u8>, usize), InputError> {
+    let predictions = predict_and_record(st, columns, n)?;
     let classes = &st.predictor.artifact.classes;
     let response = PredictResponse::new(&predictions, classes);
     let body = serde_json::to_vec(&response)
         .map_err(|e| InputError::general(format!("cannot write the response: {e}")))?;
     Ok((body, n))
+}
+
+/// Parses a JSON body as Python's `json` module writes it: a bare `NaN` (what `json.dumps` writes
+/// for a missing float, and so what Python clients of the other protocols send) reads as `null`, a
+/// missing value. Strict JSON parses as it is; `Infinity` stays an error.
+pub(super) fn parse_json(body: &[u8]) -> Result<Value, serde_json::Error> {
+    match serde_json::from_slice(body) {
+        Ok(v) => Ok(v),
+        Err(e) => match nan_as_null(body) {
+            Some(fixed) => serde_json::from_slice(&fixed).map_err(|_| e),
+            None => Err(e),
+        },
+    }
+}
+
+/// `body` with each `NaN` outside strings replaced by `null`; None when it has none.
+fn nan_as_null(body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len() + 16);
+    let (mut in_string, mut escaped, mut changed) = (false, false, false);
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if body[i..].starts_with(b"NaN") {
+            out.extend_from_slice(b"null");
+            changed = true;
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 fn rows_of(body: &Value) -> Result<&Vec<Value>, InputError> {
@@ -428,4 +517,21 @@ fn model_info(p: &Predictor) -> Value {
         "kiln_version": a.kiln_version,
         "format": { "name": a.format, "version": a.version },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_nan_reads_as_null_outside_strings_only() {
+        let v = parse_json(br#"{"a": [1, NaN, -2], "b": "NaN \"NaN\" x"}"#).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"a": [1, null, -2], "b": "NaN \"NaN\" x"})
+        );
+        assert!(parse_json(b"[Infinity]").is_err());
+        assert!(parse_json(b"[NaNa]").is_err());
+        assert_eq!(nan_as_null(br#"{"k": "NaN"}"#), None);
+    }
 }

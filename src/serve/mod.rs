@@ -12,6 +12,8 @@ pub mod api;
 pub mod conn;
 pub mod drift;
 pub mod log;
+pub mod mlflow;
+pub mod oip;
 pub mod prom;
 
 use crate::artifact::Artifact;
