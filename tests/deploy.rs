@@ -355,16 +355,24 @@ fn every_manifest_runs_the_image_the_readme_builds() {
     );
 }
 
-/// The paths `kiln serve` routes: every `.route("PATH"` in src/serve/.
+/// The paths `kiln serve` routes: every `.route("PATH"` in src/serve/ and its folders.
 fn serve_routes() -> Vec<String> {
-    let mut routes = Vec::new();
-    for entry in std::fs::read_dir(root().join("src/serve")).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        for (at, _) in text.match_indices(".route(\"") {
-            let rest = &text[at + ".route(\"".len()..];
-            routes.push(rest[..rest.find('"').unwrap()].to_string());
+    fn scan(dir: &Path, routes: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                scan(&path, routes);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in text.match_indices(".route(\"") {
+                let rest = &text[at + ".route(\"".len()..];
+                routes.push(rest[..rest.find('"').unwrap()].to_string());
+            }
         }
     }
+    let mut routes = Vec::new();
+    scan(&root().join("src/serve"), &mut routes);
     routes.sort();
     routes
 }
