@@ -93,7 +93,7 @@ sed -e '/^test_size/d' -e "s#^path = .*#path = \"$ROOT/data/ames.csv\"#" pipelin
 say "kiln run $OUT/ames_ridge.toml"
 "$KILN" run "$OUT/ames_ridge.toml" --out "$OUT/runs" --quiet
 MODEL=$(ls "$OUT"/runs/ames-ridge/*/model.json | head -n 1)
-"$PY" bench/serve_bodies.py write data/ames.csv "$OUT/bodies" 2>/dev/null ||
+"$PY" bench/serve_bodies.py write data/ames.csv "$OUT/bodies" "$MODEL" 2>/dev/null ||
     { echo "error: bench/serve_bodies.py needs pandas and numpy in $PY" >&2; exit 2; }
 
 # --- helpers --------------------------------------------------------------------------------
@@ -203,7 +203,8 @@ curl -fsS "$KURL/metrics" >"$OUT/hardening_metrics.txt"
 RSS1=$(rss_kb "$KPID")
 HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$KPID/status")
 H5XX=$(awk '/^kiln_http_requests_total\{.*status="5/ {n += $2} END {print n + 0}' "$OUT/hardening_metrics.txt")
-HBY=$(awk -F'[{}]' '/^kiln_http_requests_total\{/ {split($3, v, " "); s[$2] += v[1]} END {for (k in s) print k, s[k]}' "$OUT/hardening_metrics.txt" | sort)
+# One line per (endpoint, status); the labels themselves may hold braces (`/v2/models/{name}/infer`).
+HBY=$(sed -n 's/^kiln_http_requests_total{\(.*\)} \([0-9.e+]*\)$/\1 \2/p' "$OUT/hardening_metrics.txt" | sort)
 stop "$KPID"
 HCODE=$STOP_CODE
 LOG_LINES=$(grep -c ' /' "$OUT/kiln.log" || true)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Request bodies for bench/serve.sh, and the check that two servers predict alike.
 
-    python bench/serve_bodies.py write DATA.csv OUTDIR     # the bodies below, from the data's rows
+    python bench/serve_bodies.py write DATA.csv OUTDIR MODEL.json  # the bodies below, from the data's rows
     python bench/serve_bodies.py compare URL_A URL_B BODY  # POSTs BODY to both /predict; prints the gap
 
 Bodies are kiln's request format, {"rows": [{column: value, ...}]}, with every column of a data row
@@ -64,7 +64,7 @@ def dump(path, rows):
     Path(path).write_text(json.dumps({"rows": rows}, separators=(",", ":")))
 
 
-def write(data, outdir):
+def write(data, outdir, model):
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     rows = rows_of(load(Path(data), {}))
@@ -86,15 +86,17 @@ def write(data, outdir):
     nested[0]["Neighborhood"] = {"name": nested[0]["Neighborhood"]}
     dump(out / "bad_nested.json", nested)
     dump(out / "big.json", rows[:60])
-    write_protocol_bodies(out, rows[100:107])
+    inputs = [c["name"] for c in json.loads(Path(model).read_text())["inputs"]]
+    write_protocol_bodies(out, rows[100:107], inputs)
     for p in sorted(out.glob("*.json")) + [out / "bad_utf8.bin"]:
         print(f"{p.name:18} {p.stat().st_size:>9} bytes", file=sys.stderr)
 
 
-def tensors(rows):
-    """One tensor per column: numbers as FP64, text as BYTES (a column of both is text)."""
+def tensors(rows, inputs):
+    """One tensor per model input (the protocol refuses others): numbers as FP64, text as BYTES
+    (a column of both is text)."""
     out = []
-    for name in rows[0]:
+    for name in inputs:
         values = [r[name] for r in rows]
         text = any(isinstance(v, str) for v in values)
         if text:
@@ -103,14 +105,14 @@ def tensors(rows):
     return out
 
 
-def write_protocol_bodies(out, rows):
+def write_protocol_bodies(out, rows, inputs):
     def put(name, body):
         (out / name).write_text(json.dumps(body, separators=(",", ":")))
 
-    good = tensors(rows)
+    good = tensors(rows, inputs)
     put("oip_good_7.json", {"inputs": good})
     shape = [dict(t) for t in good]
-    shape[0] = dict(shape[0], shape=[len(rows), 2])
+    shape[1] = dict(shape[1], shape=[len(rows), 2])
     put("oip_bad_shape.json", {"inputs": shape})
     put("oip_bad_type.json", {"inputs": [dict(t, data=["large"] * len(rows)) if t["name"] == "area" else t for t in good]})
     put("oip_missing.json", {"inputs": [t for t in good if t["name"] != "area"]})
@@ -137,8 +139,8 @@ def compare(a, b, body_path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "write":
-        write(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "write":
+        write(sys.argv[2], sys.argv[3], sys.argv[4])
     elif len(sys.argv) == 5 and sys.argv[1] == "compare":
         compare(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
