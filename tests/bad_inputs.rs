@@ -59,15 +59,9 @@ fn cases() -> Vec<Case> {
 
 /// Trains the model the `{model}` cases predict with; returns its model.json.
 fn train_model(out: &std::path::Path) -> String {
-    let (code, stdout, stderr) = run(&[
-        "run",
-        "tests/bad/data/model.toml",
-        "--out",
-        &out.display().to_string(),
-        "--quiet",
-    ]);
-    assert_eq!(code, 0, "training the corpus model:\n{stdout}{stderr}");
-    run_dir(out).join("model.json").display().to_string()
+    train(&root().join("tests/bad/data/model.toml"), out)
+        .display()
+        .to_string()
 }
 
 #[test]

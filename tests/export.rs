@@ -27,16 +27,7 @@ fn train(tag: &str, data: &str, model: &str, extra: &str) -> PathBuf {
         root().join("data").join(format!("{data}.csv")).display()
     );
     std::fs::write(&pipeline, text).unwrap();
-    let out = dir.join("runs");
-    let (code, stdout, stderr) = run(&[
-        "run",
-        pipeline.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(code, 0, "kiln run {tag}:\n{stdout}\n{stderr}");
-    run_dir(&out).join("model.json")
+    common::train(&pipeline, &dir.join("runs"))
 }
 
 /// `kiln export MODEL --onnx OUT`: (exit code, stderr).

@@ -86,16 +86,7 @@ n_init = 3
         for (name, text) in pipelines {
             let toml = dir.join(format!("{name}.toml"));
             std::fs::write(&toml, text).unwrap();
-            let out = dir.join(format!("runs-{name}"));
-            let (code, stdout, stderr) = run(&[
-                "run",
-                toml.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--quiet",
-            ]);
-            assert_eq!(code, 0, "training {name}: {stdout}\n{stderr}");
-            paths.push(run_dir(&out).join("model.json"));
+            paths.push(train(&toml, &dir.join(format!("runs-{name}"))));
         }
         Models {
             iris: paths.pop().unwrap(),

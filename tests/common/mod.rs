@@ -52,6 +52,24 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `kiln run PIPELINE --out OUT --quiet`, which must succeed; returns the model.json it wrote.
+pub fn train(pipeline: &Path, out: &Path) -> PathBuf {
+    let (code, stdout, stderr) = run(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(
+        code,
+        0,
+        "kiln run {}:\n{stdout}\n{stderr}",
+        pipeline.display()
+    );
+    run_dir(out).join("model.json")
+}
+
 /// The single run directory under `out` (out/<pipeline>/<run id>).
 pub fn run_dir(out: &Path) -> PathBuf {
     let mut dirs = Vec::new();

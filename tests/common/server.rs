@@ -32,16 +32,8 @@ pub fn models() -> &'static Models {
         let dir = scratch("serve-models");
         let mut paths = Vec::new();
         for name in ["ames_ridge", "penguins_species", "iris_clusters"] {
-            let out = dir.join(name);
-            let (code, stdout, stderr) = run(&[
-                "run",
-                &format!("pipelines/{name}.toml"),
-                "--out",
-                out.to_str().unwrap(),
-                "--quiet",
-            ]);
-            assert_eq!(code, 0, "training {name}: {stdout}\n{stderr}");
-            paths.push(run_dir(&out).join("model.json"));
+            let pipeline = root().join(format!("pipelines/{name}.toml"));
+            paths.push(train(&pipeline, &dir.join(name)));
         }
         Models {
             iris: paths.pop().unwrap(),
