@@ -142,7 +142,7 @@ def run_curve(args, powers, model, folds, max_seconds):
             generate(rows, data)
             print(f"generated {data.relative_to(driver.ROOT)} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         toml = pipeline(rows, data, model, folds)
-        cmd = [args.kiln, "run", str(toml), "--out", str(OUT / "runs"), "--quiet", "--jobs", str(args.jobs)]
+        cmd = [args.kiln, "run", str(toml), "--out", str(OUT / "runs"), "--quiet", "--jobs", str(args.jobs), *driver.SAME_WORK]
         wall, maxrss, _, stdout, stderr, rc = driver.measure(cmd, driver.ROOT)
         if rc != 0:
             print(f"error: kiln failed on {model}, {rows} rows (exit {rc}):\n{stderr[-3000:]}", file=sys.stderr)

@@ -274,7 +274,7 @@ impl Artifact {
                             }
                             _ => vec![fills.get(input.name.as_str()).copied().unwrap_or(0.0); ROWS],
                         };
-                        ColumnData::Numeric(values)
+                        ColumnData::Numeric(values.into())
                     }
                     ColumnKind::Categorical => {
                         let label = category

@@ -108,6 +108,7 @@ impl DriftReference {
             ColumnData::Numeric(v) => {
                 let mut present: Vec<f64> =
                     rows.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
+                v.release();
                 let missing = (rows.len() - present.len()) as f64 / n;
                 // Sorted once for all nine deciles (the order statistics a selection per decile
                 // would find, so the same edges).

@@ -134,7 +134,7 @@ pub(super) fn to_column(
             }
             return Ok(Column {
                 name: name.to_string(),
-                data: ColumnData::Numeric(values),
+                data: ColumnData::Numeric(values.into()),
             });
         }
         if !matches!(series.dtype(), DataType::String) {

@@ -93,7 +93,7 @@ pub fn frame_columns(df: &DataFrame) -> Vec<(Column, Option<String>)> {
                     (
                         Column {
                             name,
-                            data: ColumnData::Numeric(v),
+                            data: ColumnData::Numeric(v.into()),
                         },
                         label,
                     )
@@ -139,7 +139,7 @@ fn take_target(
     }
     let (task, reason) = profile::infer_task(&p);
     let view = match column.data {
-        ColumnData::Numeric(v) if task == Task::Regression => TargetView::Values(v),
+        ColumnData::Numeric(v) if task == Task::Regression => TargetView::Values(v.into_vec()),
         ColumnData::Numeric(v) => {
             let labels: Vec<Option<String>> = v
                 .iter()
@@ -311,7 +311,7 @@ fn correlations(
                 (!p.is_constant() && !p.is_id_like()).then(|| {
                     (
                         c.name.as_str(),
-                        v.as_slice(),
+                        &v[..],
                         p.target_assoc.map_or(0.0, f64::abs),
                     )
                 })

@@ -5,7 +5,7 @@
 use super::convert::{fold_column, to_column, to_target};
 use super::{
     filter, numeric_values, preview, read, text_values, Column, ColumnData, ColumnKind, Dataset,
-    TargetData, TextOptions,
+    SpillFile, TargetData, TextOptions,
 };
 use crate::config::source::Source;
 use crate::config::{CategoricalImpute, NumericImpute, Pipeline};
@@ -46,6 +46,17 @@ pub fn derive_columns(
 
 /// Reads the pipeline's data and gives every column its role.
 pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
+    load_spilling(pipeline, source, None)
+}
+
+/// As [`load`]; when the feature columns hold at least `spill_above` bytes as f64, each numeric
+/// one is moved to a temporary file as soon as it is converted (see [`super::Numbers`]), so the
+/// load never holds them all. A file that cannot be written keeps them in memory, with a warning.
+pub fn load_spilling(
+    pipeline: &Pipeline,
+    source: Option<&Source>,
+    spill_above: Option<u64>,
+) -> Result<Dataset> {
     // With the features listed and nothing derived, the columns the run reads are known.
     let data = &pipeline.data;
     let columns = match (&data.features, data.derive.is_empty()) {
@@ -65,10 +76,23 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         ),
         _ => None,
     };
+    // A parquet file's feature columns are decoded one at a time as they are converted, unless
+    // derived columns need the whole frame; the frame holds the columns read after the features.
+    let decode_now = data.derive.is_empty().then(|| {
+        data.target
+            .iter()
+            .chain(&pipeline.cv.fold_column)
+            .chain(&pipeline.cv.group_column)
+            .chain(&pipeline.cv.order_by)
+            .chain(&data.weight)
+            .cloned()
+            .collect()
+    });
     let opts = TextOptions {
         null_values: data.null_values.clone(),
         separator: data.separator.as_ref().map(|s| s.as_bytes()[0]),
         columns,
+        decode_now,
     };
     // A file that is not there, or not a file, is the pipeline's `data.path` line that is wrong.
     read::check_readable_file(&pipeline.data_path).map_err(|e| match (source, e) {
@@ -79,7 +103,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     })?;
     let read = read::read_frame_hashed(&pipeline.data_path, &opts)?;
     let (df, content_hash, file_columns) = (read.frame, read.hash, read.file_columns);
-    let file_rows = df.height();
+    let (file_rows, deferred) = (read.rows, read.deferred);
     if file_rows == 0 {
         return Err(KilnError::Data(format!(
             "data file {} has a header but no rows",
@@ -88,11 +112,14 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     }
     let df = derive_columns(df, pipeline, source)?;
     let file = pipeline.data_path.display().to_string();
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let names: Vec<String> = match &deferred {
+        Some(_) => read.names,
+        None => df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    };
     let locate = |key: &[&str], msg: String| -> KilnError {
         KilnError::Config(match source {
             Some(s) => s.error_at(&key.iter().map(|k| k.to_string()).collect::<Vec<_>>(), &msg),
@@ -178,7 +205,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     };
     let mut warnings: Vec<String> = hint.iter().cloned().collect();
     let mut features = Vec::new();
-    let n = df.height();
+    let n = file_rows;
     let mut df = df;
     // Columns read later (the target, the fold and group columns) stay in the frame; a feature
     // column is taken out of it and its series freed once converted, so the frame's copy goes
@@ -195,12 +222,21 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             || Some(name) == data.weight.as_ref()
             || listed[name] > 1
     };
+    // A feature column comes from the frame, or from the parquet file when it was deferred.
+    enum Taken<'a> {
+        Frame(polars::prelude::Column),
+        Parquet(&'a super::parquet::ParquetColumns),
+    }
+    let spill = spill_above
+        .filter(|&above| (n * feature_names.len()) as u64 * 8 >= above)
+        .map(|_| Spill::new());
     let mut taken = Vec::with_capacity(feature_names.len());
     for name in &feature_names {
-        let column = if read_later(name) {
-            df.column(name).cloned()
-        } else {
-            df.drop_in_place(name)
+        let in_frame = df.get_column_index(name).is_some();
+        let column = match (in_frame, &deferred) {
+            (false, Some(parquet)) => Ok(Taken::Parquet(parquet)),
+            _ if read_later(name) => df.column(name).cloned().map(Taken::Frame),
+            _ => df.drop_in_place(name).map(Taken::Frame),
         };
         taken.push(column.map_err(|e| KilnError::Data(format!("{file}: {e}")))?);
     }
@@ -208,20 +244,33 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     // column and its warnings, None when it has no values, or the error; the columns, warnings
     // and the first error are then taken in the listed order.
     type Converted = Result<Option<(Column, Vec<String>)>>;
-    let converted: Vec<Converted> = taken
-        .into_par_iter()
-        .zip(feature_names.par_iter())
-        .map(|(taken, name)| {
-            let series = taken.take_materialized_series();
-            let as_category = data.categorical.contains(name);
-            let column = to_column(name, &series, as_category, &file)?;
-            if (0..column.len()).all(|i| column.is_missing(i)) {
-                return Ok(None);
-            }
-            let notes = unusual_column(&column, &series, pipeline, &file);
-            Ok(Some((column, notes)))
-        })
-        .collect();
+    let convert = |(taken, name): (Taken, &String)| -> Converted {
+        let series = match taken {
+            Taken::Frame(column) => column.take_materialized_series(),
+            Taken::Parquet(parquet) => parquet.column(name)?,
+        };
+        let as_category = data.categorical.contains(name);
+        let mut column = to_column(name, &series, as_category, &file)?;
+        if (0..column.len()).all(|i| column.is_missing(i)) {
+            return Ok(None);
+        }
+        let notes = unusual_column(&column, &series, pipeline, &file);
+        drop(series);
+        if let Some(spill) = &spill {
+            spill.column(&mut column);
+        }
+        Ok(Some((column, notes)))
+    };
+    // As many columns at once as there are threads, and no more: polars decodes a parquet column
+    // on its own thread pool, and a rayon thread waiting for it would start the next column
+    // meanwhile, so one parallel pass over every column would decode all of them at once.
+    let width = rayon::current_num_threads().max(1);
+    let mut converted: Vec<Converted> = Vec::with_capacity(feature_names.len());
+    let mut pending = taken.into_iter().zip(&feature_names).peekable();
+    while pending.peek().is_some() {
+        let batch: Vec<(Taken, &String)> = pending.by_ref().take(width).collect();
+        converted.extend(batch.into_par_iter().map(convert).collect::<Vec<_>>());
+    }
     for (name, converted) in feature_names.iter().zip(converted) {
         match converted? {
             Some((column, notes)) => {
@@ -303,6 +352,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
             },
         };
         let Some(drop) = policy_drop else { continue };
+        let _release = Released(col);
         for (i, kept) in keep.iter_mut().enumerate() {
             if *kept && col.is_missing(i) {
                 if drop {
@@ -322,6 +372,9 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
     if keep.iter().any(|k| !k) {
         for c in &mut features {
             c.keep_rows(&keep);
+            if let Some(spill) = &spill {
+                spill.column(c);
+            }
         }
         target = target.map(|t| match t {
             TargetData::Values(v) => TargetData::Values(filter(&v, &keep)),
@@ -342,6 +395,7 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
                 .collect()
         });
     }
+    warnings.extend(spill.and_then(Spill::failure));
     finish(
         Dataset {
             features,
@@ -359,6 +413,70 @@ pub fn load(pipeline: &Pipeline, source: Option<&Source>) -> Result<Dataset> {
         },
         &file,
     )
+}
+
+/// The spill file of a load, made when the first column is spilled; after a failure to write it,
+/// the columns stay in memory and the first error is kept for the warning.
+struct Spill {
+    file: std::sync::Mutex<std::result::Result<Option<SpillFile>, String>>,
+}
+
+impl Spill {
+    fn new() -> Self {
+        Spill {
+            file: std::sync::Mutex::new(Ok(None)),
+        }
+    }
+
+    /// Moves a numeric column in memory to the spill file.
+    fn column(&self, column: &mut Column) {
+        let ColumnData::Numeric(v) = &mut column.data else {
+            return;
+        };
+        if v.is_spilled() {
+            return;
+        }
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = std::env::temp_dir();
+        let failed = |e: std::io::Error| {
+            Err(format!(
+                "the numeric columns could not be moved to a temporary file in {} ({e}): kept \
+                 in memory",
+                dir.display()
+            ))
+        };
+        if matches!(*file, Ok(None)) {
+            *file = match SpillFile::create(&dir) {
+                Ok(f) => Ok(Some(f)),
+                Err(e) => failed(e),
+            };
+        }
+        let Ok(Some(f)) = &mut *file else {
+            return;
+        };
+        match f.spill(v) {
+            Ok(s) => *v = s,
+            Err(e) => *file = failed(e),
+        }
+    }
+
+    fn failure(self) -> Option<String> {
+        self.file
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .err()
+    }
+}
+
+/// A pass over a column done: a spilled column's pages are handed back.
+struct Released<'a>(&'a Column);
+
+impl Drop for Released<'_> {
+    fn drop(&mut self) {
+        if let ColumnData::Numeric(v) = &self.0.data {
+            v.release();
+        }
+    }
 }
 
 /// The separators a csv file commonly uses, and what `data.separator` calls them.

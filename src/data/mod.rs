@@ -8,14 +8,17 @@ mod csv_types;
 pub mod explore;
 mod load;
 pub mod number_text;
+mod numbers;
 mod order;
+mod parquet;
 pub mod profile;
 pub mod read;
 mod weight;
 
 use crate::error::printable;
 pub use convert::{encode_text, numeric_values, sort_labels, text_values};
-pub use load::{derive_columns, load, MANY_CATEGORIES, MANY_NUMERIC_CLASSES};
+pub use load::{derive_columns, load, load_spilling, MANY_CATEGORIES, MANY_NUMERIC_CLASSES};
+pub use numbers::{Numbers, SpillFile};
 pub use read::{file_hash, read_frame, TextOptions};
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +29,7 @@ pub const MISSING_CODE: u32 = u32::MAX;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnData {
     /// NaN marks a missing value.
-    Numeric(Vec<f64>),
+    Numeric(Numbers),
     /// Codes into `dictionary` (sorted), `MISSING_CODE` for missing.
     Categorical {
         codes: Vec<u32>,
@@ -69,7 +72,7 @@ impl Column {
 
     fn keep_rows(&mut self, keep: &[bool]) {
         match &mut self.data {
-            ColumnData::Numeric(v) => *v = filter(v, keep),
+            ColumnData::Numeric(v) => *v = filter(v, keep).into(),
             ColumnData::Categorical { codes, .. } => *codes = filter(codes, keep),
         }
     }
@@ -119,6 +122,17 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// The bytes of the numeric feature columns held in the spill file (see [`Numbers`]).
+    pub fn spilled_bytes(&self) -> u64 {
+        self.features
+            .iter()
+            .filter_map(|c| match &c.data {
+                ColumnData::Numeric(v) if v.is_spilled() => Some(v.len() as u64 * 8),
+                _ => None,
+            })
+            .sum()
+    }
+
     pub fn n_rows(&self) -> usize {
         self.features
             .first()

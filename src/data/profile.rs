@@ -72,7 +72,7 @@ impl Target {
         Column {
             name: self.name.clone(),
             data: match &self.view {
-                TargetView::Values(v) => ColumnData::Numeric(v.clone()),
+                TargetView::Values(v) => ColumnData::Numeric(v.to_vec().into()),
                 TargetView::Classes { codes, classes } => ColumnData::Categorical {
                     codes: codes.clone(),
                     dictionary: classes.clone(),
@@ -440,7 +440,7 @@ mod tests {
     fn numeric(name: &str, v: Vec<f64>) -> Column {
         Column {
             name: name.into(),
-            data: ColumnData::Numeric(v),
+            data: ColumnData::Numeric(v.into()),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Reading a data file into a polars DataFrame, by its extension.
 
+use super::parquet::ParquetColumns;
 use crate::error::{KilnError, Result};
 use polars::prelude::*;
 use std::path::Path;
@@ -18,6 +19,9 @@ pub struct TextOptions {
     /// these (and its last column, which shows a ragged file) alone, as pandas' `usecols`. Any
     /// doubt (a name not in the header, a repeated name) reads every column.
     pub columns: Option<Vec<String>>,
+    /// For a parquet file: decode only these columns with the frame (those in the file); the
+    /// others are left to [`ReadFrame::deferred`], to be decoded one at a time. None decodes all.
+    pub decode_now: Option<Vec<String>>,
 }
 
 impl Default for TextOptions {
@@ -26,6 +30,7 @@ impl Default for TextOptions {
             null_values: vec![String::new(), "NA".into()],
             separator: None,
             columns: None,
+            decode_now: None,
         }
     }
 }
@@ -269,6 +274,12 @@ pub struct ReadFrame {
     pub hash: String,
     /// The file's columns (the frame may hold only [`TextOptions::columns`]).
     pub file_columns: usize,
+    /// The columns read, in the file's order: the frame's, and the deferred ones.
+    pub names: Vec<String>,
+    /// The rows of the file (the frame's height, unless every column was deferred).
+    pub rows: usize,
+    /// A parquet file's columns left out of the frame ([`TextOptions::decode_now`]).
+    pub deferred: Option<ParquetColumns>,
 }
 
 /// As [`read_frame`], with the file's [`file_hash`]: the file is read from disk once, and the
@@ -284,9 +295,29 @@ pub fn read_frame_hashed(path: &Path, opts: &TextOptions) -> Result<ReadFrame> {
     // bytes are never held beside the frame (at 10^7 rows x 20 columns, 1.4 GB).
     if ext == "parquet" {
         let hash = format!("{:016x}", stream_hash(path).map_err(read_err)?);
-        let file = std::fs::File::open(path).map_err(read_err)?;
-        let df = ParquetReader::new(file).finish().map_err(polars_err)?;
-        return checked_frame(df, None, hash, path);
+        let Some(now) = &opts.decode_now else {
+            let file = std::fs::File::open(path).map_err(read_err)?;
+            let df = ParquetReader::new(file).finish().map_err(polars_err)?;
+            return checked_frame(df, None, hash, path);
+        };
+        let columns = ParquetColumns::new(path);
+        let shape = columns.shape()?;
+        if shape.names.is_empty() {
+            return Err(no_columns(path));
+        }
+        let now: Vec<String> = now
+            .iter()
+            .filter(|n| shape.names.contains(n))
+            .cloned()
+            .collect();
+        return Ok(ReadFrame {
+            frame: columns.frame(&now)?,
+            hash,
+            file_columns: shape.names.len(),
+            names: shape.names,
+            rows: shape.rows,
+            deferred: Some(columns),
+        });
     }
     let bytes = std::fs::read(path).map_err(read_err)?;
     if ext == "csv" || ext == "tsv" {
@@ -334,16 +365,24 @@ fn checked_frame(
     path: &Path,
 ) -> Result<ReadFrame> {
     if df.width() == 0 {
-        return Err(KilnError::Data(format!(
-            "data file {} has no columns",
-            path.display()
-        )));
+        return Err(no_columns(path));
     }
     Ok(ReadFrame {
         file_columns: projected_width.unwrap_or(df.width()),
+        names: df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        rows: df.height(),
         frame: df,
         hash,
+        deferred: None,
     })
+}
+
+fn no_columns(path: &Path) -> KilnError {
+    KilnError::Data(format!("data file {} has no columns", path.display()))
 }
 
 /// A csv/tsv file's frame from its bytes, and the file's width when only [`TextOptions::columns`]

@@ -86,6 +86,53 @@ pub enum Output {
 }
 
 impl Output {
+    /// The outputs of consecutive batches of rows as one (None: no batches, or batches of
+    /// different kinds).
+    pub fn concat(parts: Vec<Output>) -> Option<Output> {
+        let mut parts = parts.into_iter();
+        match parts.next()? {
+            Output::Values(mut v) => {
+                for p in parts {
+                    let Output::Values(more) = p else { return None };
+                    v.extend(more);
+                }
+                Some(Output::Values(v))
+            }
+            Output::Proba(m) => {
+                let mut all = vec![m];
+                for p in parts {
+                    let Output::Proba(more) = p else { return None };
+                    all.push(more);
+                }
+                let n_rows = all.iter().map(|m| m.n_rows).sum();
+                let columns = (0..all[0].n_cols)
+                    .map(|j| all.iter().flat_map(|m| m.col(j).iter().copied()).collect())
+                    .collect();
+                Some(Output::Proba(Matrix::from_columns(n_rows, columns)))
+            }
+            Output::Clusters {
+                mut labels,
+                mut distances_sq,
+            } => {
+                for p in parts {
+                    let Output::Clusters {
+                        labels: l,
+                        distances_sq: d,
+                    } = p
+                    else {
+                        return None;
+                    };
+                    labels.extend(l);
+                    distances_sq.extend(d);
+                }
+                Some(Output::Clusters {
+                    labels,
+                    distances_sq,
+                })
+            }
+        }
+    }
+
     /// The first row whose prediction is not a finite number, with the value: a regression value, a
     /// class probability, or a cluster's distance (a row infinitely far from every centre has no
     /// nearest one).
@@ -518,6 +565,25 @@ impl FittedModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_of_outputs_concatenate_in_order() {
+        let a = Output::Proba(Matrix::from_rows(&[vec![0.2, 0.8]]));
+        let b = Output::Proba(Matrix::from_rows(&[vec![0.6, 0.4], vec![1.0, 0.0]]));
+        let whole = Matrix::from_rows(&[vec![0.2, 0.8], vec![0.6, 0.4], vec![1.0, 0.0]]);
+        assert_eq!(Output::concat(vec![a, b]), Some(Output::Proba(whole)));
+        let v = Output::concat(vec![
+            Output::Values(vec![1.0]),
+            Output::Values(vec![2.0, 3.0]),
+        ]);
+        assert_eq!(v, Some(Output::Values(vec![1.0, 2.0, 3.0])));
+        assert_eq!(Output::concat(vec![]), None);
+        let mixed = vec![
+            Output::Values(vec![1.0]),
+            Output::Proba(Matrix::zeros(1, 2)),
+        ];
+        assert_eq!(Output::concat(mixed), None);
+    }
     use rand::SeedableRng;
 
     /// A small, deterministic dataset: 60 rows, 3 features, a smooth target and 3 classes.

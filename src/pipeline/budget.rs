@@ -261,9 +261,11 @@ impl Inputs {
                 .iter()
                 .map(|c| {
                     let input = match &c.data {
-                        ColumnData::Numeric(v) => Input::Numeric {
-                            gaps: v.iter().any(|x| x.is_nan()),
-                        },
+                        ColumnData::Numeric(v) => {
+                            let gaps = v.iter().any(|x| x.is_nan());
+                            v.release();
+                            Input::Numeric { gaps }
+                        }
                         ColumnData::Categorical { codes, dictionary } => Input::Text {
                             categories: dictionary.len()
                                 + usize::from(codes.contains(&MISSING_CODE)),

@@ -138,6 +138,15 @@ pub fn run_pipeline(path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         for w in &prepared.warnings {
             crate::say!("warning: {w}");
         }
+        let spilled = prepared.dataset.spilled_bytes();
+        if spilled > 0 {
+            crate::say!(
+                "note: the numeric columns ({}) are read from a temporary file pass by pass, as \
+                 the models read their design a column at a time ({}=off keeps them in memory)",
+                crate::util::sizes::show_bytes(spilled),
+                super::spill::ENV
+            );
+        }
         if let Some(line) = prepared.cut_line() {
             crate::say!("{line}");
         }

@@ -10,7 +10,8 @@ use super::refit::fit_on;
 use crate::artifact::Artifact;
 use crate::config::Candidate;
 use crate::data::{Column, ColumnData};
-use crate::models::{FittedModel, Task};
+use crate::matrix::Matrix;
+use crate::models::{FittedModel, Output, Task};
 use crate::preprocess::FittedPreprocessor;
 use crate::rng::numpy::RandomState;
 use crate::rng::{rng_for, Purpose};
@@ -22,7 +23,11 @@ use rayon::prelude::*;
 /// `rows` of `column`, in that order.
 fn rows_of(column: &Column, rows: &[usize]) -> Column {
     let data = match &column.data {
-        ColumnData::Numeric(v) => ColumnData::Numeric(rows.iter().map(|&r| v[r]).collect()),
+        ColumnData::Numeric(v) => {
+            let picked = rows.iter().map(|&r| v[r]).collect();
+            v.release();
+            ColumnData::Numeric(picked)
+        }
         ColumnData::Categorical { codes, dictionary } => ColumnData::Categorical {
             codes: rows.iter().map(|&r| codes[r]).collect(),
             dictionary: dictionary.clone(),
@@ -54,6 +59,42 @@ fn shuffles(seed: u64, n: usize, repeats: usize) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// Rows predicted at once while scoring: bounds the memory of a design (the dense form some
+/// models read is rows x every one-hot column), where a whole fold's validation rows at 10^7 rows
+/// are 2 million.
+const BATCH: usize = 1 << 14;
+
+/// The model's output on `columns` (each a column of the rows scored), column `shuffled.0` read
+/// through the row order `shuffled.1`, predicted a batch of rows at a time.
+fn predict_batched(
+    pre: &FittedPreprocessor,
+    model: &FittedModel,
+    columns: &[Column],
+    shuffled: Option<(usize, &[usize])>,
+) -> Result<Output, String> {
+    let n = columns.first().map_or(0, Column::len);
+    let parts = (0..n)
+        .step_by(BATCH)
+        .map(|start| {
+            let at: Vec<usize> = (start..(start + BATCH).min(n)).collect();
+            let batch: Vec<Column> = columns
+                .iter()
+                .enumerate()
+                .map(|(k, c)| match shuffled {
+                    Some((j, order)) if j == k => {
+                        rows_of(c, &at.iter().map(|&i| order[i]).collect::<Vec<_>>())
+                    }
+                    _ => rows_of(c, &at),
+                })
+                .collect();
+            let x = pre.transform_design(&batch, None)?;
+            let dense = std::cell::OnceCell::new();
+            Ok(model.predict_design(&x, || dense.get_or_init(|| x.to_dense())))
+        })
+        .collect::<Result<Vec<Output>, String>>()?;
+    Ok(Output::concat(parts).unwrap_or(Output::Values(Vec::new())))
+}
+
 /// The importances of every input column on `rows` for one fitted model: (the metric on the
 /// unshuffled rows, per column its importance per repeat).
 fn importances_on(
@@ -72,12 +113,13 @@ fn importances_on(
         .iter()
         .map(|c| rows_of(c, rows))
         .collect();
-    let score = |columns: &[Column]| -> Result<f64, String> {
-        let x = pre.transform(columns, None)?;
-        let out = model.predict(&x);
-        metric.score_weighted(truth.valid_truth(&x), &out, truth.valid_weights())
+    // The metrics scored here read the targets alone (clustering has no importance).
+    let no_rows = Matrix::zeros(0, 0);
+    let score = |shuffled: Option<(usize, &[usize])>| -> Result<f64, String> {
+        let out = predict_batched(pre, model, &rows_only, shuffled)?;
+        metric.score_weighted(truth.valid_truth(&no_rows), &out, truth.valid_weights())
     };
-    let baseline = score(&rows_only)?;
+    let baseline = score(None)?;
     let orders = shuffles(p.seed, rows.len(), repeats);
     // Every (column, repeat) on its own, in parallel; collected in order, so the same for any --jobs.
     let tasks: Vec<(usize, usize)> = (0..rows_only.len())
@@ -85,11 +127,7 @@ fn importances_on(
         .collect();
     let scores: Vec<f64> = tasks
         .par_iter()
-        .map(|&(j, r)| {
-            let mut columns = rows_only.clone();
-            columns[j] = rows_of(&rows_only[j], &orders[r]);
-            score(&columns)
-        })
+        .map(|&(j, r)| score(Some((j, &orders[r]))))
         .collect::<Result<_, String>>()?;
     let sign = if metric.greater_is_better() {
         1.0

@@ -15,3 +15,4 @@ pub mod merge;
 pub mod prepare;
 pub mod refit;
 pub mod resume;
+mod spill;

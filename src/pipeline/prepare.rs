@@ -233,7 +233,8 @@ pub fn prepare_text(path: &Path, text: String, overrides: &[Override]) -> Result
 
 fn prepare_loaded(mut loaded: LoadedPipeline) -> Result<Prepared> {
     let base = loaded.base().clone();
-    let dataset = data::load(&base, Some(&loaded.source))?;
+    let spill = super::spill::spill_above(&loaded)?;
+    let dataset = data::load_spilling(&base, Some(&loaded.source), spill)?;
     let data_hash = dataset.content_hash.clone();
     let positive = positive_class(&base, &dataset, &loaded)?;
     binary_for_threshold(&base, &dataset, &loaded)?;

@@ -146,7 +146,7 @@ pub(crate) fn column_from_cells<'a>(
     first_row: usize,
 ) -> Result<Column, InputError> {
     let data = match input.kind {
-        ColumnKind::Numeric => ColumnData::Numeric(numeric(&input.name, cells, first_row)?),
+        ColumnKind::Numeric => ColumnData::Numeric(numeric(&input.name, cells, first_row)?.into()),
         ColumnKind::Categorical => {
             let (codes, dictionary) = encode_text(&text(&input.name, cells, first_row)?);
             ColumnData::Categorical { codes, dictionary }

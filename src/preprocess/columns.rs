@@ -4,17 +4,30 @@
 //! boosting bins each column) never holds the fold's whole f64 design.
 
 use super::{FittedPreprocessor, NumericStep};
+use crate::data::Numbers;
 use crate::design::{DesignColumns, NO_SLOT};
 
 /// Each step's input column, in the fitted order.
 pub(super) struct Inputs<'a> {
-    pub numeric: Vec<&'a [f64]>,
+    pub numeric: Vec<&'a Numbers>,
     pub categorical: Vec<(&'a [u32], &'a [String])>,
 }
 
 /// Appends one numeric column at `rows`: imputed (or NaN kept for a model that handles it), then
 /// centred and scaled. A gap with no fill is an error naming the column and the (1-based) row.
+/// A spilled column's pages are handed back after the pass.
 pub(super) fn push_numeric(
+    step: &NumericStep,
+    column: &Numbers,
+    rows: &[usize],
+    out: &mut Vec<f64>,
+) -> Result<(), String> {
+    let pushed = push_numeric_values(step, column, rows, out);
+    column.release();
+    pushed
+}
+
+fn push_numeric_values(
     step: &NumericStep,
     v: &[f64],
     rows: &[usize],
@@ -35,8 +48,9 @@ pub(super) fn push_numeric(
 }
 
 /// Appends a missing-value indicator column at `rows`: 1 where the input is missing.
-pub(super) fn push_indicator(v: &[f64], rows: &[usize], out: &mut Vec<f64>) {
+pub(super) fn push_indicator(v: &Numbers, rows: &[usize], out: &mut Vec<f64>) {
     out.extend(rows.iter().map(|&i| if v[i].is_nan() { 1.0 } else { 0.0 }));
+    v.release();
 }
 
 /// An ordinal design value: the category's code, -1 for an unknown category.
@@ -128,7 +142,7 @@ mod tests {
         vec![
             Column {
                 name: "x".into(),
-                data: ColumnData::Numeric(vec![1.0, f64::NAN, 3.0, 4.0, 10.0, -2.0]),
+                data: ColumnData::Numeric(vec![1.0, f64::NAN, 3.0, 4.0, 10.0, -2.0].into()),
             },
             Column {
                 name: "c".into(),

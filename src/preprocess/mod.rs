@@ -15,7 +15,7 @@ pub mod scale;
 pub use columns::ColumnsOf;
 
 use crate::config::{EncodeMethod, EncodeSpec, ImputeSpec, ScaleSpec, UnknownCategory};
-use crate::data::{Column, ColumnData, MISSING_CODE};
+use crate::data::{Column, ColumnData, Numbers, MISSING_CODE};
 use crate::design::{Design, OneHotBlock, NO_SLOT};
 use crate::matrix::Matrix;
 use rayon::prelude::*;
@@ -165,6 +165,7 @@ impl FittedPreprocessor {
                             impute::numeric_fill(impute.numeric, impute.fill_value, &mut present);
                         (fill, scaled)
                     };
+                    v.release();
                     Step::Numeric(NumericStep {
                         name: col.name.clone(),
                         fill,
@@ -343,7 +344,7 @@ impl FittedPreprocessor {
             let ColumnData::Numeric(v) = &find(&step.name)?.data else {
                 return Err(format!("column `{}` must be numeric", step.name));
             };
-            numeric.push(&v[..]);
+            numeric.push(v);
         }
         let mut categorical = Vec::with_capacity(self.categorical.len());
         for step in &self.categorical {
@@ -362,7 +363,7 @@ impl FittedPreprocessor {
     fn indicated<'s, 'a>(
         &'s self,
         inputs: &'s columns::Inputs<'a>,
-    ) -> impl Iterator<Item = (&'s NumericStep, &'a [f64])> + 's {
+    ) -> impl Iterator<Item = (&'s NumericStep, &'a Numbers)> + 's {
         self.numeric
             .iter()
             .zip(&inputs.numeric)
@@ -497,7 +498,7 @@ mod tests {
         vec![
             Column {
                 name: "x".into(),
-                data: ColumnData::Numeric(vec![1.0, f64::NAN, 3.0, 5.0, 100.0]),
+                data: ColumnData::Numeric(vec![1.0, f64::NAN, 3.0, 5.0, 100.0].into()),
             },
             Column {
                 name: "c".into(),

@@ -16,11 +16,11 @@ use super::progress::Progress;
 use super::trial::{toml_to_json, FitOutcome, FitRecord, FoldScore, Trial, TrialStatus};
 use super::tuned;
 use crate::config::{Candidate, OnError, Threshold};
-use crate::data::Dataset;
+use crate::data::{Column, Dataset};
 use crate::design::Design;
 use crate::matrix::Matrix;
 use crate::metrics::Metric;
-use crate::models::FitCache;
+use crate::models::{FitCache, FittedModel, Output};
 use crate::preprocess::FittedPreprocessor;
 use crate::rng::{rng_for, Purpose};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -75,7 +75,9 @@ struct FoldDesign {
     /// tenth of the f64 design it would otherwise hold), and whole, once, for the others.
     pre: FittedPreprocessor,
     x_train: OnceLock<Result<Design, String>>,
-    x_valid: Design,
+    /// Made by the first fit to finish, so it is not held beside a fit's working memory while
+    /// the fold's first fits run (at 10^7 rows a fold's validation design is 0.3 GB).
+    x_valid: OnceLock<Result<Design, String>>,
     /// The dense form of x_valid, made once for the models that predict on it.
     x_valid_dense: OnceLock<Matrix>,
     /// XᵀX and Xᵀy, shared by the linear candidates of this (fold, preprocessing).
@@ -475,9 +477,6 @@ fn build_design(cand: &Candidate, plan: &SearchPlan, split: &Split) -> Result<Fo
     let p = &cand.pipeline;
     let ds = plan.dataset;
     let pre = FittedPreprocessor::fit(&ds.features, &split.train, &p.impute, &p.encode, &p.scale);
-    let x_valid = pre
-        .transform_design(&ds.features, Some(&split.valid))
-        .map_err(|e| format!("preprocessing: {e}"))?;
     Ok(FoldDesign {
         targets: FoldData::new(
             ds.target.as_ref(),
@@ -488,10 +487,33 @@ fn build_design(cand: &Candidate, plan: &SearchPlan, split: &Split) -> Result<Fo
         .at_threshold(Threshold::fixed(p.search.threshold)),
         pre,
         x_train: OnceLock::new(),
-        x_valid,
+        x_valid: OnceLock::new(),
         x_valid_dense: OnceLock::new(),
         cache: FitCache::default(),
     })
+}
+
+/// Validation rows predicted per batch by a column-reading model.
+const VALID_BATCH: usize = 1 << 16;
+
+/// `model`'s output on data rows `rows`, each batch's design made, predicted and dropped in turn.
+fn predict_in_batches(
+    pre: &FittedPreprocessor,
+    features: &[Column],
+    rows: &[usize],
+    model: &FittedModel,
+) -> Result<Output, String> {
+    let parts = rows
+        .chunks(VALID_BATCH)
+        .map(|batch| {
+            let x = pre
+                .transform_design(features, Some(batch))
+                .map_err(|e| format!("preprocessing: {e}"))?;
+            let dense = std::cell::OnceCell::new();
+            Ok(model.predict_design(&x, || dense.get_or_init(|| x.to_dense())))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Output::concat(parts).ok_or_else(|| "no validation rows to score".to_string())
 }
 
 fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome {
@@ -530,14 +552,40 @@ fn fit_one(plan: &SearchPlan, c: usize, f: usize, d: &FoldDesign) -> FitOutcome 
         &d.cache,
     )?;
     let fit_seconds = started.elapsed().as_secs_f64();
-    let dense_valid = || d.x_valid_dense.get_or_init(|| d.x_valid.to_dense());
-    let output = fit.model.predict_design(&d.x_valid, dense_valid);
+    let valid = &plan.splits[f].valid;
+    let x_valid = || {
+        d.x_valid
+            .get_or_init(|| {
+                d.pre
+                    .transform_design(features, Some(valid))
+                    .map_err(|e| format!("preprocessing: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| e.clone())
+    };
+    let dense_valid = |x: &Design| d.x_valid_dense.get_or_init(|| x.to_dense());
     // Clustering metrics read the rows themselves; the others only the targets.
     let no_rows = Matrix::zeros(0, 0);
-    let truth = fd.valid_truth(match fd {
-        FoldData::Unsupervised { .. } => dense_valid(),
-        _ => &no_rows,
-    });
+    let (output, truth) = match fd {
+        FoldData::Unsupervised { .. } => {
+            let x = x_valid()?;
+            let dense = dense_valid(x);
+            (fit.model.predict_design(x, || dense), fd.valid_truth(dense))
+        }
+        // A model that read its training design a column at a time predicts the validation rows
+        // a batch at a time too, so the fold never holds their whole design either.
+        _ if model.reads_columns() && !valid.is_empty() => (
+            predict_in_batches(&d.pre, features, valid, &fit.model)?,
+            fd.valid_truth(&no_rows),
+        ),
+        _ => {
+            let x = x_valid()?;
+            (
+                fit.model.predict_design(x, || dense_valid(x)),
+                fd.valid_truth(&no_rows),
+            )
+        }
+    };
     let mut scores = std::collections::BTreeMap::new();
     for m in plan.metrics {
         let v = m.score_weighted(truth, &output, fd.valid_weights())?;

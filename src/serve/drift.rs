@@ -361,7 +361,7 @@ mod tests {
         vec![
             Column {
                 name: "x".into(),
-                data: ColumnData::Numeric(xs),
+                data: ColumnData::Numeric(xs.into()),
             },
             Column {
                 name: "c".into(),
