@@ -18,6 +18,9 @@ pub fn spill_above(loaded: &LoadedPipeline) -> Result<Option<u64>> {
     let above = match std::env::var(ENV) {
         Err(_) => DEFAULT_ABOVE,
         Ok(text) if text.trim().eq_ignore_ascii_case("off") => return Ok(None),
+        // A size must be at least one byte elsewhere (a budget of 0 means nothing); here 0 is the
+        // documented "spill whenever the models allow it".
+        Ok(text) if text.trim() == "0" => 0,
         Ok(text) => parse_size(&text).map_err(|e| {
             KilnError::Config(format!(
                 "{ENV}: {e} (a size, as 256m or 2g; 0 spills every run that can, off none)"
